@@ -1,0 +1,230 @@
+"""Layered configuration: built-in defaults < TOML file < environment < flags.
+
+The file lives in the platformdirs user config dir (``config.toml``); the
+``MJ_TUI_CONFIG`` environment variable points at another file, which is how
+tests and snapshot runs stay independent of the developer's own setup.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ConfigError
+from .models import Mode, ProviderKind
+
+APP_NAME = "mj-tui"
+CONFIG_ENV = "MJ_TUI_CONFIG"
+DATA_DIR_ENV = "MJ_TUI_DATA_DIR"
+CACHE_DIR_ENV = "MJ_TUI_CACHE_DIR"
+
+DEFAULT_BASE_URLS = {
+    ProviderKind.OHMYGPT: "https://api.ohmygpt.com",
+    ProviderKind.MJPROXY: "https://api.maxapi.ai",
+}
+# MaxAPI-style resellers choose the speed pool by a path prefix
+DEFAULT_PATH_TEMPLATES = {
+    ProviderKind.OHMYGPT: "/api/v1/ai/draw/mj",
+    ProviderKind.MJPROXY: "/mj-{mode}/mj",
+}
+GRAPHICS_CHOICES = ("auto", "tgp", "sixel", "halfcell", "unicode", "none")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    provider: ProviderKind
+    base_url: str
+    path_template: str
+    default_mode: Mode = Mode.FAST
+    poll_interval: float = 3.0
+    page_size: int = 12
+    #: OhMyGPT object-storage prefix for imageS3Url keys; None = derive from base_url
+    storage_url: str | None = None
+    #: seconds an in-flight task may sit without progress before it is called stale
+    stale_after: float = 600.0
+    request_timeout: float = 30.0
+
+    @property
+    def official_ohmygpt(self) -> bool:
+        return self.base_url.rstrip("/") == DEFAULT_BASE_URLS[ProviderKind.OHMYGPT]
+
+
+def default_profile(name: str, provider: ProviderKind) -> Profile:
+    return Profile(
+        name=name,
+        provider=provider,
+        base_url=DEFAULT_BASE_URLS[provider],
+        path_template=DEFAULT_PATH_TEMPLATES[provider],
+        poll_interval=3.0 if provider == ProviderKind.OHMYGPT else 5.0,
+    )
+
+
+@dataclass
+class Config:
+    path: Path
+    profiles: dict[str, Profile]
+    default_profile: str = "ohmygpt"
+    theme: str = "textual-dark"
+    graphics: str = "auto"
+    download_dir: Path | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    exists: bool = False
+
+
+def config_path() -> Path:
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+def data_dir() -> Path:
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env).expanduser() if env else platformdirs.user_data_path(APP_NAME)
+
+
+def cache_dir() -> Path:
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env).expanduser() if env else platformdirs.user_cache_path(APP_NAME)
+
+
+def _builtin_profiles() -> dict[str, Profile]:
+    return {
+        "ohmygpt": default_profile("ohmygpt", ProviderKind.OHMYGPT),
+        "maxapi": default_profile("maxapi", ProviderKind.MJPROXY),
+    }
+
+
+def _enum(value: Any, enum: type, where: str):
+    try:
+        return enum(str(value).lower())
+    except ValueError:
+        choices = ", ".join(e.value for e in enum)
+        raise ConfigError(f"{where}: {value!r} is not one of {choices}") from None
+
+
+def _number(value: Any, where: str, *, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise ConfigError(f"{where}: expected a number >= {minimum}, got {value!r}")
+    return float(value)
+
+
+def _profile_from_table(name: str, table: dict[str, Any], path: Path) -> Profile:
+    where = f"{path} [profiles.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    provider = _enum(table.get("provider", "ohmygpt"), ProviderKind, f"{where} provider")
+    base = default_profile(name, provider)
+    changes: dict[str, Any] = {}
+    if "base_url" in table:
+        changes["base_url"] = str(table["base_url"]).rstrip("/")
+    if "path_template" in table:
+        changes["path_template"] = str(table["path_template"])
+    if "default_mode" in table:
+        changes["default_mode"] = _enum(table["default_mode"], Mode, f"{where} default_mode")
+    if "poll_interval" in table:
+        changes["poll_interval"] = _number(table["poll_interval"], f"{where} poll_interval", minimum=0.2)
+    if "page_size" in table:
+        changes["page_size"] = int(_number(table["page_size"], f"{where} page_size", minimum=1))
+    if "storage_url" in table:
+        changes["storage_url"] = str(table["storage_url"])
+    if "stale_after" in table:
+        changes["stale_after"] = _number(table["stale_after"], f"{where} stale_after", minimum=1)
+    if "request_timeout" in table:
+        changes["request_timeout"] = _number(table["request_timeout"], f"{where} request_timeout", minimum=1)
+    unknown = set(table) - {"provider", *changes}
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return replace(base, **changes)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the TOML file if there is one; a missing file means the defaults."""
+    path = path or config_path()
+    profiles = _builtin_profiles()
+    config = Config(path=path, profiles=profiles)
+    if not path.exists():
+        return config
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    config.exists = True
+    for name, table in (data.get("profiles") or {}).items():
+        profiles[name] = _profile_from_table(name, table, path)
+    if "default_profile" in data:
+        config.default_profile = str(data["default_profile"])
+        if config.default_profile not in profiles:
+            raise ConfigError(f"{path}: default_profile {config.default_profile!r} is not a profile")
+    ui = data.get("ui") or {}
+    if "theme" in ui:
+        config.theme = str(ui["theme"])
+    if "graphics" in ui:
+        graphics = str(ui["graphics"]).lower()
+        if graphics not in GRAPHICS_CHOICES:
+            raise ConfigError(f"{path} [ui] graphics: {graphics!r} is not one of {', '.join(GRAPHICS_CHOICES)}")
+        config.graphics = graphics
+    if "download_dir" in ui:
+        config.download_dir = Path(str(ui["download_dir"])).expanduser()
+    keymap = data.get("keymap") or {}
+    if not isinstance(keymap, dict):
+        raise ConfigError(f"{path}: [keymap] must map binding ids to keys")
+    config.keymap = {str(k): str(v) for k, v in keymap.items()}
+    return config
+
+
+def resolve_profile(
+    config: Config,
+    name: str | None = None,
+    *,
+    provider: str | ProviderKind | None = None,
+    base_url: str | None = None,
+) -> Profile:
+    """Pick a profile and apply the command-line overrides on top of it."""
+    name = name or config.default_profile
+    if name not in config.profiles:
+        known = ", ".join(sorted(config.profiles))
+        raise ConfigError(f"no profile named {name!r} (known: {known})")
+    profile = config.profiles[name]
+    if provider is not None:
+        kind = _enum(provider, ProviderKind, "--provider")
+        if kind != profile.provider:
+            fresh = default_profile(name, kind)
+            profile = replace(fresh, poll_interval=profile.poll_interval, page_size=profile.page_size)
+    if base_url:
+        profile = replace(profile, base_url=base_url.rstrip("/"))
+    return profile
+
+
+SAMPLE_CONFIG = """\
+# mj-tui configuration. Every setting is optional.
+default_profile = "ohmygpt"
+
+[ui]
+theme = "textual-dark"      # any Textual theme name
+graphics = "auto"           # auto | tgp | sixel | halfcell | unicode | none
+# download_dir = "~/Pictures/mj-tui"
+
+[profiles.ohmygpt]
+provider = "ohmygpt"
+base_url = "https://api.ohmygpt.com"
+default_mode = "fast"       # fast | relax
+poll_interval = 3
+
+[profiles.maxapi]
+provider = "mjproxy"
+base_url = "https://api.maxapi.ai"
+path_template = "/mj-{mode}/mj"   # "/mj" for a self-hosted midjourney-proxy
+default_mode = "relax"      # fast | relax | turbo
+
+# [keymap]
+# submit = "ctrl+s"
+"""

@@ -1,0 +1,163 @@
+"""Where the API key comes from: ``MJ_TUI_API_KEY``, then the OS keyring.
+
+The key is wrapped in :class:`Secret` as soon as it is read, so a stray
+``print``/``repr``/log line shows ``Secret('****')`` rather than the key.
+There is deliberately no plaintext-file fallback: a box without a usable
+keyring gets a message naming the options instead.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .errors import CredentialsError, NoKeyring
+
+SERVICE = "mj-tui"
+ENV_VAR = "MJ_TUI_API_KEY"
+# a locked keyring can block on an unlock prompt nobody will see over SSH
+KEYRING_TIMEOUT = 10.0
+
+NO_KEYRING_HELP = (
+    "No usable OS keyring was found (common on headless or SSH machines). "
+    f"Either set the key for this shell with `export {ENV_VAR}=...`, "
+    "or start a Secret Service keyring (for example gnome-keyring inside `dbus-run-session`), "
+    "or install a keyring backend such as keyrings.alt and set PYTHON_KEYRING_BACKEND. "
+    "mj-tui never writes the key to a plain file."
+)
+
+
+class Secret:
+    """A string that refuses to show itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self):  # never pickle the key into a file by accident
+        raise TypeError("Secret cannot be pickled")
+
+    @property
+    def hint(self) -> str:
+        """A recognisable but harmless tail, e.g. ``…a1b2``."""
+        v = self._value
+        return f"…{v[-4:]}" if len(v) >= 12 else "…"
+
+
+class KeySource(StrEnum):
+    ENV = "environment"
+    KEYRING = "keyring"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    key: Secret | None
+    source: KeySource
+    #: why no key could be read from the keyring (None when it simply has none)
+    problem: str | None = None
+
+
+def _run_with_timeout(fn, *args):
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(fn, *args).result(timeout=KEYRING_TIMEOUT)
+    except concurrent.futures.TimeoutError:
+        raise CredentialsError(
+            f"The OS keyring did not answer within {KEYRING_TIMEOUT:.0f}s (is it locked?). "
+            f"Unlock it, or use {ENV_VAR}."
+        ) from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _backend():
+    """The active keyring backend, or raise NoKeyring if it cannot store anything."""
+    try:
+        import keyring
+        import keyring.backends.fail
+        import keyring.backends.null
+
+        backend = keyring.get_keyring()
+    except Exception:  # a bad PYTHON_KEYRING_BACKEND raises plain RuntimeError/ImportError
+        raise NoKeyring(NO_KEYRING_HELP) from None
+    if isinstance(backend, (keyring.backends.fail.Keyring, keyring.backends.null.Keyring)):
+        raise NoKeyring(NO_KEYRING_HELP)
+    return backend
+
+
+def _keyring_call(method: str, *args):
+    backend = _backend()
+    import keyring.errors
+
+    try:
+        return _run_with_timeout(getattr(backend, method), *args)
+    except keyring.errors.PasswordDeleteError:
+        return None
+    except keyring.errors.NoKeyringError:
+        raise NoKeyring(NO_KEYRING_HELP) from None
+    except keyring.errors.KeyringLocked:
+        raise CredentialsError(f"The OS keyring is locked. Unlock it, or use {ENV_VAR}.") from None
+    except CredentialsError:
+        raise
+    except Exception as exc:  # D-Bus and backend errors: say which, never dump a traceback
+        raise CredentialsError(f"The OS keyring failed ({type(exc).__name__}). Use {ENV_VAR} instead.") from None
+
+
+def keyring_name() -> str | None:
+    try:
+        backend = _backend()
+    except NoKeyring:
+        return None
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def get_key(profile: str) -> ResolvedKey:
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return ResolvedKey(Secret(env), KeySource.ENV)
+    try:
+        stored = _keyring_call("get_password", SERVICE, profile)
+    except CredentialsError as exc:
+        return ResolvedKey(None, KeySource.NONE, problem=exc.message)
+    if stored:
+        return ResolvedKey(Secret(stored), KeySource.KEYRING)
+    return ResolvedKey(None, KeySource.NONE)
+
+
+def set_key(profile: str, key: str | Secret) -> None:
+    value = key.reveal() if isinstance(key, Secret) else key
+    value = value.strip()
+    if not value:
+        raise CredentialsError("The key is empty.")
+    if any(ch.isspace() for ch in value):
+        raise CredentialsError("The key contains spaces or line breaks; paste only the key.")
+    _keyring_call("set_password", SERVICE, profile, value)
+
+
+def delete_key(profile: str) -> bool:
+    """Remove the profile's key; returns whether there was one."""
+    had = _keyring_call("get_password", SERVICE, profile)
+    if had:
+        _keyring_call("delete_password", SERVICE, profile)
+    return bool(had)

@@ -1,0 +1,237 @@
+"""The normalized task model both dialects parse into."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ProviderKind(StrEnum):
+    OHMYGPT = "ohmygpt"
+    MJPROXY = "mjproxy"
+
+
+class Mode(StrEnum):
+    FAST = "fast"
+    RELAX = "relax"
+    TURBO = "turbo"
+
+
+class Status(StrEnum):
+    NOT_START = "NOT_START"
+    SUBMITTED = "SUBMITTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    MODAL = "MODAL"
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    CANCEL = "CANCEL"
+    UNKNOWN = "UNKNOWN"
+
+    @classmethod
+    def parse(cls, value: Any) -> "Status":
+        text = str(value or "").strip().upper()
+        if not text:
+            # gateways (new-api) report "" until their first upstream poll
+            return cls.SUBMITTED
+        if text in ("FAILED", "FAIL", "ERROR"):
+            return cls.FAILURE
+        if text in ("CANCELLED", "CANCELED"):
+            return cls.CANCEL
+        try:
+            return cls(text)
+        except ValueError:
+            return cls.UNKNOWN
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (Status.SUCCESS, Status.FAILURE, Status.CANCEL)
+
+    @property
+    def in_flight(self) -> bool:
+        """Still worth polling (MODAL waits for the user, not the server)."""
+        return self in (Status.NOT_START, Status.SUBMITTED, Status.IN_PROGRESS, Status.UNKNOWN)
+
+
+class ButtonKind(StrEnum):
+    UPSCALE = "upscale"  # U1..U4
+    VARIATION = "variation"  # V1..V4
+    REROLL = "reroll"
+    UPSCALE_HD = "upscale_hd"  # Upscale (Subtle / Creative / 2x / 4x)
+    VARY_SUBTLE = "vary_subtle"
+    VARY_STRONG = "vary_strong"
+    VARY_REGION = "vary_region"
+    ZOOM = "zoom"
+    CUSTOM_ZOOM = "custom_zoom"
+    PAN = "pan"
+    DESCRIBE_PICK = "describe_pick"
+    DESCRIBE_RETRY = "describe_retry"
+    SHORTEN_PICK = "shorten_pick"
+    BOOKMARK = "bookmark"
+    ANIMATE = "animate"
+    OTHER = "other"
+
+
+_PAN_ARROWS = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
+
+
+@dataclass(frozen=True)
+class Button:
+    custom_id: str
+    label: str = ""
+    emoji: str = ""
+
+    @property
+    def kind(self) -> ButtonKind:
+        cid = self.custom_id
+        parts = cid.split("::")
+        verb = parts[2] if len(parts) > 2 else ""
+        if cid.startswith("MJ::JOB::upsample::"):
+            return ButtonKind.UPSCALE
+        if cid.startswith("MJ::JOB::upsample_"):
+            return ButtonKind.UPSCALE_HD
+        if cid.startswith("MJ::JOB::variation::"):
+            return ButtonKind.VARIATION
+        if cid.startswith("MJ::JOB::reroll::"):
+            return ButtonKind.REROLL
+        if verb == "low_variation":
+            return ButtonKind.VARY_SUBTLE
+        if verb == "high_variation":
+            return ButtonKind.VARY_STRONG
+        if cid.startswith("MJ::Inpaint::"):
+            return ButtonKind.VARY_REGION
+        if cid.startswith("MJ::Outpaint::"):
+            return ButtonKind.ZOOM
+        if cid.startswith("MJ::CustomZoom::"):
+            return ButtonKind.CUSTOM_ZOOM
+        if verb.startswith("pan_") or verb.endswith("_pan_variation"):
+            return ButtonKind.PAN
+        if cid.startswith("MJ::Job::PicReader::"):
+            return ButtonKind.DESCRIBE_PICK
+        if cid.startswith("MJ::Picread::Retry"):
+            return ButtonKind.DESCRIBE_RETRY
+        if cid.startswith("MJ::Job::PromptAnalyzer::"):
+            return ButtonKind.SHORTEN_PICK
+        if cid.startswith("MJ::BOOKMARK::"):
+            return ButtonKind.BOOKMARK
+        if verb.startswith("animate"):
+            return ButtonKind.ANIMATE
+        return ButtonKind.OTHER
+
+    @property
+    def index(self) -> int | None:
+        """The grid quadrant (1..4) for U/V buttons."""
+        if self.kind in (ButtonKind.UPSCALE, ButtonKind.VARIATION):
+            try:
+                return int(self.custom_id.split("::")[3])
+            except (IndexError, ValueError):
+                return None
+        return None
+
+    @property
+    def needs_modal(self) -> bool:
+        """Buttons that always need a second (modal) step with user input."""
+        return self.kind in (ButtonKind.VARY_REGION, ButtonKind.CUSTOM_ZOOM)
+
+    @property
+    def display(self) -> str:
+        """What a person sees on the button: Midjourney's own label and emoji."""
+        label = (self.label or "").strip()
+        emoji = (self.emoji or "").strip()
+        if self.kind == ButtonKind.PAN and not emoji:
+            verb = self.custom_id.split("::")[2] if self.custom_id.count("::") >= 2 else ""
+            emoji = _PAN_ARROWS.get(verb.replace("pan_", "").split("_")[0], "")
+        if self.kind == ButtonKind.REROLL and not (label or emoji):
+            emoji = "🔄"
+        if label and emoji:
+            return f"{emoji} {label}"
+        if label or emoji:
+            return label or emoji
+        parts = self.custom_id.split("::")
+        return parts[2] if len(parts) > 2 else self.custom_id
+
+
+def parse_progress(value: Any) -> int:
+    """'42%', '42', 42, 0.42?, None, '' -> 0..100."""
+    if value is None:
+        return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        match = re.search(r"-?\d+(?:\.\d+)?", str(value))
+        if not match:
+            return 0
+        number = float(match.group())
+    if math.isnan(number):
+        return 0
+    return max(0, min(100, int(number)))
+
+
+@dataclass
+class Task:
+    id: str
+    provider: ProviderKind
+    action: str = "IMAGINE"
+    status: Status = Status.UNKNOWN
+    progress: int = 0
+    prompt: str = ""
+    final_prompt: str = ""
+    description: str = ""
+    fail_reason: str | None = None
+    submit_time: datetime | None = None
+    start_time: datetime | None = None
+    finish_time: datetime | None = None
+    image_url: str | None = None
+    # every usable URL for the image, best first (e.g. object storage, then Discord)
+    image_urls: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    mode: Mode | None = None
+    parent_id: str | None = None
+    # the button (customId) that produced this task, where known
+    origin_custom_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_grid(self) -> bool:
+        return any(b.kind == ButtonKind.UPSCALE for b in self.buttons)
+
+    @property
+    def is_describe(self) -> bool:
+        return self.action.upper() == "DESCRIBE"
+
+    def with_(self, **changes: Any) -> "Task":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Page:
+    tasks: list[Task]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    task_id: str
+    #: True when the server wants a modal step (proxy code 21 / status MODAL)
+    modal_required: bool = False
+    #: the server's description ("提交成功", "排队中..."), shown as is
+    description: str = ""
+    final_prompt: str = ""
+    queued_ahead: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Balance:
+    balance: str
+    free_balance: str | None = None
+    unit: str = "tokens"

@@ -1,0 +1,270 @@
+"""The midjourney-proxy dialect (MaxAPI and other new-api resellers, self-hosted proxies).
+
+Submits answer ``{code, description, result, properties}``; tasks are fetched
+from ``/mj/task/{id}/fetch``.  The speed pool is a path prefix
+(``/mj-fast/mj``...) set by the profile's path template.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+from ..errors import (
+    AuthError,
+    BannedPrompt,
+    InsufficientBalance,
+    InvalidRequest,
+    MalformedResponse,
+    MjError,
+    QueueFull,
+    RateLimited,
+    ServerError,
+    TaskNotFound,
+)
+from ..models import Mode, ProviderKind, Status, SubmitResult, Task, parse_progress
+from .base import BLEND_DIMENSIONS, Provider, as_id, as_str, classify_refusal, first_int, json_body, parse_buttons, parse_time
+
+ACCEPTED = (1, 22)  # submitted, queued
+MODAL_NEEDED = 21
+LIST_CHUNK = 50  # ids per list-by-condition call; no backend documents a cap
+SPEED_FLAG = re.compile(r"(?:^|\s)--(fast|relax|turbo)\b", re.IGNORECASE)
+MODES_BY_NAME = {"FAST": Mode.FAST, "RELAX": Mode.RELAX, "TURBO": Mode.TURBO}
+
+
+class MjProxyProvider(Provider):
+    kind = ProviderKind.MJPROXY
+    modes = (Mode.FAST, Mode.RELAX, Mode.TURBO)
+    supports_modal = True
+    supports_shorten = True
+
+    @staticmethod
+    def auth_headers(key: str) -> dict[str, str]:
+        # new-api gateways read Authorization, self-hosted proxies mj-api-secret: send both
+        return {"Authorization": f"Bearer {key}", "mj-api-secret": key}
+
+    @property
+    def mode_in_path(self) -> bool:
+        return "{mode}" in self.profile.path_template
+
+    def _url(self, tail: str, mode: Mode | None = None) -> str:
+        template = self.profile.path_template.rstrip("/") or "/mj"
+        prefix = template.replace("{mode}", (mode or self.profile.default_mode).value)
+        return f"{prefix}/{tail}"
+
+    def _with_speed_flag(self, prompt: str, mode: Mode) -> str:
+        # without a mode prefix the only way to pick a pool is the prompt flag
+        if self.mode_in_path or SPEED_FLAG.search(prompt):
+            return prompt
+        return f"{prompt} --{mode.value}"
+
+    # -- envelopes ----------------------------------------------------------------
+    def _error_from(self, payload: Any, response) -> MjError:
+        status = response.status_code
+        raw = self.http.scrub(response.text)
+        scrub = self.http.scrub
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):  # new-api's own errors
+            message = scrub(as_str(payload["error"].get("message")))
+            if status in (401, 403):
+                return AuthError(f"The provider rejected the API key: {message or 'unauthorized'}.", status=status, raw=raw)
+            return classify_refusal(message, status=status, raw=raw)
+        if isinstance(payload, dict) and payload.get("success") is False:  # trueai's logic errors
+            return classify_refusal(scrub(as_str(payload.get("message"))), status=status, raw=raw)
+        if status in (401, 403):
+            text = scrub(as_str(payload)) if isinstance(payload, str) else ""
+            return AuthError(
+                "The provider rejected the API key" + (f": {text}" if text else "") + ". Check it with `mj-tui key set`.",
+                status=status, raw=raw,
+            )
+        if not isinstance(payload, dict) or "code" not in payload:
+            return MalformedResponse(f"The provider sent an unexpected reply (HTTP {status}).", status=status, raw=raw)
+        return self._code_error(payload, status, raw)
+
+    def _code_error(self, payload: dict, status: int, raw: str) -> MjError:
+        code = payload.get("code")
+        desc = self.http.scrub(as_str(payload.get("description") or payload.get("message"))).strip()
+        props = payload.get("properties") if isinstance(payload.get("properties"), dict) else {}
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            return MalformedResponse(f"The provider sent an unknown result code {code!r}.", status=status, raw=raw)
+        if code == 24:
+            word = as_str(props.get("bannedWord")) or None
+            return BannedPrompt(
+                f"The prompt was refused by moderation{f' (banned word: {word})' if word else ''}. "
+                f"Reword it and submit again. Server said: {desc}", status=status, raw=raw, word=word,
+            )
+        if code == 23 or (code == 9 and ("队列" in desc or "queue" in desc.lower())):
+            limit = first_int(desc)
+            return QueueFull(
+                f"The provider's queue is full: wait for running jobs to finish. Server said: {desc}",
+                status=status, raw=raw, limit=limit,
+            )
+        if code == 30:
+            return RateLimited(f"The provider is rate limiting this key: {desc}", status=status, raw=raw)
+        if code == 3:
+            if "账号" in desc or "account" in desc.lower():
+                return ServerError(
+                    f"The provider has no Midjourney account available right now; try later. Server said: {desc}",
+                    status=status, raw=raw,
+                )
+            return TaskNotFound(f"The task is missing or expired at the provider: {desc}", status=status, raw=raw)
+        if code == 4 and "quota" in desc.lower():
+            return InsufficientBalance(
+                f"Not enough quota on this key for the job: top up, then try again. Server said: {desc}",
+                status=status, raw=raw,
+            )
+        if code == 4 and ("not_found" in desc.lower() or "no_found" in desc.lower() or "不存在" in desc):
+            return TaskNotFound(f"The provider does not know that task: {desc}", status=status, raw=raw)
+        if code == 9 or code == 5:
+            return ServerError(f"The provider failed: {desc or 'system error'}", status=status, raw=raw)
+        error = classify_refusal(desc, status=status, raw=raw)
+        return error if not isinstance(error, InvalidRequest) else InvalidRequest(
+            f"The provider refused the request: {desc or f'code {code}'}", status=status, raw=raw
+        )
+
+    async def _submit(self, verb: str, body: dict[str, Any], mode: Mode) -> SubmitResult:
+        response = await self.http.send("POST", self._url(f"submit/{verb}", mode), json=body, idempotent=False)
+        payload = json_body(response, self.http.scrub)
+        if response.status_code >= 400 or not isinstance(payload, dict) or "code" not in payload:
+            raise self._error_from(payload, response)
+        code = payload.get("code")
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise self._error_from(payload, response) from None
+        if code not in (*ACCEPTED, MODAL_NEEDED):
+            raise self._code_error(payload, response.status_code, self.http.scrub(response.text))
+        props = payload.get("properties") if isinstance(payload.get("properties"), dict) else {}
+        result = payload.get("result")
+        if isinstance(result, list):  # upload-discord-images; never a task id
+            raise MalformedResponse("The provider returned a list where a task id was expected.")
+        queued = props.get("numberOfQueues")
+        return SubmitResult(
+            task_id=as_id(result),
+            modal_required=code == MODAL_NEEDED,
+            description=self.http.scrub(as_str(payload.get("description"))),
+            final_prompt=as_str(props.get("finalPrompt")),
+            queued_ahead=int(queued) if isinstance(queued, (int, float)) else None,
+            raw=payload,
+        )
+
+    # -- submits ------------------------------------------------------------------
+    async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> SubmitResult:
+        mode = self.check_mode(mode)
+        body: dict[str, Any] = {"prompt": self._with_speed_flag(prompt, mode)}
+        if images:
+            body["base64Array"] = list(images)
+        return await self._submit("imagine", body, mode)
+
+    async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult:
+        # the mask belongs to the modal step in this dialect; the caller sends it there
+        return await self._submit("action", {"taskId": parent.id, "customId": custom_id}, parent.mode or self.check_mode(None))
+
+    async def modal(self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None) -> SubmitResult:
+        body: dict[str, Any] = {"taskId": task_id, "prompt": prompt}
+        if mask:
+            body["maskBase64"] = mask
+        return await self._submit("modal", body, mode or self.check_mode(None))
+
+    async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> SubmitResult:
+        if not 2 <= len(images) <= 5:
+            raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
+        dims = dimensions.upper()
+        if dims not in BLEND_DIMENSIONS:
+            raise InvalidRequest(f"Blend dimensions must be one of {', '.join(BLEND_DIMENSIONS)}.")
+        mode = self.check_mode(mode)
+        return await self._submit("blend", {"base64Array": list(images), "dimensions": dims}, mode)
+
+    async def describe(self, image: str, *, mode: Mode | None = None) -> SubmitResult:
+        mode = self.check_mode(mode)
+        return await self._submit("describe", {"base64": image}, mode)
+
+    async def shorten(self, prompt: str, *, mode: Mode | None = None) -> SubmitResult:
+        mode = self.check_mode(mode)
+        return await self._submit("shorten", {"prompt": prompt}, mode)
+
+    async def upload_images(self, images: Sequence[str]) -> list[str]:
+        response = await self.http.send(
+            "POST", self._url("submit/upload-discord-images"), json={"base64Array": list(images)}, idempotent=False
+        )
+        payload = json_body(response, self.http.scrub)
+        if response.status_code >= 400 or not isinstance(payload, dict):
+            raise self._error_from(payload, response)
+        if payload.get("code") not in ACCEPTED or not isinstance(payload.get("result"), list):
+            raise self._code_error(payload, response.status_code, self.http.scrub(response.text))
+        return [as_str(u) for u in payload["result"]]
+
+    # -- reads --------------------------------------------------------------------
+    async def fetch(self, task_id: str) -> Task:
+        response = await self.http.send("GET", self._url(f"task/{task_id}/fetch"), idempotent=True)
+        payload = json_body(response, self.http.scrub)
+        if response.status_code == 204 or payload is None:
+            # Java proxies answer an unknown id with an empty 200, trueai with 204
+            raise TaskNotFound(f"The provider does not know task {task_id} (yet).")
+        if response.status_code >= 400 or not isinstance(payload, dict) or "code" in payload and "status" not in payload:
+            raise self._error_from(payload, response)
+        return self.parse_task(payload)
+
+    async def fetch_many(self, ids: Sequence[str]) -> list[Task]:
+        ids = [str(i) for i in dict.fromkeys(ids)]
+        tasks: list[Task] = []
+        for start in range(0, len(ids), LIST_CHUNK):
+            chunk = ids[start : start + LIST_CHUNK]
+            response = await self.http.send(
+                "POST", self._url("task/list-by-condition"), json={"ids": chunk}, idempotent=True
+            )
+            payload = json_body(response, self.http.scrub)
+            if response.status_code >= 400 or not isinstance(payload, list):
+                if isinstance(payload, dict) and isinstance(payload.get("result"), list):
+                    payload = payload["result"]  # some gateways wrap lists
+                else:
+                    raise self._error_from(payload, response)
+            tasks.extend(self.parse_task(item) for item in payload if isinstance(item, dict))
+        return tasks
+
+    async def image_seed(self, task_id: str) -> str:
+        response = await self.http.send("GET", self._url(f"task/{task_id}/image-seed"), idempotent=True)
+        payload = json_body(response, self.http.scrub)
+        if response.status_code >= 400 or not isinstance(payload, dict) or payload.get("code") != 1:
+            raise self._error_from(payload, response)
+        return as_str(payload.get("result"))
+
+    # -- parsing ------------------------------------------------------------------
+    def parse_task(self, data: dict[str, Any]) -> Task:
+        props = data.get("properties") if isinstance(data.get("properties"), dict) else {}
+        status = Status.parse(data.get("status"))
+        fail = as_str(data.get("failReason")).strip() or None
+        if fail and status not in (Status.FAILURE, Status.CANCEL) and not status == Status.SUCCESS:
+            status = Status.FAILURE
+        urls: list[str] = []
+        image = as_str(data.get("imageUrl")).strip()
+        if image:
+            urls.append(image)
+        prompt = as_str(data.get("prompt"))
+        final = as_str(props.get("finalPrompt")) or as_str(data.get("promptEn")) or prompt
+        mode_name = as_str(data.get("mode") or data.get("requestMode")).upper()
+        mode = MODES_BY_NAME.get(mode_name)
+        if mode is None:
+            flag = SPEED_FLAG.search(final) or SPEED_FLAG.search(prompt)
+            mode = Mode(flag.group(1).lower()) if flag else None
+        return Task(
+            id=as_id(data.get("id")),
+            provider=ProviderKind.MJPROXY,
+            action=as_str(data.get("action")).upper() or "IMAGINE",
+            status=status,
+            progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
+            prompt=prompt,
+            final_prompt=final,
+            description=as_str(data.get("description")),
+            fail_reason=fail,
+            submit_time=parse_time(data.get("submitTime")),
+            start_time=parse_time(data.get("startTime")),
+            finish_time=parse_time(data.get("finishTime")),
+            image_url=urls[0] if urls else None,
+            image_urls=tuple(urls),
+            buttons=parse_buttons(data.get("buttons")),
+            mode=mode,
+            parent_id=as_str(data.get("parentId")).strip() or None,
+            raw=dict(data),
+        )

@@ -1,0 +1,209 @@
+"""OhMyGPT's Midjourney API: ``POST /api/v1/ai/draw/mj/<verb>``, envelope ``{statusCode, message, data}``."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
+from ..models import Balance, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
+from .base import (
+    BLEND_DIMENSIONS,
+    Provider,
+    as_id,
+    as_str,
+    classify_refusal,
+    json_body,
+    parse_buttons,
+    parse_time,
+)
+
+OFFICIAL_STORAGE = "https://pi.ohmygpt.com/api/v1/content/mj-generated/"
+# OhMyGPT's two account pools; "NORMAL" is mostly Midjourney's relax mode
+POOLS = {Mode.FAST: "FAST", Mode.RELAX: "NORMAL"}
+MODES_BY_POOL = {"FAST": Mode.FAST, "NORMAL": Mode.RELAX, "RELAX": Mode.RELAX, "TURBO": Mode.TURBO}
+PAGE_SIZE_MIN, PAGE_SIZE_MAX = 5, 20  # documented bounds of query-mj-tasks
+
+
+class OhMyGptProvider(Provider):
+    kind = ProviderKind.OHMYGPT
+    modes = (Mode.FAST, Mode.RELAX)
+    server_history = True
+    supports_balance = True
+
+    @staticmethod
+    def auth_headers(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    @property
+    def storage_url(self) -> str:
+        if self.profile.storage_url:
+            return self.profile.storage_url.rstrip("/") + "/"
+        if self.profile.official_ohmygpt:
+            return OFFICIAL_STORAGE
+        # mirrors and the emulator serve object storage under the same origin
+        return f"{self.profile.base_url}/api/v1/content/mj-generated/"
+
+    def _url(self, verb: str) -> str:
+        return f"{self.profile.path_template.rstrip('/')}/{verb}"
+
+    def check_mode(self, mode: Mode | None) -> Mode:
+        if (mode or self.profile.default_mode) == Mode.TURBO:
+            raise Unsupported("Turbo mode is not offered by OhMyGPT: use fast or relax.")
+        return super().check_mode(mode)
+
+    async def _call(self, verb: str, body: dict[str, Any], *, idempotent: bool, params: dict | None = None) -> Any:
+        response = await self.http.send(
+            "POST", self._url(verb), json={"model": "midjourney", **body}, params=params, idempotent=idempotent
+        )
+        return self._unwrap(response)
+
+    def _unwrap(self, response) -> Any:
+        scrub = self.http.scrub
+        payload = json_body(response, scrub)
+        raw = scrub(response.text)
+        if not isinstance(payload, dict):
+            if response.status_code in (401, 403):
+                raise AuthError("OhMyGPT rejected the API key (HTTP %d)." % response.status_code, status=response.status_code)
+            raise MalformedResponse(
+                f"OhMyGPT sent an unexpected reply (HTTP {response.status_code}).", status=response.status_code, raw=raw
+            )
+        code = payload.get("statusCode", response.status_code)
+        err = payload.get("error")
+        message = payload.get("message") or (err.get("message") if isinstance(err, dict) else "")
+        message = scrub(as_str(message))
+        if response.status_code in (401, 403) or code in (401, 403):
+            if "permission" in message.lower() or "权限" in message:
+                raise PermissionDenied(
+                    "This API key has no Midjourney permission: tick 'midjourney' in the key's permissions "
+                    f"on OhMyGPT, then try again. (Server: {message})",
+                    status=response.status_code, raw=raw,
+                )
+            raise AuthError(
+                f"OhMyGPT rejected the API key: {message or 'unauthorized'}. Check the key (mj-tui key set).",
+                status=response.status_code, raw=raw,
+            )
+        try:
+            ok = int(code) == 200
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or response.status_code >= 400:
+            raise classify_refusal(message, status=response.status_code, raw=raw)
+        return payload.get("data")
+
+    def _submitted(self, data: Any) -> SubmitResult:
+        if isinstance(data, dict):  # tolerate a task object where an id is documented
+            data = data.get("taskId", data.get("id"))
+        return SubmitResult(task_id=as_id(data), description="Success")
+
+    # -- submits ------------------------------------------------------------------
+    async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> SubmitResult:
+        body: dict[str, Any] = {"prompt": prompt, "type": POOLS[self.check_mode(mode)]}
+        if images:
+            body["base64Array"] = list(images)
+        return self._submitted(await self._call("imagine", body, idempotent=False))
+
+    async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult:
+        # an action must run in the parent's pool: FAST on a NORMAL task is refused
+        mode = parent.mode if parent.mode in POOLS else self.check_mode(None)
+        body: dict[str, Any] = {"taskId": parent.id, "customId": custom_id, "type": POOLS[mode]}
+        if mask:
+            body["base64Mask"] = mask
+        return self._submitted(await self._call("action", body, idempotent=False))
+
+    async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> SubmitResult:
+        if not 2 <= len(images) <= 5:
+            raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
+        dims = dimensions.upper()
+        if dims not in BLEND_DIMENSIONS:
+            raise InvalidRequest(f"Blend dimensions must be one of {', '.join(BLEND_DIMENSIONS)}.")
+        body = {"base64Array": list(images), "dimensions": dims, "type": POOLS[self.check_mode(mode)]}
+        return self._submitted(await self._call("blend", body, idempotent=False))
+
+    async def describe(self, image: str, *, mode: Mode | None = None) -> SubmitResult:
+        body = {"base64": image, "type": POOLS[self.check_mode(mode)]}
+        return self._submitted(await self._call("describe", body, idempotent=False))
+
+    # -- reads --------------------------------------------------------------------
+    async def fetch(self, task_id: str) -> Task:
+        data = await self._call("query", {"taskId": str(task_id)}, idempotent=True)
+        if not isinstance(data, dict):
+            raise TaskNotFound(f"OhMyGPT returned no task for id {task_id}.")
+        return self.parse_task(data)
+
+    async def fetch_many(self, ids: Sequence[str]) -> list[Task]:
+        wanted = {str(i) for i in ids}
+        if not wanted:
+            return []
+        if len(wanted) == 1:
+            return [await self.fetch(next(iter(wanted)))]
+        # in-flight tasks are the newest ones, so page 1 of the history covers them in one request
+        page = await self.list_page(1, PAGE_SIZE_MAX)
+        return [t for t in page.tasks if t.id in wanted]
+
+    async def list_page(self, page: int, page_size: int) -> Page:
+        page = max(1, int(page))
+        size = max(PAGE_SIZE_MIN, min(PAGE_SIZE_MAX, int(page_size)))
+        data = await self._call("query-mj-tasks", {}, idempotent=True, params={"page": page, "pageSize": size})
+        if isinstance(data, dict) and "tasks" in data:
+            items = data.get("tasks") or []
+            total = data.get("total")
+        elif isinstance(data, dict) and ("taskId" in data or "status" in data):
+            # the doc's own example puts a single task in `data`; accept it
+            items, total = [data], 1
+        elif isinstance(data, list):
+            items, total = data, len(data)
+        else:
+            raise MalformedResponse("OhMyGPT's task list had an unexpected shape.")
+        tasks = [self.parse_task(item) for item in items if isinstance(item, dict)]
+        try:
+            total_n = int(total) if total is not None else len(tasks)
+        except (TypeError, ValueError):
+            total_n = len(tasks)
+        return Page(tasks=tasks, page=page, page_size=size, total=max(total_n, len(tasks)))
+
+    async def balance(self) -> Balance | None:
+        """Needs an admin key; an ordinary MJ key gets 401, which just means "not shown"."""
+        try:
+            response = await self.http.send("POST", "/api/v1/user/admin/balance", idempotent=True)
+            data = self._unwrap(response)
+        except (AuthError, PermissionDenied):
+            return None
+        if not isinstance(data, dict) or "balance" not in data:
+            return None
+        free = data.get("free_balance")
+        return Balance(balance=as_str(data.get("balance")), free_balance=as_str(free) if free is not None else None)
+
+    # -- parsing ------------------------------------------------------------------
+    def parse_task(self, data: dict[str, Any]) -> Task:
+        urls: list[str] = []
+        s3 = as_str(data.get("imageS3Url")).strip()
+        if s3:
+            urls.append(s3 if s3.startswith(("http://", "https://")) else self.storage_url + s3.lstrip("/"))
+        dc = as_str(data.get("imageDcUrl")).strip()
+        if dc:
+            urls.append(dc)
+        status = Status.parse(data.get("status"))
+        fail = as_str(data.get("failReason")).strip() or None
+        if fail and not status.is_terminal:
+            status = Status.FAILURE  # clients agree: a fail reason ends the task
+        prompt = as_str(data.get("prompt"))
+        pool = as_str(data.get("taskType")).upper()
+        return Task(
+            id=as_id(data.get("taskId", data.get("id"))),
+            provider=ProviderKind.OHMYGPT,
+            action=as_str(data.get("action")).upper() or "IMAGINE",
+            status=status,
+            progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
+            prompt=prompt,
+            final_prompt=prompt,
+            description=as_str(data.get("description")),
+            fail_reason=fail,
+            submit_time=parse_time(data.get("submitTime")),
+            start_time=parse_time(data.get("startTime")),
+            finish_time=parse_time(data.get("finishTime")),
+            image_url=urls[0] if urls else None,
+            image_urls=tuple(urls),
+            buttons=parse_buttons(data.get("actions")),
+            mode=MODES_BY_POOL.get(pool),
+            raw=dict(data),
+        )

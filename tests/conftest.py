@@ -1,0 +1,51 @@
+"""Test-wide isolation: no test reads the developer's config, data, cache or key."""
+
+from __future__ import annotations
+
+import keyring
+import keyring.backend
+import keyring.backends.null
+import keyring.errors
+import pytest
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    # negative priority: keyring registers every subclass and must never auto-pick this one
+    priority = -100
+
+    def __init__(self):
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        try:
+            del self.store[(service, username)]
+        except KeyError:
+            raise keyring.errors.PasswordDeleteError(username) from None
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("MJ_TUI_CONFIG", str(tmp_path / "config" / "config.toml"))
+    monkeypatch.setenv("MJ_TUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MJ_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MJ_TUI_API_KEY", raising=False)
+    # subprocesses (CLI tests) must never reach a real keyring either
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    yield tmp_path
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def memory_keyring():
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend

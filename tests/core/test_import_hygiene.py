@@ -1,0 +1,34 @@
+"""The core must stay importable without the TUI, and the emulator without the core."""
+
+import subprocess
+import sys
+
+
+def _modules_after(import_line: str) -> set[str]:
+    code = f"import sys; {import_line}; print('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_core_never_imports_textual():
+    mods = _modules_after(
+        "import mj_tui.core.service, mj_tui.core.providers, mj_tui.core.history, mj_tui.core.images, "
+        "mj_tui.core.poller, mj_tui.core.config, mj_tui.core.credentials, mj_tui.core.pricing"
+    )
+    assert "mj_tui.core.service" in mods
+    assert not {m for m in mods if m == "textual" or m.startswith("textual.")}
+    assert not {m for m in mods if m.startswith("mj_tui.ui")}
+
+
+def test_emulator_never_imports_core():
+    mods = _modules_after("import mj_tui.emulator")
+    assert "mj_tui.emulator" in mods
+    assert not {m for m in mods if m.startswith("mj_tui.core")}
+    assert not {m for m in mods if m == "textual" or m.startswith("textual.")}
+
+
+def test_cli_help_does_not_import_textual():
+    # scripting commands stay quick: the TUI is imported only when it runs
+    mods = _modules_after("import mj_tui.cli")
+    assert "mj_tui.cli" in mods
+    assert "textual" not in mods
