@@ -1,0 +1,354 @@
+"""The simulated Midjourney shared by both dialects.
+
+State is derived from a clock on every read: a task stores when it was
+submitted, when it got a worker slot and when it ends, and `view()` turns
+"now" into NOT_START / SUBMITTED / IN_PROGRESS / SUCCESS / FAILURE. Nothing
+runs in the background, so a frozen clock makes every state observable.
+
+The engine speaks no wire format. Business-rule failures raise EmulatorError
+with a `kind`; ohmygpt.py and mjproxy.py turn kinds into their envelopes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections import OrderedDict
+
+from . import art
+from .actions import ActionsMixin
+from .buttons import DESCRIBE, GRID, IMAGE_KINDS, SHORTEN, Button, buttons_for
+from .config import Account, EmulatorConfig
+from .model import OHMYGPT, EmulatorError, Submitted, Task, View, find_word, new_hash
+
+# Seed 004 price table (tokens), FAST / NORMAL. REROLL is priced as IMAGINE.
+PRICES = {
+    "IMAGINE": (14000, 7000), "REROLL": (14000, 7000), "UPSCALE": (3500, 1750), "VARIATION": (14000, 7000),
+    "ZOOM": (14000, 7000), "PAN": (14000, 7000), "DESCRIBE": (3500, 1750), "BLEND": (14000, 7000),
+    "SHORTEN": (3500, 1750),  # proxy only; not in seed 004, priced like DESCRIBE
+}
+SLOW_MODES = {"NORMAL", "RELAX"}
+PROGRESS_STEPS = (0, 15, 31, 46, 62, 78, 93)  # what Discord reports while rendering
+TERMINAL = {"SUCCESS", "FAILURE"}
+ART_CACHE_SIZE = 64
+
+
+class Clock:
+    """Emulated time: wall clock plus an offset; can be frozen and advanced by tests."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            base = time.time() if self._frozen_at is None else self._frozen_at
+            return base + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        with self._lock:
+            self._offset += seconds
+
+    def freeze(self, frozen: bool = True) -> None:
+        with self._lock:
+            if frozen and self._frozen_at is None:
+                self._frozen_at = time.time()
+            elif not frozen and self._frozen_at is not None:
+                # Resume from the frozen instant rather than jumping over the pause.
+                self._offset += self._frozen_at - time.time()
+                self._frozen_at = None
+
+
+class Engine(ActionsMixin):
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.clock = Clock()
+        self.lock = threading.RLock()
+        self.rng = random.Random(self.config.random_seed)
+        self.accounts: dict[str, Account] = dict(self.config.accounts)
+        self.tasks: dict[tuple[str, str], Task] = {}
+        self.by_hash: dict[str, Task] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.ledger: list[dict] = []
+        self._order: dict[tuple[str, str], list[str]] = {}  # (owner, dialect) -> ids, oldest first
+        self._active: dict[tuple[str, str], list[Task]] = {}  # unfinished tasks
+        self._slots: dict[str, list[float]] = {}  # proxy: per-owner worker free times
+        self._pending: list[Task] = []  # not yet charged
+        self._next_int = 1
+        self._art: OrderedDict[str, bytes] = OrderedDict()
+        self._art_lock = threading.Lock()
+        if self.config.seed_history > 0:
+            from .history import populate
+
+            populate(self, self.config.demo_key, self.config.seed_history)
+
+    # ------------------------------------------------------------ accounts & ledger
+
+    def account(self, key: str | None) -> Account | None:
+        if not key:
+            return None
+        with self.lock:
+            acct = self.accounts.get(key)
+            if acct is None and self.config.open_access:
+                acct = self.accounts[key] = Account()
+            return acct
+
+    def settle(self) -> None:
+        """Charge every task that has succeeded since the last call."""
+        now = self.clock.now()
+        with self.lock:
+            keep = []
+            for task in self._pending:
+                if task.start_at is not None and now >= task.end_at:
+                    task.charged = True
+                    if not task.failure:  # failed jobs are not billed
+                        acct = self.accounts[task.owner]
+                        acct.balance -= task.price
+                        self.ledger.append({"key": task.owner, "dialect": task.dialect, "taskId": task.id,
+                                            "action": task.action, "mode": task.mode, "amount": task.price,
+                                            "balance": acct.balance, "time": task.end_at})
+                else:
+                    keep.append(task)
+            self._pending = keep
+
+    def available(self, owner: str) -> float:
+        self.settle()
+        reserved = sum(t.price for t in self._pending if t.owner == owner)
+        return self.accounts[owner].balance - reserved
+
+    def price(self, action: str, mode: str) -> float:
+        fast, slow = PRICES[action]
+        if mode == "TURBO":
+            return fast * 2
+        return slow if mode in SLOW_MODES else fast
+
+    # ------------------------------------------------------------ reading
+
+    def view(self, task: Task, now: float | None = None) -> View:
+        if task.start_at is None:
+            return View("MODAL", 0, False, False)
+        now = self.clock.now() if now is None else now
+        if now >= task.end_at:
+            return View("FAILURE" if task.failure else "SUCCESS", 0 if task.failure else 100, True, True)
+        if now < task.submitted_at:
+            return View("NOT_START", 0, False, False)
+        if now < task.running_at:
+            return View("SUBMITTED", 0, True, False)
+        frac = (now - task.running_at) / max(1e-9, task.end_at - task.running_at)
+        step = PROGRESS_STEPS[min(len(PROGRESS_STEPS) - 1, int(frac * len(PROGRESS_STEPS)))]
+        return View("IN_PROGRESS", step, True, False)
+
+    def get(self, owner: str, dialect: str, task_id: object) -> Task | None:
+        task = self.tasks.get((dialect, str(task_id).strip()))
+        return task if task is not None and task.owner == owner else None
+
+    def page(self, owner: str, dialect: str, page: int, size: int) -> tuple[int, list[Task]]:
+        """Newest first."""
+        ids = self._order.get((owner, dialect), [])
+        end = len(ids) - (page - 1) * size
+        chosen = ids[max(0, end - size): max(0, end)]
+        return len(ids), [self.tasks[(dialect, i)] for i in reversed(chosen)]
+
+    def buttons(self, task: Task) -> list[Button]:
+        return buttons_for(task.kind, task.hash)
+
+    def has_image(self, task: Task) -> bool:
+        return task.kind in IMAGE_KINDS
+
+    def unfinished(self, owner: str, dialect: str) -> list[Task]:
+        now = self.clock.now()
+        key = (owner, dialect)
+        live = [t for t in self._active.get(key, []) if t.start_at is None or now < t.end_at]
+        self._active[key] = live
+        return live
+
+    # ------------------------------------------------------------ creating
+
+    def new_id(self, dialect: str, at: float) -> str:
+        if dialect == OHMYGPT:
+            self._next_int += 1
+            return str(self._next_int - 1)
+        while True:  # midjourney-proxy: <ms epoch><3 random digits>
+            tid = f"{int(at * 1000)}{self.rng.randrange(1000):03d}"
+            if (dialect, tid) not in self.tasks:
+                return tid
+
+    def add(self, task: Task, *, active: bool = True) -> Task:
+        self.tasks[(task.dialect, task.id)] = task
+        self.by_hash[task.hash] = task
+        self._order.setdefault((task.owner, task.dialect), []).append(task.id)
+        if active:
+            self._active.setdefault((task.owner, task.dialect), []).append(task)
+        if not task.charged:
+            self._pending.append(task)
+        return task
+
+    def check_prompt(self, prompt: str) -> None:
+        word = find_word(prompt, self.config.banned_words)
+        if word:
+            raise EmulatorError("banned", f"Banned prompt: the prompt contains the banned word '{word}'",
+                                word=word, prompt=prompt)
+
+    def moderation(self, prompt: str) -> str | None:
+        word = find_word(prompt, self.config.moderated_words)
+        if word is None:
+            return None
+        return ("[Banned prompt detected] It appears your prompt may contain content that goes against "
+                f"our community standards: the word `{word}` is not allowed.")
+
+    def admit(self, owner: str, dialect: str, price: float, *, queue: bool = True) -> tuple[bool, int]:
+        """Queue and balance checks before a job is accepted. Returns (queued, ahead)."""
+        queued, ahead = False, 0
+        if queue and dialect == OHMYGPT:
+            acct = self.accounts[owner]
+            limit = acct.queue_limit if acct.queue_limit is not None else self.config.queue_limit
+            if len(self.unfinished(owner, dialect)) >= limit:
+                raise EmulatorError("queue_limit", f"Too many unfinished tasks: the limit is {limit} unfinished "
+                                    "Midjourney tasks per account; wait until one finishes", limit=limit)
+        elif queue:
+            now = self.clock.now()
+            slots = self._worker_slots(owner)
+            if min(slots) > now:  # every worker busy: wait in the queue
+                ahead = sum(1 for t in self.unfinished(owner, dialect) if t.start_at is not None and t.start_at > now)
+                if ahead >= self.config.proxy_queue_size:
+                    raise EmulatorError("queue_full", "Queue full: try again later",
+                                        size=self.config.proxy_queue_size)
+                queued = True
+        available = self.available(owner)
+        if price > available:
+            raise EmulatorError("balance", f"Insufficient balance: this task costs {price:.0f} tokens but only "
+                                f"{max(0.0, available):.2f} are available", price=price, available=available)
+        return queued, ahead
+
+    def _worker_slots(self, owner: str) -> list[float]:
+        slots = self._slots.setdefault(owner, [])
+        want = max(1, self.config.proxy_concurrency)
+        if len(slots) < want:
+            slots.extend([0.0] * (want - len(slots)))
+        elif len(slots) > want:
+            del slots[: len(slots) - want]
+        return slots
+
+    def schedule(self, task: Task) -> None:
+        """Give the task a worker: OhMyGPT starts at once, the proxy is FIFO over N workers."""
+        now = self.clock.now()
+        task.duration = max(0.0, float(self.config.job_seconds))
+        if task.dialect == OHMYGPT:
+            task.start_at = now
+            return
+        slots = self._worker_slots(task.owner)
+        i = min(range(len(slots)), key=slots.__getitem__)
+        task.start_at = max(now, slots[i])
+        slots[i] = task.end_at
+
+    def create(self, owner: str, dialect: str, *, action: str, kind: str, prompt: str, mode: str,
+               recipe: tuple, family: float, parent: Task | None = None, custom_id: str = "",
+               modal: str | None = None, **extra: object) -> Task:
+        now = self.clock.now()
+        tid = self.new_id(dialect, now)
+        task = Task(id=tid, dialect=dialect, owner=owner, action=action, kind=kind, prompt=prompt, mode=mode,
+                    submit_at=now, hash=new_hash(dialect, tid, self.config.random_seed), recipe=recipe,
+                    family=family % 1.0, parent_id=parent.id if parent else None, custom_id=custom_id,
+                    modal=modal, price=self.price(action, mode), charged=False, **extra)
+        if modal is None:
+            self.schedule(task)
+        return self.add(task)
+
+    # ------------------------------------------------------------ images
+
+    def render_png(self, task: Task) -> bytes:
+        """PNG bytes of a task's image, rendered on first request and kept in a small LRU."""
+        with self._art_lock:
+            data = self._art.get(task.id + task.dialect)
+            if data is not None:
+                self._art.move_to_end(task.id + task.dialect)
+                return data
+        data = art.to_png(self._render(task))
+        with self._art_lock:
+            self._art[task.id + task.dialect] = data
+            while len(self._art) > ART_CACHE_SIZE:
+                self._art.popitem(last=False)
+        return data
+
+    def _parent_image(self, task: Task):
+        return art.from_png(self.render_png(self.tasks[(task.dialect, task.parent_id)]))
+
+    def _child_size(self, img) -> tuple[int, int]:
+        return art.grid_dims((img.width, img.height), self.config.grid_size)
+
+    def _render(self, task: Task):
+        op, *args = task.recipe
+        if op == "grid":  # (prompt,)
+            size = art.grid_dims(art.parse_aspect(args[0]), self.config.grid_size)
+            return art.grid(size, task.family, f"{args[0]}|{task.hash}")
+        if op == "blend":  # (colours, aspect)
+            return art.blend_grid(args[0], art.grid_dims(args[1], self.config.grid_size), task.hash)
+        parent = self._parent_image(task)
+        if op == "crop":  # (n,)
+            return art.quadrant(parent, args[0])
+        if op == "upscale":  # (creative,)
+            return art.upscale(parent, args[0])
+        if op == "vary":  # (spread?,) a new grid in the parent's palette family
+            return art.grid(self._child_size(parent), task.family, task.hash, spread=args[0] if args else 0.08)
+        if op == "zoom":  # (scale,)
+            return art.zoom_grid(parent, self._child_size(parent), args[0], task.hash)
+        if op == "pan":  # (direction,)
+            return art.pan_grid(parent, self._child_size(parent), args[0], task.hash)
+        if op == "inpaint":  # (mask bytes,)
+            return art.inpaint_grid(parent, art.from_png(args[0]), self._child_size(parent), task.hash)
+        raise ValueError(f"no image for recipe {op}")
+
+    def add_upload(self, raw: bytes) -> str:
+        name = new_hash("upload", hashlib.sha256(raw).hexdigest())
+        self.uploads[name] = raw
+        return name
+
+    # ------------------------------------------------------------ submissions
+
+    def imagine(self, owner: str, dialect: str, prompt: str, mode: str, *, prompt_en: str | None = None,
+                parent: Task | None = None, custom_id: str = "", **extra: object) -> Submitted:
+        self.check_prompt(prompt)
+        queued, ahead = self.admit(owner, dialect, self.price("IMAGINE", mode))
+        task = self.create(owner, dialect, action="IMAGINE", kind=GRID, prompt=prompt, mode=mode,
+                           recipe=("grid", prompt), family=art.family_of(prompt), parent=parent, custom_id=custom_id,
+                           prompt_en=prompt_en if prompt_en is not None else prompt,
+                           failure=self.moderation(prompt), **extra)
+        task.final_prompt = task.prompt_en
+        return Submitted(task, ahead, queued)
+
+    def blend(self, owner: str, dialect: str, images: list[bytes], aspect: tuple[int, int], mode: str,
+              **extra: object) -> Submitted:
+        queued, ahead = self.admit(owner, dialect, self.price("BLEND", mode))
+        colours = [art.image_colour(raw) for raw in images]
+        task = self.create(owner, dialect, action="BLEND", kind=GRID, prompt="", mode=mode,
+                           recipe=("blend", colours, aspect), family=art.hue_of(colours[0]), **extra)
+        return Submitted(task, ahead, queued)
+
+    def describe(self, owner: str, dialect: str, raw: bytes, mode: str, *, attempt: int = 0,
+                 parent: Task | None = None, custom_id: str = "", **extra: object) -> Submitted:
+        queued, ahead = self.admit(owner, dialect, self.price("DESCRIBE", mode))
+        upload = self.add_upload(raw)
+        prompts = art.describe_prompts(raw, attempt)
+        text = "\n\n".join(f"{e} {p}" for e, p in zip(("1️⃣", "2️⃣", "3️⃣", "4️⃣"), prompts))
+        task = self.create(owner, dialect, action="DESCRIBE", kind=DESCRIBE, prompt="", mode=mode,
+                           recipe=("describe", upload, attempt), family=0.0, parent=parent,
+                           custom_id=custom_id, result_text=text, choices=prompts, **extra)
+        return Submitted(task, ahead, queued)
+
+    def shorten(self, owner: str, dialect: str, prompt: str, mode: str, **extra: object) -> Submitted:
+        self.check_prompt(prompt)
+        queued, ahead = self.admit(owner, dialect, self.price("SHORTEN", mode))
+        report, choices = art.shorten(prompt)
+        task = self.create(owner, dialect, action="SHORTEN", kind=SHORTEN, prompt=prompt, mode=mode,
+                           recipe=("shorten",), family=0.0, prompt_en=prompt, result_text=report,
+                           choices=choices, **extra)
+        return Submitted(task, ahead, queued)

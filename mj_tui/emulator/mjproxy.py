@@ -1,0 +1,284 @@
+"""Dialect "b": midjourney-proxy behind a new-api gateway (MaxAPI; seed 003).
+
+Three answer shapes, as on the real stack:
+- submit results {code, description, result, properties} from the proxy
+  (HTTP 200; HTTP 404 for code 3 on action/modal);
+- gateway relay errors {description, type:"upstream_error", code}
+  (HTTP 400; 429 for code 30): task_no_found, quota_not_enough, bad bodies;
+- gateway auth errors {error:{message, type:"new_api_error", code:""}} (HTTP 401).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import art
+from .buttons import DESCRIBE, SHORTEN
+from .engine import Engine
+from .images import proxy_image_url, upload_url
+from .model import MJPROXY, EmulatorError, Submitted, Task
+from .wire import base_url, ms, read_json
+
+MODE_PREFIXES = {"": None, "/mj-fast": "FAST", "/mj-relax": "RELAX", "/mj-turbo": "TURBO"}
+FLAGS = {"FAST": "--fast", "RELAX": "--relax", "TURBO": "--turbo"}
+DIMENSIONS = {"PORTRAIT": (2, 3), "SQUARE": (1, 1), "LANDSCAPE": (3, 2)}
+BOT_TYPES = {"", "MID_JOURNEY", "NIJI_JOURNEY"}
+INSTANCE = {"discordInstanceId": "1118138338562560102"}
+_SPEED_FLAG = re.compile(r"--(fast|relax|turbo)\b", re.I)
+
+
+def submit_result(code: int, description: str, result: object = None, properties: dict | None = None,
+                  status: int = 200) -> JSONResponse:
+    return JSONResponse({"code": code, "description": description, "result": result,
+                         "properties": properties if properties is not None else {}}, status_code=status)
+
+
+def relay_error(description: str, code: int = 4, status: int = 400) -> JSONResponse:
+    # new-api formats these as "<description> <result>", hence the trailing space.
+    return JSONResponse({"description": description, "type": "upstream_error", "code": code}, status_code=status)
+
+
+def auth_error(message: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": "new_api_error", "code": ""}}, status_code=401)
+
+
+def api_key(request: Request) -> str:
+    """new-api TokenAuth: Authorization (Bearer optional), else mj-api-secret."""
+    def strip(value: str) -> str:
+        value = value.strip()
+        return value[7:].strip() if value.lower().startswith("bearer ") else value
+
+    key = strip(request.headers.get("authorization", ""))
+    if not key or key == "midjourney-proxy":
+        key = strip(request.headers.get("mj-api-secret", ""))
+    return key
+
+
+def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -> dict:
+    """Seed 003's fields plus parentId and mode (as trueai exposes them)."""
+    v = engine.view(task, now)
+    ok = v.status == "SUCCESS"
+    if task.kind == DESCRIBE:  # describe shows the uploaded source image
+        image_url = upload_url(base, task.recipe[1], task.submit_at)
+    else:
+        image_url = proxy_image_url(base, task) if ok and engine.has_image(task) else None
+    final = task.result_text if ok and task.kind in (DESCRIBE, SHORTEN) else task.final_prompt
+    return {
+        "id": task.id,
+        "action": task.action,
+        "customId": "",  # the gateway DTO never fills these three (proxy-api §5.2)
+        "botType": "",
+        "prompt": task.prompt,
+        "promptEn": task.prompt_en,
+        # Seed 003 shows "submit_success" (the gateway's submit description), not "/imagine ...".
+        "description": "Waiting for window confirm" if v.status == "MODAL" else "submit_success",
+        "state": task.state,
+        "submitTime": ms(task.submit_at),
+        "startTime": ms(task.submitted_at) if v.started else None,
+        "finishTime": ms(task.end_at) if v.finished else None,
+        "imageUrl": image_url,
+        "status": v.status,
+        "progress": "" if v.status == "FAILURE" else f"{v.progress}%",
+        "failReason": task.failure or "",
+        # Seed 003 (MaxAPI) shows style 2 on every button, U1-U4 included; the reference's
+        # "style 1 for U" is older Discord behaviour. The seed wins.
+        "buttons": [{"customId": b.custom_id, "emoji": b.emoji, "label": b.label, "type": 2, "style": 2}
+                    for b in engine.buttons(task)] if ok else [],
+        "maskBase64": "",
+        "properties": {"finalPrompt": final, "finalZhPrompt": ""},
+        "parentId": task.parent_id,
+        "mode": task.mode,
+    }
+
+
+def submitted(sub: Submitted) -> JSONResponse:
+    task = sub.task
+    if sub.modal:
+        return submit_result(21, "窗口等待", task.id, {**INSTANCE, "finalPrompt": task.final_prompt, "remix": True})
+    if sub.queued:
+        return submit_result(22, f"排队中，前面还有{sub.queued_ahead}个任务", task.id,
+                             {**INSTANCE, "numberOfQueues": sub.queued_ahead})
+    return submit_result(1, "提交成功", task.id, dict(INSTANCE))
+
+
+def error_response(exc: EmulatorError, prompt_en: str = "") -> JSONResponse:
+    kind = exc.kind
+    if kind == "banned":
+        return submit_result(24, "可能包含敏感词", None, {"promptEn": prompt_en or exc.info.get("prompt", ""),
+                                                      "bannedWord": exc.info["word"]})
+    if kind == "balance":
+        return relay_error("quota_not_enough ")
+    if kind == "queue_full":
+        return submit_result(23, "队列已满，请稍后尝试", None, dict(INSTANCE))
+    if kind == "not_found":
+        return submit_result(3, "关联任务不存在或已失效", status=404)
+    if kind == "state":
+        return submit_result(4, "关联任务状态错误")
+    if kind == "button":
+        return submit_result(4, f"unknown_action:{exc.info['custom_id']}")
+    return submit_result(4, exc.message)
+
+
+def _field(body: dict, name: str) -> str:
+    value = body.get(name)
+    return "" if value is None else str(value).strip()
+
+
+def _images(value: object, *, low: int, high: int, bad_count: str) -> list[bytes]:
+    if not isinstance(value, list) or not low <= len(value) <= high:
+        raise EmulatorError("invalid", bad_count)
+    try:
+        return [art.decode_image(v) for v in value]
+    except ValueError:
+        raise EmulatorError("invalid", "base64格式错误") from None
+
+
+def _common(body: dict) -> dict:
+    return {"state": _field(body, "state"), "webhook": _field(body, "notifyHook") or None}
+
+
+def imagine(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    prompt = _field(body, "prompt")
+    if not prompt:
+        raise EmulatorError("invalid", "prompt不能为空")
+    if _field(body, "botType").upper() not in BOT_TYPES:
+        raise EmulatorError("invalid", "botType参数错误")
+    refs = body.get("base64Array") or []
+    raws = _images(refs, low=0, high=10, bad_count="base64Array参数错误") if refs else []
+    # The proxy uploads reference images and puts their URLs in front of the prompt.
+    urls = [upload_url(base_url(request), engine.add_upload(raw), engine.clock.now()) for raw in raws]
+    prompt_en = " ".join([*urls, prompt])
+    if prefixed and not _SPEED_FLAG.search(prompt):
+        prompt_en += f" {FLAGS[mode]}"  # seed 003: "a sunny boy" on /mj-relax -> "a sunny boy --relax"
+    try:
+        return submitted(engine.imagine(key, MJPROXY, prompt, mode, prompt_en=prompt_en, **_common(body)))
+    except EmulatorError as exc:
+        return error_response(exc, prompt_en)
+
+
+def action(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    task_id, custom_id = _field(body, "taskId"), _field(body, "customId")
+    if not task_id:
+        raise EmulatorError("invalid", "taskId不能为空")
+    if not custom_id:
+        raise EmulatorError("invalid", "customId不能为空")
+    return submitted(engine.action(key, MJPROXY, task_id, custom_id, mode, **_common(body)))
+
+
+def modal(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    task_id = _field(body, "taskId")
+    if not task_id:
+        raise EmulatorError("invalid", "taskId不能为空")
+    mask_text = _field(body, "maskBase64")
+    mask = None
+    if mask_text:
+        try:
+            mask = art.decode_image(mask_text)
+        except ValueError:
+            raise EmulatorError("invalid", "maskBase64格式错误: expected a PNG data URL") from None
+    return submitted(engine.submit_modal(key, task_id, _field(body, "prompt"), mask))
+
+
+def blend(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    raws = _images(body.get("base64Array"), low=2, high=5, bad_count="图片参数错误，2~5张图片")
+    dimensions = (_field(body, "dimensions") or "SQUARE").upper()
+    if dimensions not in DIMENSIONS:
+        raise EmulatorError("invalid", "dimensions参数错误: PORTRAIT, SQUARE or LANDSCAPE")
+    sub = engine.blend(key, MJPROXY, raws, DIMENSIONS[dimensions], mode, **_common(body))
+    return submitted(sub)
+
+
+def describe(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    if not _field(body, "base64"):
+        raise EmulatorError("invalid", "base64不能为空")
+    try:
+        raw = art.decode_image(_field(body, "base64"))
+    except ValueError:
+        raise EmulatorError("invalid", "base64格式错误") from None
+    return submitted(engine.describe(key, MJPROXY, raw, mode, **_common(body)))
+
+
+def shorten(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    prompt = _field(body, "prompt")
+    if not prompt:
+        raise EmulatorError("invalid", "prompt不能为空")
+    return submitted(engine.shorten(key, MJPROXY, prompt, mode, **_common(body)))
+
+
+def upload(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    raws = _images(body.get("base64Array"), low=1, high=10, bad_count="base64Array不能为空")
+    now, base = engine.clock.now(), base_url(request)
+    return submit_result(1, "提交成功", [upload_url(base, engine.add_upload(raw), now) for raw in raws])
+
+
+def fetch(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    task = engine.get(key, MJPROXY, request.path_params["task_id"])
+    if task is None:
+        return relay_error("task_no_found ")
+    return JSONResponse(task_json(engine, task, base_url(request)))
+
+
+def list_by_condition(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    ids = body.get("ids") or []
+    if not isinstance(ids, list):
+        return relay_error("bind_request_body_failed ")
+    now, base = engine.clock.now(), base_url(request)
+    found = (engine.get(key, MJPROXY, i) for i in ids)
+    return JSONResponse([task_json(engine, t, base, now) for t in found if t is not None])
+
+
+def image_seed(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+    task = engine.get(key, MJPROXY, request.path_params["task_id"])
+    if task is None:
+        return relay_error("task_no_found ")
+    if engine.view(task).status != "SUCCESS" or not engine.has_image(task):
+        return submit_result(4, "关联任务状态错误", status=400)
+    return submit_result(1, "成功", str(int(task.hash.replace("-", "")[:8], 16)))
+
+
+def _endpoint(fn: Callable[..., Response], prefix_mode: str | None, *, has_body: bool = True):
+    async def handler(request: Request) -> Response:
+        engine: Engine = request.app.state.engine
+        key = api_key(request)
+        if not key:
+            return auth_error("未提供令牌 (no token provided)")
+        account = engine.account(key)
+        if account is None:
+            return auth_error("无效的令牌 (invalid token)")
+        if not account.mj_permission:
+            return auth_error("该令牌无权访问模型 midjourney (token may not use midjourney)")
+        body: dict = {}
+        if has_body:
+            try:
+                body = await read_json(request)
+            except ValueError:
+                return relay_error("bind_request_body_failed ")
+        mode = prefix_mode
+        if mode is None:  # no path prefix: a speed flag in the prompt decides, else FAST
+            flag = _SPEED_FLAG.search(_field(body, "prompt"))
+            mode = flag[1].upper() if flag else "FAST"
+        try:
+            with engine.lock:
+                return fn(engine, key, body, request, mode, prefix_mode is not None)
+        except EmulatorError as exc:
+            return error_response(exc)
+
+    return handler
+
+
+def routes() -> list[Route]:
+    posts = {"submit/imagine": imagine, "submit/action": action, "submit/modal": modal, "submit/blend": blend,
+             "submit/describe": describe, "submit/shorten": shorten, "submit/upload-discord-images": upload,
+             "task/list-by-condition": list_by_condition}
+    gets = {"task/{task_id}/fetch": fetch, "task/{task_id}/image-seed": image_seed}
+    out = []
+    for prefix, mode in MODE_PREFIXES.items():
+        out += [Route(f"{prefix}/mj/{p}", _endpoint(fn, mode), methods=["POST"]) for p, fn in posts.items()]
+        out += [Route(f"{prefix}/mj/{p}", _endpoint(fn, mode, has_body=False), methods=["GET"])
+                for p, fn in gets.items()]
+    return out

@@ -1,0 +1,91 @@
+"""Types shared by the engine, its action logic and the dialect modules."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+
+OHMYGPT = "ohmygpt"
+MJPROXY = "mjproxy"
+
+
+class EmulatorError(Exception):
+    """A refused request. kind: invalid|banned|balance|queue_limit|queue_full|not_found|
+    state|button|mode|unsupported."""
+
+    def __init__(self, kind: str, message: str, **info: object) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.info = kind, message, info
+
+
+@dataclass(slots=True)
+class Task:
+    id: str
+    dialect: str
+    owner: str
+    action: str  # IMAGINE UPSCALE VARIATION REROLL ZOOM PAN BLEND DESCRIBE SHORTEN
+    kind: str  # buttons.GRID / SINGLE / SINGLE_HD / DESCRIBE / SHORTEN
+    prompt: str
+    mode: str  # FAST|NORMAL (OhMyGPT) or FAST|RELAX|TURBO (proxy)
+    submit_at: float
+    hash: str
+    recipe: tuple = ()  # how art renders the image, see Engine._render
+    family: float = 0.0  # palette hue shared by related images
+    start_at: float | None = None  # None while waiting for a modal
+    duration: float = 0.0
+    failure: str | None = None  # failReason, revealed when the job ends
+    parent_id: str | None = None
+    custom_id: str = ""
+    description: str = ""
+    prompt_en: str = ""
+    final_prompt: str = ""
+    result_text: str = ""  # describe / shorten output, shown once SUCCESS
+    choices: list[str] = field(default_factory=list)  # describe / shorten prompts for the buttons
+    state: str = ""
+    webhook: str | None = None
+    modal: str | None = None  # pending dialog: inpaint|custom_zoom|remix|picreader|analyzer
+    price: float = 0.0
+    charged: bool = True
+
+    # Phase boundaries inside the job: queued → submitted → rendering → done.
+    @property
+    def submitted_at(self) -> float:
+        return self.start_at + 0.05 * self.duration
+
+    @property
+    def running_at(self) -> float:
+        return self.start_at + 0.15 * self.duration
+
+    @property
+    def end_at(self) -> float:
+        # Moderation rejects the job as soon as Midjourney starts it.
+        return self.running_at if self.failure else self.start_at + self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    status: str
+    progress: int
+    started: bool
+    finished: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    task: Task
+    queued_ahead: int = 0  # proxy code 22 when > 0 or when every slot was busy
+    queued: bool = False
+    modal: bool = False
+
+
+def new_hash(*parts: object) -> str:
+    return str(uuid.UUID(bytes=hashlib.md5(":".join(map(str, parts)).encode()).digest(), version=4))
+
+
+def find_word(text: str, words: list[str]) -> str | None:
+    for word in words:
+        if word and re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I):
+            return word
+    return None
