@@ -1,0 +1,162 @@
+"""The Textual App: screens, keymap, theme, and the one place errors become toasts."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..core.credentials import KeySource, ResolvedKey, Secret
+from ..core.errors import MjError
+from .commands import ButtonCommands, binding_commands
+from .graphics import BLOCK_PIXELS, Graphics
+from .text import clean
+from .worker_errors import ReportWorkerErrors
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class MjApp(ReportWorkerErrors, App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "mj-tui"
+    COMMANDS = App.COMMANDS | {ButtonCommands}
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show all keys"),
+        Binding("f2", "key", "Key", id="key", tooltip="Change or delete the API key"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit mj-tui"),
+    ]
+    # panes reflow by size: see app.tcss (.-narrow / .-short)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+
+    def __init__(
+        self,
+        launch,
+        *,
+        graphics: Graphics | None = None,
+        clock: Callable[[], datetime] | None = None,
+        blink_cursor: bool = True,
+        animations: bool = True,
+    ) -> None:
+        super().__init__()
+        self.launch = launch
+        self.graphics = graphics or Graphics("none", None, BLOCK_PIXELS)
+        self.now: Callable[[], datetime] = clock or utc_now
+        self.blink_cursor = blink_cursor
+        if not animations:
+            self.animation_level = "none"
+        self.keymap: dict[str, str] = dict(launch.config.keymap)
+        self.service = None
+        self.current_key: Secret | None = launch.key.key
+        self.key_source: KeySource = launch.key.source
+
+    @property
+    def image_class(self):
+        return self.graphics.image_class
+
+    @property
+    def pixels_per_cell(self) -> tuple[int, int]:
+        return self.graphics.pixels_per_cell
+
+    # -- start ------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        theme = self.launch.config.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        elif theme:
+            self.notify(f"Unknown theme {theme!r}; using the default.", severity="warning", markup=False)
+        if self.graphics.note:
+            self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
+        if self.launch.key.key is None and not self.launch.demo:
+            from .screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen(self.launch))
+        else:
+            self.start_main()
+
+    def start_main(self) -> None:
+        from .screens.main import MainScreen
+
+        self.service = self.launch.make_service(self.current_key)
+        screen = MainScreen(self.service, self.launch)
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def use_key(self, key: Secret, *, source: KeySource = KeySource.KEYRING) -> None:
+        """Start (or restart) the main screen with this key."""
+        self.current_key = key
+        self.key_source = source
+        self.launch = replace(self.launch, key=ResolvedKey(key, source))
+        self._close_service()
+        self.start_main()
+
+    def use_demo(self, demo_launch) -> None:
+        self.launch = demo_launch
+        self.current_key = demo_launch.key.key
+        self.key_source = demo_launch.key.source
+        self._close_service()
+        self.start_main()
+        self.notify("Demo: a built-in emulator, no key and no network. Jobs take a few seconds.", timeout=6)
+
+    def _close_service(self) -> None:
+        if self.service is not None:
+            old, self.service = self.service, None
+            self.run_worker(old.aclose(), exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        if self.service is not None:
+            try:
+                await self.service.aclose()
+            except Exception:
+                pass  # shutting down: nothing useful to say
+
+    # -- errors -----------------------------------------------------------------------
+    def report_error(self, error: BaseException) -> None:
+        """The one place a failure becomes words on screen; never a traceback."""
+        if isinstance(error, MjError):
+            self.notify(clean(str(error)), title=error.title, severity="error", timeout=8, markup=False)
+            return
+        self.log.error("".join(traceback.format_exception(error)))
+        self.notify(
+            f"{type(error).__name__}: {clean(str(error))}\nThe app keeps running; please report this.",
+            title="Something went wrong", severity="error", timeout=10, markup=False,
+        )
+
+    # -- actions ----------------------------------------------------------------------
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_key(self) -> None:
+        from .screens.key import KeyScreen
+        from .screens.main import MainScreen
+
+        if isinstance(self.screen, MainScreen):
+            self.push_screen(KeyScreen(self.launch))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from binding_commands(self, screen)
+
+
+def run_app(launch) -> int:
+    """Entry point for the CLI: detect graphics before Textual owns the terminal."""
+    from .graphics import load_graphics
+
+    graphics = load_graphics(launch.graphics)
+    app = MjApp(launch, graphics=graphics)
+    result = app.run()
+    return result if isinstance(result, int) else (app.return_code or 0)

@@ -1,0 +1,56 @@
+"""Command palette (ctrl+p): every key binding, plus every button of the selected task."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Iterable
+
+from textual.app import SystemCommand
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+from textual.screen import Screen
+
+from .keys import bindings_of, key_text
+from .text import clean
+
+if TYPE_CHECKING:
+    from .app import MjApp
+
+
+def binding_commands(app: "MjApp", screen: Screen) -> Iterable[SystemCommand]:
+    """One palette entry per binding of the app and of the current screen."""
+    seen: set[str] = set()
+    for owner, cls in ((app, type(app)), (screen, type(screen))):
+        for binding in bindings_of(c for c in cls.__mro__ if "BINDINGS" in c.__dict__ and c.__module__.startswith("mj_tui")):
+            title = binding.tooltip or binding.description
+            if title in seen or binding.action in ("quit", "app.quit"):
+                continue  # quit is already a system command
+            seen.add(title)
+            keys = key_text(app, binding, app.keymap)
+            yield SystemCommand(title, f"key: {keys}", partial(owner.run_action, binding.action))
+
+
+class ButtonCommands(Provider):
+    """'Press U2', 'Press 🔍 Zoom Out 2x'... for the task selected on the main screen."""
+
+    def _buttons(self):
+        actions = getattr(self.screen, "actions", None)
+        task = getattr(actions, "shown_task", None)
+        if task is None:
+            return []
+        press = self.screen.press  # type: ignore[attr-defined]
+        return [
+            (f"Press {escape(clean(b.display, one_line=True))} on #{escape(clean(task.id))}", partial(press, task, b))
+            for b in actions.buttons
+        ]
+
+    async def discover(self) -> Hits:
+        for title, callback in self._buttons():
+            yield DiscoveryHit(title, callback, help="Button of the selected task")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback in self._buttons():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help="Button of the selected task")

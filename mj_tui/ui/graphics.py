@@ -1,0 +1,84 @@
+"""Choosing the image renderer, once, before the App takes over the terminal.
+
+textual-image asks the terminal what it supports when it is first imported
+(Sixel? kitty graphics? cell size?).  Those answers can only be read before
+Textual starts reading stdin, so `load_graphics` runs in `run_app`, never
+inside the App.  Odd ptys make that import fail; then we fall back to
+half-cell blocks, which work everywhere, tmux and SSH included.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+# cells of a half-cell / unicode picture: one pixel wide, two tall
+BLOCK_PIXELS = (1, 2)
+
+
+@dataclass(frozen=True)
+class Graphics:
+    name: str  # what is in use: tgp, sixel, halfcell, unicode or none
+    image_class: type | None
+    pixels_per_cell: tuple[int, int]
+    note: str = ""  # why the choice differs from what was asked, if it does
+
+
+def _import_widgets():
+    import textual_image.renderable  # noqa: F401  (queries the terminal)
+    import textual_image.widget
+
+    return textual_image.widget
+
+
+def _import_without_queries():
+    """Import again with the terminal queries disabled (after they crashed)."""
+    from textual_image import _terminal
+    from textual_image.renderable import sixel, tgp
+
+    setattr(_terminal.get_cell_size, "_result", _terminal.CellSize(10, 20))
+    sixel.query_terminal_support = lambda *a, **k: False
+    tgp.query_terminal_support = lambda *a, **k: False
+    return _import_widgets()
+
+
+def load_graphics(choice: str = "auto") -> Graphics:
+    """Import textual-image and pick the widget class for `choice`."""
+    # its cell-size probe logs a traceback at WARNING on terminals that do not answer
+    logging.getLogger("textual_image").setLevel(logging.ERROR)
+    choice = (choice or "auto").lower()
+    if choice == "none":
+        return Graphics("none", None, BLOCK_PIXELS)
+    note = ""
+    try:
+        widgets = _import_widgets()
+    except Exception as exc:  # ZeroDivisionError on a 0-column pty, TerminalError, ...
+        note = f"terminal detection failed ({type(exc).__name__}); using half-cell blocks"
+        try:
+            widgets = _import_without_queries()
+        except Exception:
+            return Graphics("none", None, BLOCK_PIXELS, note="textual-image could not be loaded")
+        if choice == "auto":
+            choice = "halfcell"
+    classes = {
+        "tgp": widgets.TGPImage,
+        "sixel": widgets.SixelImage,
+        "halfcell": widgets.HalfcellImage,
+        "unicode": widgets.UnicodeImage,
+    }
+    if choice == "auto":
+        from textual_image.renderable import Image as Auto, SixelImage, TGPImage, UnicodeImage
+
+        choice = {SixelImage: "sixel", TGPImage: "tgp", UnicodeImage: "unicode"}.get(Auto, "halfcell")
+    image_class = classes.get(choice, widgets.HalfcellImage)
+    if choice in ("tgp", "sixel"):
+        from textual_image._terminal import get_cell_size
+
+        try:
+            size = get_cell_size()
+            pixels = (max(1, size.width), max(1, size.height))
+        except Exception:
+            pixels = (10, 20)
+    else:
+        pixels = BLOCK_PIXELS
+    return Graphics(choice, image_class, pixels, note)

@@ -1,0 +1,43 @@
+"""The key map as a person reads it: every binding's keys after the user's keymap."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, Mapping
+
+from textual.app import App
+from textual.binding import Binding
+
+# extra key sequences that are not single Bindings (documented in help)
+CHORDS = [
+    ("u then 1-4", "Upscale quadrant (U1–U4); just u when zoomed in"),
+    ("v then 1-4", "Variations of a quadrant (V1–V4); just v when zoomed in"),
+    ("r", "Reroll 🔄 (a new grid from the same prompt)"),
+    ("tab / shift+tab", "Next / previous pane"),
+    ("ctrl+p", "Command palette: every action, every button of the task"),
+]
+
+
+def bindings_of(classes: Iterable[type]) -> list[Binding]:
+    seen: set[str] = set()
+    out: list[Binding] = []
+    for cls in classes:
+        for item in cls.__dict__.get("BINDINGS", []):
+            binding = item if isinstance(item, Binding) else Binding(*item)
+            ident = binding.id or f"{cls.__name__}.{binding.action}"
+            if ident in seen or not binding.description:
+                continue
+            seen.add(ident)
+            out.append(binding)
+    return out
+
+
+def key_text(app: App, binding: Binding, keymap: Mapping[str, str]) -> str:
+    """All keys of a binding, e.g. '^j / ^s', honouring the user's keymap."""
+    if binding.id and binding.id in keymap:
+        keys = [k.strip() for k in keymap[binding.id].split(",") if k.strip()]
+        return " / ".join(app.get_key_display(replace(binding, key=k, key_display=None)) for k in keys)
+    if binding.key_display:
+        return binding.key_display
+    keys = [k.strip() for k in binding.key.split(",") if k.strip()]
+    return " / ".join(app.get_key_display(replace(binding, key=k)) for k in keys)

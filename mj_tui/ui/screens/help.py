@@ -1,0 +1,59 @@
+"""Every key, grouped by where it works, with the user's keymap applied (f1 or ?)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from ..keys import CHORDS, bindings_of, key_text
+
+
+def _sections():
+    # imported here: the help screen is opened rarely, the panes are already loaded
+    from ..app import MjApp
+    from ..widgets.action_bar import ActionBar
+    from ..widgets.composer import Composer
+    from .main import MainScreen
+    from .modal_prompt import PromptDialog
+
+    return [
+        ("Everywhere", [MjApp, MainScreen]),
+        ("Prompt", [Composer]),
+        ("Actions bar", [ActionBar]),
+        ("Dialogs", [PromptDialog]),
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close", id="help-close")]
+
+    def compose(self) -> ComposeResult:
+        keymap = getattr(self.app, "keymap", {})
+        with Vertical(id="help", classes="dialog"):
+            yield Label(Content.styled("mj-tui keys", "bold"), classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                for title, classes in _sections():
+                    rows = [(key_text(self.app, b, keymap), b.tooltip or b.description) for b in bindings_of(classes)]
+                    yield Static(self._section(title, rows), classes="help-section")
+                yield Static(self._section("Sequences and more", CHORDS), classes="help-section")
+                yield Static(
+                    Content.styled(
+                        "Keys can be changed in the config file's [keymap] table, by binding id "
+                        "(e.g. submit = \"ctrl+s\"). Run `textual keys` to see what your terminal sends.",
+                        "$text-muted",
+                    ),
+                    classes="help-section",
+                )
+            yield Label(Content.styled("escape / f1 closes", "$text-muted"))
+
+    @staticmethod
+    def _section(title: str, rows: list[tuple[str, str]]) -> Content:
+        width = max((len(k) for k, _ in rows), default=0) + 2
+        lines = [Content.styled(title, "bold $accent")]
+        for keys, what in rows:
+            lines.append(Content.assemble((keys.ljust(width), "bold"), what))
+        return Content("\n").join(lines)

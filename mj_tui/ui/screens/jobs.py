@@ -1,0 +1,208 @@
+"""Everything the main screen asks of the service, each call in a worker.
+
+Async workers for HTTP (the service is async), so the UI never waits.  Worker
+errors go to the central handler (``ReportWorkerErrors`` -> a toast), except
+where a failure belongs in a pane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ..text import clean
+from ...core.errors import MjError, QueueFull
+from ...core.models import Button, ButtonKind, Mode, Status, Task
+from ...core.uploads import image_data_uri
+from .modal_prompt import PromptDialog
+
+MODAL_TITLES = {
+    ButtonKind.CUSTOM_ZOOM: ("Custom Zoom", "Edit the prompt; --zoom 1 to 2 sets how far to zoom out."),
+}
+REMIX = ("Remix", "Midjourney wants the prompt for this step (Remix mode). Edit it or send it as it is.")
+
+
+def short(text: str, limit: int = 48) -> str:
+    text = clean(text, one_line=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Jobs(Screen):
+    """Service calls of the main screen (a mixin: the panes are on MainScreen)."""
+
+    def start_jobs(self) -> None:
+        self._sending = False
+        self._pressing: set[tuple[str, str]] = set()
+        self._modal_queue: list[Task] = []
+        self._modal_open = False
+        self._poll_running = False
+        # the local store first: a full first frame before any network answer
+        self.tasks.show_page(self.service.cached_page(1))
+        self.load_page(1)
+        self.set_interval(self.service.profile.poll_interval, self._poll_tick)
+        self.set_interval(1.0, self._tick)
+        self.load_balance()
+        self._update_queue()
+
+    # -- pages ------------------------------------------------------------------------
+    def show_page(self, number: int) -> None:
+        cached = self.service.cached_page(number)
+        if cached.tasks:
+            self.tasks.show_page(cached)
+        self.load_page(number)
+
+    @work(exclusive=True, group="page", exit_on_error=False)
+    async def load_page(self, number: int) -> None:
+        page = await self.service.page(number)
+        self.tasks.show_page(page)
+        self._update_queue()
+
+    # -- submits ----------------------------------------------------------------------
+    @work(group="submit", exit_on_error=False)
+    async def imagine(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
+        if self._sending:  # a second ctrl+j while the first is on the wire: never pay twice
+            self.notify("Still sending the previous prompt…", severity="warning", timeout=2)
+            return
+        self._sending = True
+        try:
+            # reading and shrinking images is disk + CPU work: off the event loop
+            images = [await asyncio.to_thread(image_data_uri, path) for path in paths]
+            task = await self.service.imagine(prompt, mode=mode, images=images)
+        finally:
+            self._sending = False
+        self.composer.sent(prompt)
+        self.task_added(task, f"Sent: {short(prompt)}")
+
+    @work(group="press", exit_on_error=False)
+    async def press(self, task: Task, button: Button) -> None:
+        if button.kind == ButtonKind.VARY_REGION:
+            self.notify(
+                "Vary (Region) needs an area to repaint; the region editor comes in a later version. "
+                "Use `mj-tui action ID MJ::Inpaint::… --mask mask.png` meanwhile.",
+                title="Not yet", severity="warning", markup=False,
+            )
+            return
+        key = (task.id, button.custom_id)
+        if key in self._pressing:
+            return  # the same button again before the first press came back
+        self._pressing.add(key)
+        try:
+            outcome = await self.service.press(task, button)
+        finally:
+            self._pressing.discard(key)
+        label = clean(button.display, one_line=True)
+        self.task_added(outcome.task, f"{label} on #{task.id}")
+        if outcome.modal_required:
+            self.ask_modal(outcome.task, outcome.final_prompt, button)
+
+    def task_added(self, task: Task, message: str) -> None:
+        """A new task: top of page 1, selected, with its first state shown."""
+        if self.tasks.page is not None and self.tasks.page.page != 1:
+            self.tasks.show_page(self.service.cached_page(1), select=task.id)
+        self.tasks.put_first(task)
+        self.notify(message, title="Submitted", timeout=3, markup=False)
+        self._update_queue()
+
+    # -- modal step -------------------------------------------------------------------
+    def ask_modal(self, task: Task, prompt: str | None = None, button: Button | None = None) -> None:
+        """Open the prompt dialog for a task waiting on a modal step (one at a time)."""
+        if self._modal_open:
+            if all(t.id != task.id for t in self._modal_queue):
+                self._modal_queue.append(task)
+            return
+        self._modal_open = True
+        title, text = MODAL_TITLES.get(button.kind, REMIX) if button else REMIX
+        if button is None and task.origin_custom_id:
+            title, text = MODAL_TITLES.get(Button(task.origin_custom_id).kind, REMIX)
+
+        def done(result: str | None) -> None:
+            self._modal_open = False
+            if result is not None:
+                self.submit_modal(task, result)
+            else:
+                self.notify(f"Task #{task.id} waits for its prompt: press enter on it to send one.", timeout=4)
+            if self._modal_queue:
+                self.ask_modal(self._modal_queue.pop(0))
+
+        self.app.push_screen(PromptDialog(f"{title} · task #{task.id}", text, prompt or task.final_prompt or task.prompt), done)
+
+    @work(group="press", exit_on_error=False)
+    async def submit_modal(self, task: Task, prompt: str) -> None:
+        updated = await self.service.submit_modal(task, prompt)
+        if updated.id != task.id:
+            self.task_added(updated, f"Sent the prompt for #{task.id}")
+        elif not self.tasks.update_task(updated):
+            self.task_added(updated, f"Sent the prompt for #{task.id}")
+        self._update_queue()
+
+    # -- polling ----------------------------------------------------------------------
+    def _poll_tick(self) -> None:
+        # skip rather than cancel: a slow poll must finish, not be restarted forever
+        if not self._poll_running and self.service.poller.in_flight:
+            self._poll_running = True
+            self.poll()
+
+    @work(group="poll", exit_on_error=False)
+    async def poll(self) -> None:
+        try:
+            result = await self.service.poll()
+        finally:
+            self._poll_running = False
+        for task in result.updated:
+            self.tasks.update_task(task)
+        for task in result.finished:
+            self.tasks.update_task(task)
+            self._announce(task)
+        for task in result.modal:
+            self.tasks.update_task(task)
+            self.ask_modal(task)
+        for task in result.stale:
+            self.notify(
+                f"#{task.id} has not moved for a while; the provider may have lost it.",
+                title="No progress", severity="warning", markup=False,
+            )
+        self._update_queue()
+        if result.finished:
+            self.load_balance()
+
+    def _announce(self, task: Task) -> None:
+        what = short(task.prompt or task.description or task.id, 40)
+        if task.status == Status.SUCCESS:
+            self.notify(f"#{task.id} {what}", title="Done", severity="information", timeout=4, markup=False)
+        elif task.status == Status.FAILURE:
+            reason = clean(task.fail_reason or "no reason given", one_line=True)
+            self.notify(f"#{task.id} {what}\n{reason}", title="Failed", severity="error", timeout=8, markup=False)
+        else:
+            self.notify(f"#{task.id} {what}", title="Cancelled", severity="warning", markup=False)
+
+    def _tick(self) -> None:
+        self.tasks.tick()
+
+    def _update_queue(self) -> None:
+        from ..widgets.header import AppHeader
+
+        header = self.query_one(AppHeader)
+        header.running = len(self.service.poller.in_flight)
+        header.spent = self.service.session_spend
+
+    # -- balance ----------------------------------------------------------------------
+    @work(exclusive=True, group="balance", exit_on_error=False)
+    async def load_balance(self) -> None:
+        from ..widgets.header import AppHeader
+
+        try:
+            balance = await self.service.balance()
+        except MjError:
+            balance = None  # a balance we cannot read is hidden, not an error to shout about
+        self.query_one(AppHeader).balance = balance
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # the toast comes from ReportWorkerErrors; here only what the header learns
+        from ..widgets.header import AppHeader
+
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and isinstance(error, QueueFull) and error.limit:
+            self.query_one(AppHeader).queue_limit = error.limit

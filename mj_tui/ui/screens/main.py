@@ -1,0 +1,246 @@
+"""The main screen: tasks, prompt, preview and actions, and the keys between them.
+
+Layout and key routing live here; the service calls it starts are in
+:mod:`.jobs` (a mixin), so each file has one reason to change.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Select, TextArea
+
+from ..messages import ActionRequested, PromptSubmitted, TaskActivated, TaskHighlighted
+from ..prompt_history import PromptHistory
+from ..widgets.action_bar import ActionBar
+from ..widgets.composer import Composer
+from ..widgets.header import AppHeader
+from ..widgets.preview import PreviewPane
+from ..widgets.task_list import TaskList
+from ..worker_errors import ReportWorkerErrors
+from .jobs import Jobs
+from ...core.models import ButtonKind, Status
+
+ZOOM = Binding.Group("Zoom", compact=True)
+PAGE = Binding.Group("Page", compact=True)
+# keys that type text: they only act when the prompt box is not focused
+TYPING_KEYS = {"quadrant", "unzoom", "chord", "reroll", "page", "focus_pane", "toggle_preview"}
+
+
+class MainScreen(ReportWorkerErrors, Jobs):
+    BINDINGS = [
+        Binding("ctrl+j,ctrl+s", "submit", "Send", id="submit", priority=True, tooltip="Send the prompt"),
+        Binding("ctrl+t", "cycle_mode", "Mode", id="cycle-mode", priority=True, tooltip="Next speed mode"),
+        Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh", priority=True, tooltip="Reload this page"),
+        Binding("left_square_bracket", "page(-1)", "Page", id="page-prev", key_display="[", group=PAGE,
+                tooltip="Previous page"),
+        Binding("right_square_bracket", "page(1)", "Page", id="page-next", key_display="]", group=PAGE,
+                tooltip="Next page"),
+        Binding("1", "quadrant(1)", "Zoom", id="zoom-1", group=ZOOM, tooltip="Zoom into quadrant 1 (U1/V1)"),
+        Binding("2", "quadrant(2)", "Zoom", id="zoom-2", group=ZOOM, tooltip="Zoom into quadrant 2"),
+        Binding("3", "quadrant(3)", "Zoom", id="zoom-3", group=ZOOM, tooltip="Zoom into quadrant 3"),
+        Binding("4", "quadrant(4)", "Zoom", id="zoom-4", group=ZOOM, tooltip="Zoom into quadrant 4"),
+        Binding("0,escape", "unzoom", "Grid", id="unzoom", show=False, tooltip="Back to the whole grid"),
+        Binding("u", "chord('u')", "U", id="upscale", show=False, tooltip="Upscale: u then 1-4"),
+        Binding("v", "chord('v')", "V", id="vary", show=False, tooltip="Variations: v then 1-4"),
+        Binding("r", "reroll", "Reroll", id="reroll", show=False, tooltip="Reroll the grid"),
+        Binding("a", "focus_pane('actions')", "Actions", id="focus-actions",
+                tooltip="Focus the action bar (arrows, enter)"),
+        Binding("n", "focus_pane('composer')", "New", id="focus-prompt", tooltip="Write a new prompt"),
+        Binding("p,f3", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show or hide the preview"),
+    ]
+
+    def __init__(self, service, launch, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.service = service
+        self.launch = launch
+        self.chord: str | None = None
+        self._chord_timer = None
+        data_dir = launch.data_dir
+        if data_dir is None:
+            from ...core.config import data_dir as default_data_dir
+
+            data_dir = default_data_dir()
+        self.prompt_history = PromptHistory(data_dir / "prompt_history.json")
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield AppHeader(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield TaskList(app.now, id="tasks")
+                yield Composer(
+                    self.service.modes,
+                    self.service.profile.default_mode,
+                    self.prompt_history,
+                    self.service.price,
+                    id="composer",
+                )
+            with Vertical(id="right"):
+                yield PreviewPane(app.image_class, app.pixels_per_cell, app.now, id="preview")
+                yield ActionBar(id="actions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        header = self.query_one(AppHeader)
+        header.profile = self.service.profile.name
+        header.provider = self.service.provider.label
+        header.demo = self.launch.demo
+        header.mode = (self.composer.mode or "").__str__()
+        self.preview.service = self.service
+        for area in self.query(TextArea):
+            area.cursor_blink = self.app.blink_cursor
+        self.start_jobs()
+        self.composer.text_area.focus()
+
+    # -- panes ------------------------------------------------------------------------
+    @property
+    def tasks(self) -> TaskList:
+        return self.query_one(TaskList)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    @property
+    def preview(self) -> PreviewPane:
+        return self.query_one(PreviewPane)
+
+    @property
+    def actions(self) -> ActionBar:
+        return self.query_one(ActionBar)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typing = isinstance(self.focused, TextArea) or (self.focused is not None and self.focused.id == "refs")
+        if action in TYPING_KEYS and typing:
+            return False  # let the prompt box have the key, and keep the footer short
+        if action == "unzoom":
+            return self.preview.quadrant is not None or self.chord is not None
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
+
+    # -- routing ----------------------------------------------------------------------
+    @on(TaskHighlighted)
+    def _highlighted(self, event: TaskHighlighted) -> None:
+        self.preview.show(event.task)
+        self.actions.show(event.task)
+        self.refresh_bindings()
+
+    @on(TaskActivated)
+    def _activated(self, event: TaskActivated) -> None:
+        task = event.task
+        if task.status == Status.MODAL:
+            self.ask_modal(task)
+        elif self.actions.buttons:
+            self.actions.focus()
+
+    @on(PromptSubmitted)
+    def _prompt(self, event: PromptSubmitted) -> None:
+        self.imagine(event.prompt, event.mode, event.image_paths)
+
+    @on(ActionRequested)
+    def _action(self, event: ActionRequested) -> None:
+        self.press(event.task, event.button)
+
+    @on(Select.Changed, "#mode")
+    def _mode(self, event: Select.Changed) -> None:
+        self.query_one(AppHeader).mode = str(event.value) if event.value != Select.NULL else ""
+
+    # -- actions ----------------------------------------------------------------------
+    def action_submit(self) -> None:
+        if not self.composer.submit():
+            self.notify("Type a prompt first.", severity="warning")
+            self.composer.text_area.focus()
+
+    def action_cycle_mode(self) -> None:
+        mode = self.composer.cycle_mode()
+        if mode is None:
+            self.notify("This provider offers no speed modes.", severity="warning")
+
+    def action_refresh(self) -> None:
+        self.load_page(self.tasks.page.page if self.tasks.page else 1)
+
+    def action_page(self, step: int) -> None:
+        page = self.tasks.page
+        current = page.page if page else 1
+        last = page.pages if page else 1
+        target = current + step
+        if not 1 <= target <= last:
+            self.app.bell()
+            return
+        self.show_page(target)
+
+    def action_quadrant(self, n: int) -> None:
+        if self.chord:
+            kind = ButtonKind.UPSCALE if self.chord == "u" else ButtonKind.VARIATION
+            self._end_chord()
+            self._press_kind(kind, n)
+            return
+        if not self.preview.zoom(n):
+            self.notify("Zoom works on a finished grid.", severity="warning", timeout=2)
+        self.refresh_bindings()
+
+    def action_unzoom(self) -> None:
+        if self.chord:
+            self._end_chord()
+            return
+        self.preview.zoom(None)
+        self.refresh_bindings()
+
+    def action_chord(self, letter: str) -> None:
+        kind = ButtonKind.UPSCALE if letter == "u" else ButtonKind.VARIATION
+        if self.actions.find(kind) is None:
+            self.notify(f"The selected task has no {letter.upper()} buttons.", severity="warning", timeout=2)
+            return
+        if self.preview.quadrant:
+            self._press_kind(kind, self.preview.quadrant)
+            return
+        self.chord = letter
+        self.actions.border_subtitle = f"{letter.upper()}… press 1-4 (esc cancels)"
+        if self._chord_timer is not None:
+            self._chord_timer.stop()
+        self._chord_timer = self.set_timer(4, self._end_chord)
+        self.refresh_bindings()
+
+    def _end_chord(self) -> None:
+        self.chord = None
+        if self._chord_timer is not None:
+            self._chord_timer.stop()
+            self._chord_timer = None
+        self.actions.show(self.actions.shown_task)
+        self.refresh_bindings()
+
+    def action_reroll(self) -> None:
+        self._press_kind(ButtonKind.REROLL, None)
+
+    def _press_kind(self, kind: ButtonKind, index: int | None) -> None:
+        button = self.actions.find(kind, index)
+        task = self.actions.shown_task
+        if button is None or task is None:
+            self.notify("The selected task has no such button.", severity="warning", timeout=2)
+            return
+        self.press(task, button)
+
+    def action_focus_pane(self, name: str) -> None:
+        if name == "tasks":
+            self.tasks.focus()
+        elif name == "composer":
+            self.composer.text_area.focus()
+        elif name == "actions":
+            if self.actions.buttons:
+                self.actions.focus()
+            else:
+                self.notify("The selected task has no actions.", severity="warning", timeout=2)
+
+    def action_toggle_preview(self) -> None:
+        right = self.query_one("#right")
+        right.display = not right.display
+        if not right.display and self.focused in (self.preview, self.actions):
+            self.tasks.focus()

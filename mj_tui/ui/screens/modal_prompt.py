@@ -1,0 +1,55 @@
+"""A small dialog for the second step some buttons need (Remix, Custom Zoom)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, TextArea
+
+from ..text import literal
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """Edit a prompt and send it (ctrl+j / ctrl+s) or cancel (escape)."""
+
+    BINDINGS = [
+        Binding("ctrl+j,ctrl+s", "send", "Send", id="dialog-send", priority=True),
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
+    ]
+
+    def __init__(self, title: str, explanation: str, prompt: str) -> None:
+        super().__init__()
+        self.dialog_title = title
+        self.explanation = explanation
+        self.prompt = prompt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text")
+            yield TextArea(self.prompt, id="dialog-prompt", soft_wrap=True, tab_behavior="focus")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.cursor_blink = self.app.blink_cursor
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_send() if event.button.id == "send" else self.action_cancel()
+
+    def action_send(self) -> None:
+        text = self.query_one(TextArea).text.strip()
+        if not text:
+            self.app.bell()
+            return
+        self.dismiss(text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

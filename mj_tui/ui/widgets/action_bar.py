@@ -1,0 +1,133 @@
+"""The selected task's buttons, labelled as Midjourney labels them.
+
+A single focusable widget: arrows move a cursor over the buttons, enter or
+space presses, a click presses too.  It lays its chips out line by line
+itself so a label like "Upscale (Subtle)" is never split across lines.
+"""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from textual.binding import Binding
+from textual.content import Content
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ..messages import ActionRequested
+from ..text import clean
+from ...core.models import Button, ButtonKind, Task
+
+GAP = 1
+
+
+def chip_text(button: Button) -> str:
+    return f" {clean(button.display, one_line=True)} "
+
+
+def key_hint(button: Button) -> str:
+    """The direct key for a button, where it has one (u2, v3, r)."""
+    if button.kind == ButtonKind.UPSCALE and button.index:
+        return f"u{button.index}"
+    if button.kind == ButtonKind.VARIATION and button.index:
+        return f"v{button.index}"
+    if button.kind == ButtonKind.REROLL:
+        return "r"
+    return ""
+
+
+class ActionBar(Widget, can_focus=True):
+    BINDINGS = [
+        Binding("left,up", "move(-1)", "Prev", show=False, id="action-prev"),
+        Binding("right,down", "move(1)", "Next", show=False, id="action-next"),
+        Binding("home", "jump(0)", show=False),
+        Binding("end", "jump(-1)", show=False),
+        Binding("enter,space", "press_cursor", "Press", id="action-press"),
+    ]
+
+    cursor = reactive(0)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.shown_task: Task | None = None
+        self.buttons: tuple[Button, ...] = ()
+        self.border_title = "Actions"
+
+    def show(self, task: Task | None) -> None:
+        buttons = task.buttons if task is not None and task.status.is_terminal else ()
+        same = self.buttons == buttons
+        self.shown_task = task
+        self.buttons = buttons
+        if not same:
+            self.cursor = 0
+        self.border_subtitle = "a: focus · u/v+1-4 · r" if buttons else ""
+        self.refresh(layout=True)
+
+    # -- layout -----------------------------------------------------------------------
+    def _lines(self, width: int) -> list[list[int]]:
+        lines: list[list[int]] = [[]]
+        used = 0
+        for index, button in enumerate(self.buttons):
+            size = cell_len(chip_text(button))
+            if lines[-1] and used + GAP + size > width:
+                lines.append([])
+                used = 0
+            used += (GAP if lines[-1] else 0) + size
+            lines[-1].append(index)
+        return lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(max(1, width))) if self.buttons else 1
+
+    def render(self) -> Content:
+        if not self.buttons:
+            if self.shown_task is None:
+                return Content.styled("Select a task to see its actions.", "$text-muted")
+            if self.shown_task.status.is_terminal:
+                return Content.styled("This task has no actions.", "$text-muted")
+            return Content.styled("Actions appear when the task has finished.", "$text-muted")
+        rows = []
+        for line in self._lines(max(1, self.content_size.width)):
+            chips = [self._chip(i) for i in line]
+            rows.append(Content(" " * GAP).join(chips))
+        return Content("\n").join(rows)
+
+    def _chip(self, index: int) -> Content:
+        text = chip_text(self.buttons[index])
+        if index == self.cursor and self.has_focus:
+            style = "bold $block-cursor-foreground on $block-cursor-background"
+        elif index == self.cursor:
+            style = "bold $foreground on $panel-lighten-2"
+        else:
+            style = "$foreground on $panel-lighten-1"
+        # the label goes in as a variable: never parsed as markup
+        return Content.from_markup(f"[@click=press_index({index})]$label[/]", label=text).stylize(style)
+
+    # -- actions ----------------------------------------------------------------------
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_move(self, step: int) -> None:
+        if self.buttons:
+            self.cursor = (self.cursor + step) % len(self.buttons)
+
+    def action_jump(self, index: int) -> None:
+        if self.buttons:
+            self.cursor = index % len(self.buttons)
+
+    def action_press_cursor(self) -> None:
+        self.action_press_index(self.cursor)
+
+    def action_press_index(self, index: int) -> None:
+        if self.shown_task is not None and 0 <= index < len(self.buttons):
+            self.cursor = index
+            self.post_message(ActionRequested(self.shown_task, self.buttons[index]))
+
+    def find(self, kind: ButtonKind, index: int | None = None) -> Button | None:
+        return next((b for b in self.buttons if b.kind == kind and (index is None or b.index == index)), None)

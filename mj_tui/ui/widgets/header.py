@@ -1,0 +1,44 @@
+"""One line of context: profile, provider, mode, queue use, balance, spend."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ..text import literal
+from ...core.models import Balance
+
+
+class AppHeader(Widget):
+    profile = reactive("")
+    provider = reactive("")
+    mode = reactive("")
+    demo = reactive(False)
+    running = reactive(0)
+    queue_limit: reactive[int | None] = reactive(None)
+    balance: reactive[Balance | None] = reactive(None)
+    spent = reactive(0)
+
+    def render(self) -> Content:
+        # at 80 columns the labels go; the values keep their order
+        wide = self.size.width >= 100
+        sep = ("  │  " if wide else " │ ", "$text-muted")
+
+        def label(text: str) -> tuple[str, str]:
+            return (f"{text} " if wide else "", "$text-muted")
+
+        parts: list = [("mj-tui", "bold $accent")]
+        if self.demo:
+            parts += [" ", (" DEMO ", "bold $text on $warning")]
+        parts += [sep, label("profile"), literal(self.profile)]
+        parts += [sep, literal(self.provider)]
+        if self.mode:
+            parts += [sep, label("mode"), (self.mode, "bold")]
+        queue = f"{self.running}/{self.queue_limit}" if self.queue_limit else str(self.running)
+        parts += [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else "")]
+        if self.balance is not None:
+            parts += [sep, label("balance"), literal(f"{self.balance.balance} {self.balance.unit}")]
+        if self.spent:
+            parts += [sep, label("spent"), f"{self.spent:,}"]
+        return Content.assemble(*parts)

@@ -1,0 +1,237 @@
+"""The selected task's image, or a plain sentence saying why there is none.
+
+Download (async worker) and decode + downscale (thread worker) never block the
+UI.  Images arrive already fitted to the pane, so the renderer only copies
+pixels.  A grid gets its quadrants numbered above and below the picture, and
+can be zoomed to one quadrant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable
+
+from PIL import Image as PILImage
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ..task_format import action_tag, age, elapsed, progress_bar
+from ..text import literal
+from ...core.errors import MjError
+from ...core.models import Status, Task
+
+QUADRANT_NAMES = {1: "top-left", 2: "top-right", 3: "bottom-left", 4: "bottom-right"}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the image widget holds: which picture, which quadrant, which box."""
+
+    key: str
+    quadrant: int | None
+    box: tuple[int, int]
+
+
+class PreviewPane(Vertical, can_focus=True):
+    def __init__(
+        self,
+        image_class: type[Widget] | None,
+        pixels_per_cell: tuple[int, int],
+        clock: Callable[[], datetime],
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.image_class = image_class
+        self.pixels_per_cell = pixels_per_cell
+        self.clock = clock
+        self.service = None  # set by the main screen before the first task
+        self.shown_task: Task | None = None
+        self.quadrant: int | None = None
+        self.shown: Shown | None = None  # what is on screen now
+        self.wanted: Shown | None = None  # what the workers are fetching
+        self.border_title = "Preview"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="preview-caption", markup=False)
+        # a full-width box so the picture and its numbers can be centred in it
+        with Vertical(id="picture"):
+            yield Static(id="quad-top", classes="quad-labels", markup=False)
+            if self.image_class is not None:
+                yield self.image_class(id="preview-image")
+            yield Static(id="quad-bottom", classes="quad-labels", markup=False)
+        yield Static(id="preview-state", markup=False)
+        yield Static(id="preview-prompt", markup=False)
+
+    @property
+    def image_widget(self) -> Widget | None:
+        return self.query_one("#preview-image") if self.image_class is not None else None
+
+    # -- what to show -----------------------------------------------------------------
+    def show(self, task: Task | None) -> None:
+        if task is None or self.shown_task is None or task.id != self.shown_task.id:
+            self.quadrant = None
+        self.shown_task = task
+        self._refresh_view()
+
+    def zoom(self, quadrant: int | None) -> bool:
+        """Zoom into one quadrant of a grid (None: the whole grid); False if not a grid."""
+        task = self.shown_task
+        if quadrant is not None and (task is None or not task.is_grid or task.status != Status.SUCCESS):
+            return False
+        if quadrant != self.quadrant:
+            self.quadrant = quadrant
+            self._refresh_view()
+        return True
+
+    def on_resize(self) -> None:
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        task = self.shown_task
+        self._caption(task)
+        self.query_one("#preview-prompt", Static).update(
+            literal(task.final_prompt or task.prompt, "$text-muted") if task else ""
+        )
+        if task is None:
+            return self._text_state(Content.styled("Select a task to preview it.", "$text-muted"))
+        if task.status.in_flight:
+            text = Content.assemble(
+                ("Rendering…  ", "bold"), progress_bar(task.progress, 12), "\n",
+                ("The image appears here when the job is done.", "$text-muted"),
+            )
+            return self._text_state(text)
+        if task.status == Status.MODAL:
+            return self._text_state(Content.styled("Waiting for your input: press enter on the task.", "$warning"))
+        if task.status == Status.FAILURE:
+            return self._text_state(
+                Content.assemble(("✘ Failed\n", "bold $error"), literal(task.fail_reason or "No reason was given."))
+            )
+        if task.status == Status.CANCEL:
+            return self._text_state(Content.styled("This task was cancelled.", "$text-muted"))
+        if not task.image_urls and not task.image_url:
+            text = task.description if task.is_describe else "This task has no image."
+            return self._text_state(literal(text))
+        self._want_image(task)
+
+    def _caption(self, task: Task | None) -> None:
+        caption = self.query_one("#preview-caption", Static)
+        if task is None:
+            caption.update("")
+            self.border_subtitle = ""
+            return
+        now = self.clock()
+        bits = [f"#{task.id}", action_tag(task)]
+        if task.mode:
+            bits.append(task.mode.value)
+        if duration := elapsed(task, now):
+            bits.append(duration)
+        if when := age(task, now):
+            bits.append(when)
+        text = literal(" · ".join(bits), "$text-muted")
+        if self.quadrant:
+            text = Content.assemble(
+                (f"quadrant {self.quadrant} · {QUADRANT_NAMES[self.quadrant]}", "bold $accent"), "  ", text
+            )
+            self.border_subtitle = "0 back · u upscale · v vary"
+        elif task.is_grid and task.status == Status.SUCCESS:
+            self.border_subtitle = "1-4 zoom"
+        else:
+            self.border_subtitle = ""
+        caption.update(text)
+
+    def _text_state(self, text: Content) -> None:
+        self.wanted = None
+        self._show_parts(image=False, labels=False)
+        self.query_one("#preview-state", Static).update(text)
+
+    def _show_parts(self, *, image: bool, labels: bool) -> None:
+        if (widget := self.image_widget) is not None:
+            widget.display = image
+        self.query_one("#preview-state").display = not image
+        for label in self.query(".quad-labels"):
+            label.display = labels
+
+    # -- loading ----------------------------------------------------------------------
+    def _box(self, task: Task) -> tuple[int, int]:
+        """The pixel box the picture may fill, from the free cells of the pane."""
+        width, height = self.content_size
+        reserved = 1  # caption
+        reserved += 2 if task.is_grid and not self.quadrant else 0  # quadrant numbers
+        reserved += min(3, self.query_one("#preview-prompt").outer_size.height)
+        cols, rows = max(1, width), max(1, height - reserved)
+        px, py = self.pixels_per_cell
+        return cols * px, rows * py
+
+    def _want_image(self, task: Task) -> None:
+        if self.service is None:
+            return
+        if self.image_class is None:
+            self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
+            return
+        wanted = Shown(self.service.image_key(task), self.quadrant, self._box(task))
+        if wanted == self.shown and self.image_widget.display:
+            self.wanted = wanted
+            return
+        if wanted == self.wanted:
+            return  # already on its way
+        self.wanted = wanted
+        if self.shown is None or self.shown.key != wanted.key:
+            self._text_state(Content.styled("Loading image…", "$text-muted"))
+            self.wanted = wanted
+        self._fetch(task, wanted)
+
+    @work(exclusive=True, group="preview-fetch", exit_on_error=False)
+    async def _fetch(self, task: Task, wanted: Shown) -> None:
+        try:
+            await self.service.fetch_image(task)
+        except MjError as exc:  # unreachable or expired: say so in the pane itself
+            if self.wanted == wanted:
+                self._text_state(Content.assemble(("Image unavailable\n", "bold $warning"), literal(str(exc))))
+            return
+        if self.wanted == wanted:
+            self._decode(wanted)
+
+    @work(thread=True, exclusive=True, group="preview-decode", exit_on_error=False)
+    def _decode(self, wanted: Shown) -> None:
+        try:
+            image = self.service.images.preview(wanted.key, *wanted.box, quadrant=wanted.quadrant)
+        except MjError as exc:
+            message = Content.assemble(("Image unavailable\n", "bold $warning"), literal(str(exc)))
+            self.app.call_from_thread(self._failed, wanted, message)
+            return
+        self.app.call_from_thread(self._display, wanted, image)
+
+    def _failed(self, wanted: Shown, message: Content) -> None:
+        if self.wanted == wanted:
+            self._text_state(message)
+
+    def _display(self, wanted: Shown, image: PILImage.Image) -> None:
+        if self.wanted != wanted:
+            return  # the user moved on while this was decoding
+        px, py = self.pixels_per_cell
+        cols = max(1, math.ceil(image.width / px))
+        rows = max(1, math.ceil(image.height / py))
+        widget = self.image_widget
+        widget.styles.width = cols
+        widget.styles.height = rows
+        widget.image = image
+        self.shown = wanted
+        self._show_parts(image=True, labels=wanted.quadrant is None and self._is_grid())
+        self._label_quadrants(cols)
+
+    def _is_grid(self) -> bool:
+        return self.shown_task is not None and self.shown_task.is_grid
+
+    def _label_quadrants(self, cols: int) -> None:
+        left = cols // 2
+        for widget_id, (a, b) in (("#quad-top", ("1", "2")), ("#quad-bottom", ("3", "4"))):
+            text = Content.styled(a.center(left) + b.center(cols - left), "bold $accent")
+            label = self.query_one(widget_id, Static)
+            label.styles.width = cols
+            label.update(text)

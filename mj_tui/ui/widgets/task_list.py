@@ -1,0 +1,113 @@
+"""One page of tasks, newest first, updated in place while they run.
+
+OptionList, not ListView: it renders lines instead of mounting a widget per
+task, so a page redraws in milliseconds however often the poller reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from textual import on
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ..messages import TaskActivated, TaskHighlighted
+from ..task_format import task_row
+from ...core.models import Page, Task
+
+
+class TaskList(OptionList):
+    def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.page: Page | None = None
+        self.tasks: list[Task] = []
+        self.border_title = "Tasks"
+
+    # -- filling ----------------------------------------------------------------------
+    def show_page(self, page: Page, *, select: str | None = None) -> None:
+        """Replace the rows; keep the cursor on the same task where possible."""
+        keep = select or (self.current.id if self.current else None)
+        self.page = page
+        self.tasks = list(page.tasks)
+        self._rebuild(keep)
+        self._update_subtitle()
+
+    def put_first(self, task: Task) -> None:
+        """A task submitted just now: top of the list, selected."""
+        self.tasks = [task, *(t for t in self.tasks if t.id != task.id)]
+        if self.page is not None:
+            size = self.page.page_size
+            known = any(t.id == task.id for t in self.page.tasks)
+            self.tasks = self.tasks[:size]
+            self.page = Page(self.tasks, self.page.page, size, self.page.total + (0 if known else 1))
+        self._rebuild(task.id)
+        self._update_subtitle()
+
+    def update_task(self, task: Task) -> bool:
+        """Redraw one row in place; returns whether the task is on this page."""
+        for i, old in enumerate(self.tasks):
+            if old.id == task.id:
+                self.tasks[i] = task
+                self.replace_option_prompt_at_index(i, self._row(task))
+                if i == self.highlighted:
+                    self.post_message(TaskHighlighted(task))
+                return True
+        return False
+
+    def tick(self) -> None:
+        """Advance the elapsed time of running rows (once a second)."""
+        for i, task in enumerate(self.tasks):
+            if task.status.in_flight:
+                self.replace_option_prompt_at_index(i, self._row(task))
+
+    def redraw(self) -> None:
+        self._rebuild(self.current.id if self.current else None)
+
+    # -- reading ----------------------------------------------------------------------
+    @property
+    def current(self) -> Task | None:
+        index = self.highlighted
+        if index is None or not 0 <= index < len(self.tasks):
+            return None
+        return self.tasks[index]
+
+    def find(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    # -- internals --------------------------------------------------------------------
+    def _compact(self) -> bool:
+        return 0 < self.size.width < 50
+
+    def _row(self, task: Task):
+        return task_row(task, self.clock(), compact=self._compact())
+
+    def _rebuild(self, keep: str | None) -> None:
+        self.set_options(Option(self._row(t), id=t.id) for t in self.tasks)
+        index = next((i for i, t in enumerate(self.tasks) if t.id == keep), 0)
+        if self.tasks:
+            self.highlighted = index
+        self.post_message(TaskHighlighted(self.current))
+
+    def _update_subtitle(self) -> None:
+        if self.page is None:
+            self.border_subtitle = ""
+            return
+        self.border_subtitle = f"page {self.page.page} of {self.page.pages} · total {self.page.total}"
+
+    def on_resize(self) -> None:
+        if self.tasks:
+            self.redraw()
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self.post_message(TaskHighlighted(self.current))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.current is not None:
+            self.post_message(TaskActivated(self.current))
