@@ -95,7 +95,8 @@ def _shape(draw: ImageDraw.ImageDraw, kind: str, box: tuple[float, float, float,
                 draw.rectangle((x, y0, x + step - 1, y1), fill=fill)
 
 
-def panel(size: tuple[int, int], hue: float, shape: str, rng: random.Random, colours: Sequence[RGB] = ()) -> Image.Image:
+def panel(size: tuple[int, int], hue: float, shape: str, rng: random.Random,
+          colours: Sequence[RGB] = ()) -> Image.Image:
     """One picture: a gradient background, a main shape and a few accents."""
     w, h = size
     if colours:

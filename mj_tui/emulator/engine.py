@@ -30,9 +30,10 @@ PRICES = {
     "SHORTEN": (3500, 1750),  # proxy only; not in seed 004, priced like DESCRIBE
 }
 SLOW_MODES = {"NORMAL", "RELAX"}
-PROGRESS_STEPS = (0, 15, 31, 46, 62, 78, 93)  # what Discord reports while rendering
+PROGRESS_STEPS = (15, 31, 46, 62, 78, 93)  # Discord-like steps while rendering; SUBMITTED is 0%
 TERMINAL = {"SUCCESS", "FAILURE"}
 ART_CACHE_SIZE = 64
+EPS = 1e-6  # float slack when a test advances the clock by exactly a job's length
 
 
 class Clock:
@@ -108,7 +109,7 @@ class Engine(ActionsMixin):
         with self.lock:
             keep = []
             for task in self._pending:
-                if task.start_at is not None and now >= task.end_at:
+                if self.finished(task, now):
                     task.charged = True
                     if not task.failure:  # failed jobs are not billed
                         acct = self.accounts[task.owner]
@@ -133,11 +134,22 @@ class Engine(ActionsMixin):
 
     # ------------------------------------------------------------ reading
 
+    def _moving(self, task: Task, now: float) -> bool:
+        """A frozen clock stops the world: nothing submitted at the frozen instant has
+        progressed until the clock is advanced. Unfrozen, a read always comes "after"
+        the submit, so job_seconds=0 means SUCCESS on the first read."""
+        return not self.clock.frozen or now > task.submit_at + EPS
+
+    def finished(self, task: Task, now: float) -> bool:
+        return task.start_at is not None and self._moving(task, now) and now >= task.end_at - EPS
+
     def view(self, task: Task, now: float | None = None) -> View:
         if task.start_at is None:
             return View("MODAL", 0, False, False)
         now = self.clock.now() if now is None else now
-        if now >= task.end_at:
+        if not self._moving(task, now):
+            return View("NOT_START", 0, False, False)
+        if now >= task.end_at - EPS:
             return View("FAILURE" if task.failure else "SUCCESS", 0 if task.failure else 100, True, True)
         if now < task.submitted_at:
             return View("NOT_START", 0, False, False)
@@ -167,7 +179,7 @@ class Engine(ActionsMixin):
     def unfinished(self, owner: str, dialect: str) -> list[Task]:
         now = self.clock.now()
         key = (owner, dialect)
-        live = [t for t in self._active.get(key, []) if t.start_at is None or now < t.end_at]
+        live = [t for t in self._active.get(key, []) if not self.finished(t, now)]
         self._active[key] = live
         return live
 
@@ -215,10 +227,11 @@ class Engine(ActionsMixin):
                 raise EmulatorError("queue_limit", f"Too many unfinished tasks: the limit is {limit} unfinished "
                                     "Midjourney tasks per account; wait until one finishes", limit=limit)
         elif queue:
-            now = self.clock.now()
-            slots = self._worker_slots(owner)
-            if min(slots) > now:  # every worker busy: wait in the queue
-                ahead = sum(1 for t in self.unfinished(owner, dialect) if t.start_at is not None and t.start_at > now)
+            # FIFO over N workers: beyond N jobs in flight, the rest wait (MODAL ones don't count).
+            in_flight = sum(1 for t in self.unfinished(owner, dialect) if t.start_at is not None)
+            workers = max(1, self.config.proxy_concurrency)
+            if in_flight >= workers:
+                ahead = in_flight - workers
                 if ahead >= self.config.proxy_queue_size:
                     raise EmulatorError("queue_full", "Queue full: try again later",
                                         size=self.config.proxy_queue_size)

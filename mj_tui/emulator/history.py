@@ -63,7 +63,8 @@ def populate(engine, owner: str, count: int) -> None:
 def _make(engine, owner: str, dialect: str, at: float, rng: random.Random, **fields) -> Task:
     tid = engine.new_id(dialect, at)
     prompt = fields["prompt"]
-    task = Task(id=tid, dialect=dialect, owner=owner, submit_at=at, hash=new_hash(dialect, tid, engine.config.random_seed),
+    task = Task(id=tid, dialect=dialect, owner=owner, submit_at=at,
+                hash=new_hash(dialect, tid, engine.config.random_seed),
                 start_at=at + rng.uniform(0.5, 3), duration=rng.uniform(20, 70), prompt_en=prompt,
                 final_prompt=prompt, **fields)
     task.family %= 1.0

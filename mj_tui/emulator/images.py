@@ -31,7 +31,8 @@ NOT_AVAILABLE = "This content is no longer available."
 
 
 def _snowflake(at: float, salt: str) -> int:
-    return ((int(at * 1000) - DISCORD_EPOCH_MS) << 22) | (int(hashlib.md5(salt.encode()).hexdigest()[:5], 16) & 0x3FFFFF)
+    low_bits = int(hashlib.md5(salt.encode()).hexdigest()[:5], 16) & 0x3FFFFF
+    return ((int(at * 1000) - DISCORD_EPOCH_MS) << 22) | low_bits
 
 
 def _sign(path: str, ex: int) -> str:

@@ -24,7 +24,8 @@ async def read_body(request: Request) -> dict[str, object]:
         for key, value in form.multi_items():
             if not isinstance(value, str):  # an uploaded file: keep it as a data URL
                 raw = await value.read()
-                value = f"data:{value.content_type or 'application/octet-stream'};base64,{base64.b64encode(raw).decode()}"
+                mime = value.content_type or "application/octet-stream"
+                value = f"data:{mime};base64,{base64.b64encode(raw).decode()}"
             if key in out:
                 prev = out[key]
                 out[key] = [*prev, value] if isinstance(prev, list) else [prev, value]
