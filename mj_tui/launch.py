@@ -49,7 +49,9 @@ class Launch:
 def _demo(launch: Launch, *, job_seconds: float, seed_history: int) -> Launch:
     from .emulator import EmulatorConfig, create_app
 
-    app = create_app(EmulatorConfig(job_seconds=job_seconds, seed_history=seed_history, grid_size=1024))
+    app = create_app(
+        EmulatorConfig(job_seconds=job_seconds, seed_history=seed_history, grid_size=1024, demo_key=DEMO_KEY)
+    )
     # a private, throw-away store: the demo's tasks live only in its emulator
     scratch = Path(tempfile.mkdtemp(prefix="mj-tui-demo-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)

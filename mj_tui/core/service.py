@@ -275,7 +275,8 @@ class MjService:
         from .errors import ImageError
 
         key = self.image_key(task)
-        cached = self.images.cached(key)
+        # the first check of a key verifies the file: keep that off the event loop
+        cached = await asyncio.to_thread(self.images.cached, key)
         if cached:
             return cached
         if task.status != Status.SUCCESS or not task.image_urls:
