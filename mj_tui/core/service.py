@@ -112,7 +112,7 @@ class MjService:
             id=result.task_id,
             provider=self.profile.provider,
             action=action,
-            status=Status.MODAL if result.modal_required else Status.SUBMITTED,
+            status=Status.MODAL if result.modal_required else Status.NOT_START,
             prompt=prompt,
             final_prompt=result.final_prompt or prompt,
             description=result.description,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import colorsys
+import functools
 import hashlib
 import io
 import math
@@ -33,9 +34,11 @@ def rng_for(*parts: object) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+@functools.lru_cache(maxsize=4096)  # seeded history repeats prompts a lot
 def family_of(text: str) -> float:
     """Base hue (0..1) of a prompt's palette family."""
-    return rng_for("family", text.strip().lower()).random()
+    digest = hashlib.sha256(f"family\x1f{text.strip().lower()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def hsv(h: float, s: float, v: float) -> RGB:

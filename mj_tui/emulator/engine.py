@@ -31,7 +31,6 @@ PRICES = {
 }
 SLOW_MODES = {"NORMAL", "RELAX"}
 PROGRESS_STEPS = (15, 31, 46, 62, 78, 93)  # Discord-like steps while rendering; SUBMITTED is 0%
-TERMINAL = {"SUCCESS", "FAILURE"}
 ART_CACHE_SIZE = 64
 EPS = 1e-6  # float slack when a test advances the clock by exactly a job's length
 

@@ -35,19 +35,19 @@ def populate(engine, owner: str, count: int) -> None:
         singles: list[Task] = []
         for at in sorted(now - 3600 - rng.random() * span for _ in range(count)):
             roll = rng.random()
-            # Children only of parents that had finished by then, so times stay causal.
-            done_grids = [g for g in grids[-20:] if g.end_at < at]
-            done_singles = [g for g in singles[-20:] if g.end_at < at]
-            if done_grids and roll < 0.25:
-                parent, n = rng.choice(done_grids), rng.randint(1, 4)
+            pool = grids if roll < 0.33 else singles if roll < 0.37 else []
+            parent = rng.choice(pool[-20:]) if pool else None
+            if parent is not None and parent.end_at >= at:
+                parent = None  # children only of parents finished by then, so times stay causal
+            if parent is not None and roll < 0.25:
+                n = rng.randint(1, 4)
                 singles.append(_child(engine, parent, at, rng, "UPSCALE", SINGLE, ("crop", n),
                                       f"/up {parent.id} U{n}", parent.family + (n - 1) * 0.25))
-            elif done_grids and roll < 0.33:
-                parent, n = rng.choice(done_grids), rng.randint(1, 4)
+            elif parent is not None and roll < 0.33:
+                n = rng.randint(1, 4)
                 grids.append(_child(engine, parent, at, rng, "VARIATION", GRID, ("vary",),
                                     f"/variation {parent.id} V{n}", parent.family + (n - 1) * 0.25))
-            elif done_singles and roll < 0.37:
-                parent = rng.choice(done_singles)
+            elif parent is not None:
                 _child(engine, parent, at, rng, "UPSCALE", SINGLE_HD, ("upscale", False),
                        f"/up {parent.id} Subtle", parent.family)
             else:

@@ -90,7 +90,8 @@ class Jobs(Screen):
             return  # the same button again before the first press came back
         self._pressing.add(key)
         try:
-            outcome = await self.service.press(task, button)
+            # auto_modal off: with Remix on, the person edits the prompt (that is what Remix is for)
+            outcome = await self.service.press(task, button, auto_modal=False)
         finally:
             self._pressing.discard(key)
         label = clean(button.display, one_line=True)

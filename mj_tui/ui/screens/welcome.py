@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Horizontal, Vertical
+from textual.containers import Center, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Label, Static
 from ..text import literal
 from ..widgets.key_form import KeyForm
 from ..worker_errors import ReportWorkerErrors
+from ...core.credentials import NO_KEYRING_HELP
 
 
 class WelcomeScreen(ReportWorkerErrors, Screen):
@@ -29,25 +30,20 @@ class WelcomeScreen(ReportWorkerErrors, Screen):
         profile = self.launch.profile
         provider = "OhMyGPT" if profile.provider.value == "ohmygpt" else "a midjourney-proxy API"
         with Center():
-            with Vertical(id="welcome", classes="dialog"):
+            with VerticalScroll(id="welcome", classes="dialog"):
                 yield Label(Content.styled("Welcome to mj-tui", "bold $accent"), classes="dialog-title")
                 yield Static(
                     Content.assemble(
-                        "Drive Midjourney from your terminal through ", literal(provider), " (profile ",
-                        literal(profile.name, "bold"), ", ", literal(profile.base_url), ").\n\n",
-                        "Paste your API key to begin. It is kept in your OS keyring, never in a plain file; ",
-                        "you can change or delete it later with f2.",
+                        "mj-tui drives Midjourney through ", literal(provider), " (profile ",
+                        literal(profile.name, "bold"), "). Paste your API key below; it is kept in your OS ",
+                        "keyring, never in a file. Or press f2 for the built-in demo: no key, no network.",
                     ),
                     classes="dialog-text",
                 )
-                if self.launch.key.problem:
-                    yield Static(literal(self.launch.key.problem, "$warning"), classes="dialog-text")
+                problem = self.launch.key.problem
+                if problem and problem != NO_KEYRING_HELP:  # the form explains a missing keyring itself
+                    yield Static(literal(problem, "$warning"), classes="dialog-text")
                 yield KeyForm(profile.name, id="key-form")
-                yield Static(
-                    Content.styled("No key yet? Press f2 to try everything on the built-in demo "
-                                   "(no key, no network).", "$text-muted"),
-                    classes="dialog-text",
-                )
                 with Horizontal(classes="dialog-buttons"):
                     yield Button("Try the demo  f2", id="demo", compact=True)
                     yield Button("Quit  ctrl+q", id="quit", compact=True)

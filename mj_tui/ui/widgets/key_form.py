@@ -24,9 +24,10 @@ class KeyForm(ReportWorkerErrors, Vertical):
     def __init__(self, profile: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.profile = profile
+        self.keyring_ok = True
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="paste your API key", password=True, id="key-input")
+        yield Input(placeholder="paste your API key", password=True, compact=True, id="key-input")
         yield Static(id="keyring-help", markup=False)
         with Horizontal(classes="dialog-buttons"):
             yield Button("Save key", variant="primary", id="save-key", compact=True)
@@ -47,7 +48,8 @@ class KeyForm(ReportWorkerErrors, Vertical):
         help_text = self.query_one("#keyring-help", Static)
         help_text.update(Content.assemble(("No keyring. ", "bold $warning"), NO_KEYRING_HELP))
         help_text.display = True
-        self.query_one("#save-key", Button).disabled = True
+        self.query_one("#save-key", Button).display = False
+        self.keyring_ok = False
 
     @property
     def value(self) -> str:
@@ -57,7 +59,7 @@ class KeyForm(ReportWorkerErrors, Vertical):
     @on(Button.Pressed, "#save-key")
     def _save(self, event) -> None:
         event.stop()
-        if self.query_one("#save-key", Button).disabled:
+        if not self.keyring_ok:
             self._session()
             return
         if not self.value:
