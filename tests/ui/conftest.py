@@ -1,0 +1,52 @@
+"""UI test fixtures: a real emulator on loopback, a Launch pointing at it, helpers.
+
+The root conftest already points MJ_TUI_CONFIG / MJ_TUI_DATA_DIR /
+MJ_TUI_CACHE_DIR at tmp paths and installs a null keyring for every test.
+"""
+
+from __future__ import annotations
+
+import sys
+from unittest import mock
+
+import httpx
+import pytest
+
+# textual-image asks the terminal about graphics support when imported; under
+# pytest that terminal may be the developer's own.  No stdin: no questions.
+with mock.patch.object(sys, "__stdin__", None):
+    from textual_image._terminal import CellSize, get_cell_size
+
+    setattr(get_cell_size, "_result", CellSize(10, 20))
+    import textual_image.renderable  # noqa: F401
+    import textual_image.widget  # noqa: F401
+
+from mj_tui.emulator import EmulatorConfig, running_emulator  # noqa: E402
+from mj_tui.ui.graphics import load_graphics  # noqa: E402
+
+
+PROVIDERS = ["ohmygpt", "mjproxy"]
+
+
+@pytest.fixture(scope="session")
+def graphics():
+    return load_graphics("halfcell")
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    """One real HTTP emulator per module; a fresh API key per test keeps tests apart."""
+    config = EmulatorConfig(job_seconds=0, grid_size=256, seed_history=24, demo_key="sk-history")
+    with running_emulator(config) as url:
+        yield url
+
+
+@pytest.fixture
+def control(emulator):
+    """The emulator's test-control routes (clock, faults, config)."""
+    client = httpx.Client(base_url=emulator, timeout=10)
+    client.post("/_emulator/reset")
+    yield client
+    client.post("/_emulator/reset")
+    client.post("/_emulator/config", json={"job_seconds": 0, "remix": False})
+    client.close()

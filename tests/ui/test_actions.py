@@ -1,0 +1,127 @@
+"""Buttons by key, the action bar, Remix's prompt dialog, zoom, history recall, small terminals."""
+
+from __future__ import annotations
+
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+
+from mj_tui.core.models import ButtonKind, Status
+from mj_tui.ui.screens.main import MainScreen
+from mj_tui.ui.screens.modal_prompt import PromptDialog
+
+
+async def finished_grid(pilot, app, prompt: str):
+    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+    screen.composer.text_area.text = prompt
+    screen.composer.text_area.focus()
+    await pilot.press("ctrl+j")
+    return screen, await wait_for(
+        pilot, lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
+        what="finished grid")
+
+
+async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, tmp_path, graphics):
+    control.post("/_emulator/config", json={"remix": True})
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, grid = await finished_grid(pilot, app, "a koi pond")
+        screen.tasks.focus()
+        await pilot.press("v", "1")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
+        assert "a koi pond" in dialog.query_one("#dialog-prompt").text
+        await pilot.press("space", "a", "t", "space", "n", "i", "g", "h", "t")
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
+        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id
+                               and t.status == Status.SUCCESS and t, what="remixed variation")
+        assert child.prompt.endswith("at night")
+        assert not notes.titles("error"), notes.text()
+
+
+async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, grid = await finished_grid(pilot, app, "a paper crane")
+        screen.tasks.focus()
+        await pilot.press("a")  # focus the action bar
+        assert app.focused is screen.actions
+        labels = [b.display for b in screen.actions.buttons]
+        assert labels[:5] == ["U1", "U2", "U3", "U4", "🔄"]
+        await pilot.press("right", "right", "enter")  # U3
+        u3 = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id and t, what="U3")
+        assert u3.origin_custom_id and "upsample::3" in u3.origin_custom_id
+        await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS, what="U3 done")
+        # a single image offers Midjourney's own labels
+        displays = [b.display for b in screen.actions.buttons]
+        assert "🪄 Vary (Strong)" in displays and "🔍 Zoom Out 2x" in displays and "⬅️" in displays
+        region = next(b for b in screen.actions.buttons if b.kind == ButtonKind.VARY_REGION)
+        notes = Recorder(app)
+        screen.press(screen.tasks.current, region)
+        await wait_for(pilot, lambda: notes.titles("warning"), what="region toast")
+        assert "later" in notes.items[-1][2]
+
+
+async def test_zoom_keys_and_reroll(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, grid = await finished_grid(pilot, app, "a glass greenhouse")
+        screen.tasks.focus()
+        await wait_for(pilot, lambda: screen.preview.shown, what="grid shown")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: screen.preview.shown and screen.preview.shown.quadrant == 3, what="zoom 3")
+        assert not screen.preview.query_one("#quad-top").display
+        assert "bottom-left" in str(screen.preview.query_one("#preview-caption").render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.preview.shown.quadrant is None, what="whole grid")
+        await pilot.press("4", "v")  # zoomed: v alone varies quadrant 4
+        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id and t, what="V4")
+        assert "variation::4" in child.origin_custom_id
+        await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS and screen.tasks.current.is_grid)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "reroll" in (screen.tasks.current.origin_custom_id or ""), what="reroll")
+
+
+async def test_prompt_history_is_recalled_and_kept_across_runs(emulator, tmp_path, graphics):
+    launch = make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key())
+    app = make_app(launch, graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        for prompt in ("first prompt", "second prompt"):
+            screen.composer.text_area.text = prompt
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: screen.composer.text_area.text == "", what="sent")
+    app = make_app(launch, graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        area = screen.composer.text_area
+        area.focus()
+        await pilot.press("h", "i")
+        await pilot.press("ctrl+up")
+        assert area.text == "second prompt"
+        await pilot.press("alt+up")
+        assert area.text == "first prompt"
+        await pilot.press("ctrl+down", "ctrl+down")
+        assert area.text == "hi"  # the unsent draft comes back
+
+
+async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        await wait_for(pilot, lambda: screen.preview.shown, what="preview")
+        assert screen.has_class("-narrow") and screen.has_class("-short")
+        for pane in (screen.tasks, screen.composer, screen.preview, screen.actions):
+            region = pane.region
+            assert region.width >= 30 and region.height >= 3 and region.right <= 80 and region.bottom <= 24, pane
+        screen.tasks.focus()
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert not screen.query_one("#right").display and screen.tasks.region.width > 70
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert screen.query_one("#right").display
+        await pilot.press("tab")
+        assert app.focused is screen.composer.text_area
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.3)
+        assert screen.has_class("-wide") and screen.has_class("-tall")

@@ -1,0 +1,102 @@
+"""Failures become toasts and the app carries on; server text is shown literally."""
+
+from __future__ import annotations
+
+import pytest
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+
+from mj_tui.core.models import ProviderKind, Status, Task
+from mj_tui.ui.screens.main import MainScreen
+from mj_tui.ui.task_format import task_row
+from mj_tui.ui.text import clean
+
+PROVIDERS = ["ohmygpt", "mjproxy"]
+
+
+async def send(pilot, screen, text: str) -> None:
+    screen.composer.text_area.text = text
+    screen.composer.text_area.focus()
+    await pilot.press("ctrl+j")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_server_error_becomes_a_toast_and_the_app_survives(provider, emulator, control, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        control.post("/_emulator/faults", json={"next": [{"kind": "http", "status": 503}], "path_contains": "imagine"})
+        await send(pilot, screen, "a lighthouse")
+        await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
+        assert notes.titles("error") == ["Server error"]
+        assert "Traceback" not in notes.text()
+        assert screen.composer.text_area.text == "a lighthouse"  # nothing lost
+        assert app.screen is screen and app.is_running
+        await pilot.press("ctrl+s")  # the same prompt again: now accepted
+        await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.prompt == "a lighthouse")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_banned_prompt_is_refused_with_a_readable_toast(provider, emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        await send(pilot, screen, "a gore scene")
+        await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
+        severity, title, message = notes.items[-1]
+        assert title == "Prompt refused" and "gore" in message
+
+
+async def test_prompt_with_markup_and_escape_shows_literally(emulator, tmp_path, graphics):
+    prompt = "[bold]fox[/bold] \x1b[31mred $accent"
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        await send(pilot, screen, prompt)
+        await wait_for(pilot, lambda: screen.tasks.current and "fox" in screen.tasks.current.prompt)
+        row = screen.tasks.render_line(0).text
+        assert "[bold]fox[/bold] ␛[31mred $accent" in row
+        assert "\x1b" not in row
+        caption = screen.preview.query_one("#preview-prompt").render()
+        assert "[bold]fox[/bold] ␛[31mred" in str(caption)
+
+
+def test_failure_reason_and_control_characters_in_rows():
+    from datetime import datetime, timezone
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    task = Task(id="7", provider=ProviderKind.OHMYGPT, status=Status.FAILURE, prompt="a [red]cat[/]",
+                fail_reason="[Banned prompt] bad\x07word\u202e")
+    text = task_row(task, now).plain
+    assert "a [red]cat[/]" in text
+    assert "[Banned prompt] bad␇word" in text and "\u202e" not in text
+    assert clean("a\nb\tc", one_line=True) == "a b c"
+
+
+async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        await send(pilot, screen, "a forbidden fruit")  # moderated: fails after submit
+        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.status == Status.FAILURE and t,
+                              what="failure")
+        assert "Failed" in notes.titles("error")
+        assert "[Banned prompt detected]" in screen.tasks.render_line(1).text  # under the row, cut to fit
+        state = str(screen.preview.query_one("#preview-state").render())
+        assert "Failed" in state and task.fail_reason in state  # whole, in the preview
+
+
+async def test_unreachable_image_is_a_pane_state_not_a_crash(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        await wait_for(pilot, lambda: str(screen.tasks.border_subtitle).startswith("page 1 of 1"), what="page")
+        await pilot.pause(0.3)
+        ghost = Task(id="ghost", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="gone",
+                     image_url="http://127.0.0.1:9/gone.png", image_urls=("http://127.0.0.1:9/gone.png",))
+        screen.preview.show(ghost)
+        state = screen.preview.query_one("#preview-state")
+        await wait_for(pilot, lambda: "Image unavailable" in str(state.render()), what="unavailable state")
+        assert app.is_running
