@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Awaitable, Callable, Sequence
 
-from .errors import TaskNotFound
 from .models import Status, Task
 
 
@@ -29,18 +28,15 @@ class PollResult:
 class Poller:
     def __init__(
         self,
-        fetch_many: Callable[[Sequence[str]], "object"],
-        fetch_one: Callable[[str], "object"],
+        fetch_many: Callable[[Sequence[str]], Awaitable[list[Task]]],
         *,
         stale_after: float = 600.0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._fetch_many = fetch_many
-        self._fetch_one = fetch_one
         self.stale_after = stale_after
         self._clock = clock
         self._tracks: dict[str, _Track] = {}
-        self._missing_turn = 0
 
     @property
     def in_flight(self) -> list[str]:
@@ -61,19 +57,11 @@ class Poller:
         if not self._tracks:
             return result  # nothing in flight: no request at all
         ids = list(self._tracks)
+        # one batch request per tick; a task it does not return (a gateway that has
+        # not seen it yet, or an OhMyGPT page the provider reads on a later tick)
+        # simply keeps its last state until then
         result.requests += 1
         fresh = {t.id: t for t in await self._fetch_many(ids)}
-        missing = [i for i in ids if i not in fresh]
-        if missing:
-            # a task the batch call did not return (e.g. not on OhMyGPT's first page):
-            # fetch one of them per tick, in turn, so the budget stays bounded
-            pick = missing[self._missing_turn % len(missing)]
-            self._missing_turn += 1
-            result.requests += 1
-            try:
-                fresh[pick] = await self._fetch_one(pick)
-            except TaskNotFound:
-                pass  # not visible yet (gateways lag); keep tracking
         now = self._clock()
         for task_id, task in fresh.items():
             track = self._tracks.get(task_id)

@@ -54,9 +54,7 @@ class MjService:
         self.images = images
         # the namespace keeps tasks of another base URL (e.g. the emulator) apart
         self.namespace = f"{profile.name}|{profile.provider.value}|{profile.base_url}"
-        self.poller = Poller(
-            self.provider.fetch_many, self.provider.fetch, stale_after=profile.stale_after, clock=clock
-        )
+        self.poller = Poller(self.provider.fetch_many, stale_after=profile.stale_after, clock=clock)
         self.session_spend = 0
         self._charged: set[str] = set()
         self._submitted_here: set[str] = set()

@@ -29,6 +29,7 @@ class OhMyGptProvider(Provider):
     modes = (Mode.FAST, Mode.RELAX)
     server_history = True
     supports_balance = True
+    _poll_page = 1  # which history page the next batch poll reads (see fetch_many)
 
     @staticmethod
     def auth_headers(key: str) -> dict[str, str]:
@@ -136,9 +137,14 @@ class OhMyGptProvider(Provider):
             return []
         if len(wanted) == 1:
             return [await self.fetch(next(iter(wanted)))]
-        # in-flight tasks are the newest ones, so page 1 of the history covers them in one request
-        page = await self.list_page(1, PAGE_SIZE_MAX)
-        return [t for t in page.tasks if t.id in wanted]
+        # In-flight tasks are the newest, so page 1 of the history usually covers them
+        # in one request.  With more in flight than a page holds, successive calls walk
+        # the following pages, still one request per call, then start over.
+        page = await self.list_page(self._poll_page, PAGE_SIZE_MAX)
+        found = [t for t in page.tasks if t.id in wanted]
+        more_pages = len(page.tasks) == page.page_size and page.page < page.pages
+        self._poll_page = page.page + 1 if len(found) < len(wanted) and more_pages else 1
+        return found
 
     async def list_page(self, page: int, page_size: int) -> Page:
         page = max(1, int(page))
