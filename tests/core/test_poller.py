@@ -83,3 +83,24 @@ async def test_stale_detection(make_service, control, kind):
     assert len(stale) == 1
     assert (await service.poll()).stale == []  # reported once, still tracked
     assert len(service.poller) == 1
+
+
+async def test_more_in_flight_than_a_history_page(make_service, control):
+    """OhMyGPT pages hold 20 tasks: 25 in flight still cost one request per tick."""
+    from mj_tui.core.models import ProviderKind
+
+    key = "sk-vip-poller"
+    control.post("/_emulator/accounts", json={"key": key, "queue_limit": 50})
+    service = make_service(ProviderKind.OHMYGPT, key=key)
+    control.post("/_emulator/clock", json={"freeze": True})
+    for i in range(25):
+        await service.imagine(f"vip {i}")
+    control.post("/_emulator/clock", json={"advance": 3600})
+    finished, ticks = 0, 0
+    while len(service.poller) and ticks < 10:
+        before = sent_total(control)
+        result = await service.poll()
+        assert result.requests == 1 and sent_total(control) - before == 1
+        finished += len(result.finished)
+        ticks += 1
+    assert finished == 25 and ticks == 2  # page 1 (20 newest), then page 2
