@@ -102,6 +102,7 @@ class History:
         # one connection shared by the event loop and worker threads, under a lock
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
+        self._counts: dict[str, int] = {}  # cached COUNT(*) per namespace; dropped on inserts
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -141,6 +142,8 @@ class History:
                 )
                 merged.append(task)
                 rows.append((profile, task.id, sort_key, task.status.value, now, json.dumps(task_to_dict(task))))
+            if len(known) < len(tasks):
+                self._counts.pop(profile, None)  # new rows: recount on the next page read
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO tasks (profile, id, sort_key, status, updated, body) VALUES (?,?,?,?,?,?) "
@@ -187,14 +190,24 @@ class History:
 
     def count(self, profile: str) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM tasks WHERE profile=?", (profile,)).fetchone()[0]
+            return self._count(profile)
+
+    def _count(self, profile: str) -> int:
+        if profile not in self._counts:
+            self._counts[profile] = self._db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE profile=?", (profile,)
+            ).fetchone()[0]
+        return self._counts[profile]
 
     def page(self, profile: str, page: int, page_size: int) -> Page:
         page = max(1, page)
         with self._lock:
-            total = self._db.execute("SELECT COUNT(*) FROM tasks WHERE profile=?", (profile,)).fetchone()[0]
+            total = self._count(profile)
+            # skip the offset inside the (covering) order index, then read only this page's bodies
             rows = self._db.execute(
-                "SELECT body FROM tasks WHERE profile=? ORDER BY sort_key DESC, id DESC LIMIT ? OFFSET ?",
+                "SELECT body FROM tasks WHERE rowid IN ("
+                " SELECT rowid FROM tasks WHERE profile=? ORDER BY sort_key DESC, id DESC LIMIT ? OFFSET ?"
+                ") ORDER BY sort_key DESC, id DESC",
                 (profile, page_size, (page - 1) * page_size),
             ).fetchall()
         return Page([task_from_dict(json.loads(b)) for (b,) in rows], page, page_size, total)
