@@ -8,6 +8,7 @@ config errors never happen inside the TUI's event loop).
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from .core.service import MjService, open_service
 
 DEMO_BASE_URL = "http://emulator.demo"
 DEMO_KEY = "demo-key"
+DEMO_DIR_ENV = "MJ_TUI_DEMO_DIR"
 
 
 @dataclass
@@ -52,17 +54,19 @@ def _demo(launch: Launch, *, job_seconds: float, seed_history: int) -> Launch:
     app = create_app(
         EmulatorConfig(job_seconds=job_seconds, seed_history=seed_history, grid_size=1024, demo_key=DEMO_KEY)
     )
-    # a private, throw-away store: the demo's tasks live only in its emulator
-    scratch = Path(tempfile.mkdtemp(prefix="mj-tui-demo-"))
-    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    # a private, throw-away store: the demo's tasks live only in its emulator.
+    # MJ_TUI_DEMO_DIR keeps it somewhere known instead (benchmarks pre-fill a history there).
+    if os.environ.get(DEMO_DIR_ENV):
+        scratch = Path(os.environ[DEMO_DIR_ENV])
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="mj-tui-demo-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     profile = replace(
         default_profile("demo", launch.profile.provider),
         base_url=DEMO_BASE_URL,
         poll_interval=1.0,
         default_mode=Mode.FAST,
     )
-    if profile.provider == ProviderKind.MJPROXY:
-        profile = replace(profile, path_template="/mj-{mode}/mj")
     return replace(
         launch,
         profile=profile,

@@ -1,0 +1,15 @@
+"""The floor for startup: a bare Textual app that imports textual-image and draws one line."""
+
+import textual_image.renderable  # noqa: F401  (the same terminal queries mj-tui makes)
+import textual_image.widget  # noqa: F401
+from textual.app import App, ComposeResult
+from textual.widgets import Static
+
+
+class Floor(App):
+    def compose(self) -> ComposeResult:
+        yield Static("floor ready")
+
+
+if __name__ == "__main__":
+    Floor().run()
