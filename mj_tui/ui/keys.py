@@ -18,6 +18,30 @@ CHORDS = [
 ]
 
 
+def help_rows(app: App, bindings: list[Binding], keymap: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(keys, what) rows; a footer group (1-4 Zoom) becomes one row."""
+    rows: list[tuple[str, str]] = []
+    grouped: dict[object, int] = {}
+    for binding in bindings:
+        keys = key_text(app, binding, keymap)
+        what = binding.tooltip or binding.description
+        if binding.group is not None:
+            if binding.group in grouped:
+                index = grouped[binding.group]
+                rows[index] = (f"{rows[index][0]} {keys}", rows[index][1])
+                continue
+            grouped[binding.group] = len(rows)
+            what = GROUP_HELP.get(binding.group.description, what)
+        rows.append((keys, what))
+    return rows
+
+
+GROUP_HELP = {
+    "Zoom": "Zoom into quadrant 1-4 of a grid (top-left, top-right, bottom-left, bottom-right)",
+    "Page": "Previous / next page of tasks",
+}
+
+
 def bindings_of(classes: Iterable[type]) -> list[Binding]:
     seen: set[str] = set()
     out: list[Binding] = []

@@ -99,7 +99,7 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     if time_text:
         parts.append((f"{time_text:>5} ", "$text-muted"))
     if not compact:
-        parts.append((f"{action_tag(task):<8}", "$secondary"))
+        parts.append((f"{action_tag(task):<8}", "$text-muted"))
     parts.append(literal(task.prompt or task.description or task.id, one_line=True))
     row = Content.assemble(*parts)
     if task.status == Status.FAILURE:

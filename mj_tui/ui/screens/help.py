@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ..keys import CHORDS, bindings_of, key_text
+from ..keys import CHORDS, bindings_of, help_rows
 
 
 def _sections():
@@ -34,10 +34,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keymap = getattr(self.app, "keymap", {})
         with Vertical(id="help", classes="dialog"):
-            yield Label(Content.styled("mj-tui keys", "bold"), classes="dialog-title")
+            yield Label(Content.assemble(("mj-tui keys", "bold"), ("   escape or f1 closes", "$text-muted")),
+                        classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 for title, classes in _sections():
-                    rows = [(key_text(self.app, b, keymap), b.tooltip or b.description) for b in bindings_of(classes)]
+                    rows = help_rows(self.app, bindings_of(classes), keymap)
                     yield Static(self._section(title, rows), classes="help-section")
                 yield Static(self._section("Sequences and more", CHORDS), classes="help-section")
                 yield Static(
@@ -48,7 +49,6 @@ class HelpScreen(ModalScreen[None]):
                     ),
                     classes="help-section",
                 )
-            yield Label(Content.styled("escape / f1 closes", "$text-muted"))
 
     @staticmethod
     def _section(title: str, rows: list[tuple[str, str]]) -> Content:

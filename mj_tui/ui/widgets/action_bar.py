@@ -38,11 +38,11 @@ def key_hint(button: Button) -> str:
 
 class ActionBar(Widget, can_focus=True):
     BINDINGS = [
-        Binding("left,up", "move(-1)", "Prev", show=False, id="action-prev"),
-        Binding("right,down", "move(1)", "Next", show=False, id="action-next"),
+        Binding("left,up", "move(-1)", "Prev", show=False, id="action-prev", tooltip="Previous button"),
+        Binding("right,down", "move(1)", "Next", show=False, id="action-next", tooltip="Next button"),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(-1)", show=False),
-        Binding("enter,space", "press_cursor", "Press", id="action-press"),
+        Binding("enter,space", "press_cursor", "Press", id="action-press", tooltip="Press the selected button"),
     ]
 
     cursor = reactive(0)
