@@ -54,11 +54,6 @@ async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, gr
         # a single image offers Midjourney's own labels
         displays = [b.display for b in screen.actions.buttons]
         assert "🪄 Vary (Strong)" in displays and "🔍 Zoom Out 2x" in displays and "⬅️" in displays
-        region = next(b for b in screen.actions.buttons if b.kind == ButtonKind.VARY_REGION)
-        notes = Recorder(app)
-        screen.press(screen.tasks.current, region)
-        await wait_for(pilot, lambda: notes.titles("warning"), what="region toast")
-        assert "later" in notes.items[-1][2]
 
 
 async def test_zoom_keys_and_reroll(emulator, tmp_path, graphics):
@@ -125,3 +120,64 @@ async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, gr
         await pilot.resize_terminal(120, 40)
         await pilot.pause(0.3)
         assert screen.has_class("-wide") and screen.has_class("-tall")
+
+
+async def single_image(pilot, app, prompt: str, provider_key_hint: str = ""):
+    screen, grid = await finished_grid(pilot, app, prompt)
+    screen.tasks.focus()
+    await pilot.press("u", "1")
+    single = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id
+                            and t.status == Status.SUCCESS and t, what="U1 done")
+    return screen, single
+
+
+async def test_custom_zoom_opens_dialog_with_a_zoom_value(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, single = await single_image(pilot, app, "a whale in the clouds")
+        button = next(b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM)
+        screen.press(single, button)
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
+        assert dialog.query_one("#dialog-prompt").text.endswith("--zoom 2")
+        await pilot.press("ctrl+s")
+        zoomed = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == single.id
+                                and t.status == Status.SUCCESS and t, what="zoomed")
+        assert zoomed.is_grid
+        assert not notes.titles("error"), notes.text()
+
+
+async def test_vary_region_picks_an_area_and_sends_a_mask(emulator, tmp_path, graphics):
+    from mj_tui.ui.screens.region import RegionDialog
+
+    for provider in ("ohmygpt", "mjproxy"):
+        app = make_app(make_launch(tmp_path / provider, emulator, provider, key=fresh_key()), graphics)
+        notes = Recorder(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen, single = await single_image(pilot, app, "a cozy reading nook")
+            await pilot.press("a")
+            index = next(i for i, b in enumerate(screen.actions.buttons) if b.kind == ButtonKind.VARY_REGION)
+            await pilot.press(*["right"] * index, "enter")
+            dialog = await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="dialog")
+            await pilot.press("2")
+            assert dialog.query_one("#region-areas").highlighted == 1
+            await pilot.press("ctrl+j")
+            child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == single.id
+                                   and t.status == Status.SUCCESS and t, what=f"region done ({provider})")
+            assert child.is_grid
+            assert not notes.titles("error"), notes.text()
+
+
+def test_region_mask_is_white_where_chosen(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from mj_tui.ui.screens.region import region_mask
+
+    Image.new("RGB", (100, 60), "red").save(tmp_path / "img.png")
+    uri = region_mask(tmp_path / "img.png", "2")
+    mask = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert mask.size == (100, 60)
+    assert mask.getpixel((75, 10)) == 255 and mask.getpixel((25, 10)) == 0 and mask.getpixel((75, 50)) == 0

@@ -18,6 +18,7 @@ from ...core.errors import MjError, QueueFull
 from ...core.models import Button, ButtonKind, Mode, Status, Task
 from ...core.uploads import image_data_uri
 from .modal_prompt import PromptDialog
+from .region import RegionDialog, region_mask
 
 MODAL_TITLES = {
     ButtonKind.CUSTOM_ZOOM: ("Custom Zoom", "Edit the prompt; --zoom 1 to 2 sets how far to zoom out."),
@@ -33,12 +34,14 @@ def short(text: str, limit: int = 48) -> str:
 class Jobs(Screen):
     """Service calls of the main screen (a mixin: the panes are on MainScreen)."""
 
-    def start_jobs(self) -> None:
-        self._sending = False
-        self._pressing: set[tuple[str, str]] = set()
+    def init_jobs(self) -> None:
+        self._sending = False  # an imagine is on the wire
+        self._pressing: set[tuple[str, str]] = set()  # (task id, customId) presses on the wire
         self._modal_queue: list[Task] = []
         self._modal_open = False
         self._poll_running = False
+
+    def start_jobs(self) -> None:
         # the local store first: a full first frame before any network answer
         self.tasks.show_page(self.service.cached_page(1))
         self.load_page(1)
@@ -79,25 +82,40 @@ class Jobs(Screen):
     @work(group="press", exit_on_error=False)
     async def press(self, task: Task, button: Button) -> None:
         if button.kind == ButtonKind.VARY_REGION:
-            self.notify(
-                "Vary (Region) needs an area to repaint; the region editor comes in a later version. "
-                "Use `mj-tui action ID MJ::Inpaint::… --mask mask.png` meanwhile.",
-                title="Not yet", severity="warning", markup=False,
-            )
+            self.ask_region(task, button)
             return
+        await self._press(task, button)
+
+    async def _press(self, task: Task, button: Button, *, prompt: str | None = None, mask: str | None = None) -> None:
         key = (task.id, button.custom_id)
         if key in self._pressing:
             return  # the same button again before the first press came back
         self._pressing.add(key)
         try:
-            # auto_modal off: with Remix on, the person edits the prompt (that is what Remix is for)
-            outcome = await self.service.press(task, button, auto_modal=False)
+            # with nothing given, a modal step comes back to us: with Remix on the person edits
+            # the prompt (that is what Remix is for); with a region's mask and prompt it goes now
+            given = prompt is not None or mask is not None
+            outcome = await self.service.press(task, button, prompt=prompt, mask=mask, auto_modal=given)
         finally:
             self._pressing.discard(key)
         label = clean(button.display, one_line=True)
         self.task_added(outcome.task, f"{label} on #{task.id}")
         if outcome.modal_required:
             self.ask_modal(outcome.task, outcome.final_prompt, button)
+
+    def ask_region(self, task: Task, button: Button) -> None:
+        def done(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                self.vary_region(task, button, *result)
+
+        title = f"{clean(button.display, one_line=True)} · task #{task.id}"
+        self.app.push_screen(RegionDialog(title, task.final_prompt or task.prompt), done)
+
+    @work(group="press", exit_on_error=False)
+    async def vary_region(self, task: Task, button: Button, area: str, prompt: str) -> None:
+        path = await self.service.fetch_image(task)
+        mask = await asyncio.to_thread(region_mask, path, area)  # PNG encoding: off the event loop
+        await self._press(task, button, prompt=prompt or None, mask=mask)
 
     def task_added(self, task: Task, message: str) -> None:
         """A new task: top of page 1, selected, with its first state shown."""
@@ -128,7 +146,10 @@ class Jobs(Screen):
             if self._modal_queue:
                 self.ask_modal(self._modal_queue.pop(0))
 
-        self.app.push_screen(PromptDialog(f"{title} · task #{task.id}", text, prompt or task.final_prompt or task.prompt), done)
+        prompt = prompt or task.final_prompt or task.prompt
+        if button is not None and button.kind == ButtonKind.CUSTOM_ZOOM and "--zoom" not in prompt:
+            prompt = f"{prompt} --zoom 2"  # Custom Zoom needs one; 2 is Zoom Out 2x
+        self.app.push_screen(PromptDialog(f"{title} · task #{task.id}", text, prompt), done)
 
     @work(group="press", exit_on_error=False)
     async def submit_modal(self, task: Task, prompt: str) -> None:

@@ -30,10 +30,7 @@ class KeyScreen(ReportWorkerErrors, ModalScreen[None]):
             yield Label(Content.assemble(("API key · profile ", "bold"), literal(profile, "bold")),
                         classes="dialog-title")
             yield Static(self._status(), classes="dialog-text", id="key-status")
-            if self.launch.demo:
-                yield Static("The demo needs no key. Quit and start mj-tui without --demo to use yours.",
-                             classes="dialog-text", markup=False)
-            else:
+            if not self.launch.demo:
                 yield KeyForm(profile, id="key-form")
             with Horizontal(classes="dialog-buttons"):
                 if not self.launch.demo:
@@ -44,7 +41,8 @@ class KeyScreen(ReportWorkerErrors, ModalScreen[None]):
         key = self.app.current_key
         source = self.app.key_source
         if self.launch.demo:
-            return Content.styled("Demo mode: the built-in emulator, no key.", "$text-muted")
+            return Content.styled("The demo runs on the built-in emulator and needs no key. "
+                                  "Start mj-tui without --demo to use yours.", "$text-muted")
         if key is None:
             return Content.styled("No key in use.", "$warning")
         where = {

@@ -58,6 +58,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
         self.launch = launch
         self.chord: str | None = None
         self._chord_timer = None
+        self.init_jobs()
         data_dir = launch.data_dir
         if data_dir is None:
             from ...core.config import data_dir as default_data_dir

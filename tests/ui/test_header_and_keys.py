@@ -1,0 +1,101 @@
+"""Header facts (balance, queue), reference images, the key screen, the mouse."""
+
+from __future__ import annotations
+
+from PIL import Image
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+
+from mj_tui.core.models import Status
+from mj_tui.ui.screens.key import KeyScreen
+from mj_tui.ui.screens.main import MainScreen
+from mj_tui.ui.widgets.header import AppHeader
+
+
+async def main_of(pilot, app) -> MainScreen:
+    return await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, what="main")
+
+
+def header_text(screen) -> str:
+    return str(screen.query_one(AppHeader).render())
+
+
+async def test_balance_shown_for_admin_key_hidden_otherwise(emulator, control, tmp_path, graphics):
+    admin, plain = fresh_key(), fresh_key()
+    control.post("/_emulator/accounts", json={"key": plain, "admin": False})
+    for key, shown in ((admin, True), (plain, False)):
+        app = make_app(make_launch(tmp_path / key, emulator, "ohmygpt", key=key), graphics)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await main_of(pilot, app)
+            await wait_for(pilot, lambda: not any(w.group == "balance" for w in screen.workers), what="balance")
+            assert ("balance" in header_text(screen)) is shown, header_text(screen)
+            assert "OhMyGPT" in header_text(screen) and "profile test" in header_text(screen)
+
+
+async def test_queue_use_and_limit_in_header(emulator, control, tmp_path, graphics):
+    control.post("/_emulator/config", json={"job_seconds": 30})
+    control.post("/_emulator/clock", json={"freeze": True})
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_of(pilot, app)
+        for n in range(4):  # OhMyGPT allows 3 unfinished tasks per key
+            screen.composer.text_area.text = f"job {n}"
+            await pilot.press("ctrl+j")
+            await wait_for(pilot, lambda: not screen._sending and (screen.composer.text_area.text == ""
+                                                                   or notes.titles("error")), what=f"job {n}")
+        await wait_for(pilot, lambda: "Queue full" in notes.titles("error"), what="queue full")
+        assert "queue 3/3" in header_text(screen)
+        assert screen.composer.text_area.text == "job 3"  # the refused prompt is kept
+
+
+async def test_reference_image_is_sent_and_a_missing_one_refused(emulator, tmp_path, graphics):
+    picture = tmp_path / "ref one.png"
+    Image.new("RGB", (64, 64), "blue").save(picture)
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_of(pilot, app)
+        refs = screen.query_one("#refs")
+        refs.value = str(tmp_path / "missing.png")
+        screen.composer.text_area.text = "a blue square"
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: notes.titles("error"), what="refusal")
+        assert notes.titles("error") == ["Request refused"] and "missing.png" in notes.items[-1][2]
+        assert app.service.request_count == 2  # page + balance: nothing was submitted
+        refs.value = f'"{picture}"'
+        await pilot.press("ctrl+j")
+        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt.endswith("a blue square") and t)
+        assert refs.value == ""
+
+
+async def test_key_screen_changes_the_key_and_reconnects(emulator, tmp_path, graphics, memory_keyring):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        old_service = (await main_of(pilot, app)).service
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen")
+        new_key = fresh_key()
+        await pilot.press(*new_key, "enter")
+        screen = await main_of(pilot, app)
+        await wait_for(pilot, lambda: app.service is not old_service and app.current_key.reveal() == new_key)
+        assert memory_keyring.store[("mj-tui", "test")] == new_key
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen again")
+        await pilot.click("#delete-key")
+        await wait_for(pilot, lambda: ("mj-tui", "test") not in memory_keyring.store, what="deleted")
+        await pilot.press("escape")
+        assert app.screen is screen
+
+
+async def test_mouse_selects_a_task_and_presses_a_button(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_of(pilot, app)
+        await wait_for(pilot, lambda: len(screen.tasks.tasks) == 12, what="history")
+        row = next(i for i, t in enumerate(screen.tasks.tasks) if i > 0 and t.is_grid)
+        target = screen.tasks.tasks[row]
+        await pilot.click("#tasks", offset=(5, row + 1))  # the border is row 0
+        await wait_for(pilot, lambda: screen.tasks.current is target and screen.actions.shown_task is target)
+        await pilot.click("#actions", offset=(9, 1))  # the second chip: U2
+        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == target.id and t)
+        assert "upsample::2" in child.origin_custom_id
