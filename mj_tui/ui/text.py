@@ -13,8 +13,10 @@ from textual.content import Content
 
 # C0 controls except \t and \n, DEL, C1 controls
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# bidi overrides/isolates can reorder what is shown ("trojan source")
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+# bidi overrides/isolates can reorder what is shown ("trojan source"); VS16 (U+FE0F)
+# widens "⬅️" to two cells in Rich but not in tmux and many terminals, which shifts
+# every cell after it, so it goes too (the symbol itself stays)
+_INVISIBLE = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\ufe0f]")
 _SPACES = re.compile(r"[\t\n]+")
 
 
@@ -30,7 +32,7 @@ def _picture(match: re.Match[str]) -> str:
 def clean(text: object, *, one_line: bool = False) -> str:
     """`text` with control characters made visible (and line breaks flattened if asked)."""
     value = "" if text is None else str(text)
-    value = _BIDI.sub("", _CONTROL.sub(_picture, value))
+    value = _INVISIBLE.sub("", _CONTROL.sub(_picture, value))
     if one_line:
         value = _SPACES.sub(" ", value)
     return value

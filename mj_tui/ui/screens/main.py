@@ -204,7 +204,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
             self._press_kind(kind, self.preview.quadrant)
             return
         self.chord = letter
-        self.actions.border_subtitle = f"{letter.upper()}… press 1-4 (esc cancels)"
+        self.actions.set_hint(f"{letter.upper()}… press 1-4 (esc cancels)")
         if self._chord_timer is not None:
             self._chord_timer.stop()
         self._chord_timer = self.set_timer(4, self._end_chord)
@@ -215,7 +215,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
         if self._chord_timer is not None:
             self._chord_timer.stop()
             self._chord_timer = None
-        self.actions.show(self.actions.shown_task)
+        self.actions.set_hint(None)
         self.refresh_bindings()
 
     def action_reroll(self) -> None:

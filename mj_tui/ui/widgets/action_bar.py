@@ -51,6 +51,7 @@ class ActionBar(Widget, can_focus=True):
         super().__init__(**kwargs)
         self.shown_task: Task | None = None
         self.buttons: tuple[Button, ...] = ()
+        self.hint: str | None = None
         self.border_title = "Actions"
 
     def show(self, task: Task | None) -> None:
@@ -60,8 +61,20 @@ class ActionBar(Widget, can_focus=True):
         self.buttons = buttons
         if not same:
             self.cursor = 0
-        self.border_subtitle = "a: focus · u/v+1-4 · r" if buttons else ""
+        self.border_subtitle = self._subtitle(False) if buttons else ""
         self.refresh(layout=True)
+
+    def _subtitle(self, more: bool) -> str:
+        if self.hint:
+            return self.hint
+        keys = "u/v+1-4 · r" if self.shown_task is not None and self.shown_task.is_grid else "←→ enter"
+        return f"{'↓ more · ' if more else ''}a: focus · {keys}"
+
+    def set_hint(self, hint: str | None) -> None:
+        """A transient note in the border (e.g. 'U… press 1-4'); None restores the key hints."""
+        self.hint = hint
+        self.border_subtitle = self._subtitle(False) if self.buttons else ""
+        self.refresh()
 
     # -- layout -----------------------------------------------------------------------
     def _lines(self, width: int) -> list[list[int]]:
@@ -76,8 +89,21 @@ class ActionBar(Widget, can_focus=True):
             lines[-1].append(index)
         return lines
 
+    def _max_lines(self) -> int:
+        # on a 24-row terminal the picture needs the rows more than the buttons do
+        return 3 if self.screen.has_class("-short") else 6
+
+    def _window(self, lines: list[list[int]]) -> list[list[int]]:
+        """The lines to show: all of them, or a window that follows the cursor."""
+        limit = self._max_lines()
+        if len(lines) <= limit:
+            return lines
+        at = next((n for n, line in enumerate(lines) if self.cursor in line), 0)
+        start = min(max(0, at - limit + 1), len(lines) - limit)
+        return lines[start : start + limit]
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(max(1, width))) if self.buttons else 1
+        return len(self._window(self._lines(max(1, width)))) if self.buttons else 1
 
     def render(self) -> Content:
         if not self.buttons:
@@ -87,7 +113,11 @@ class ActionBar(Widget, can_focus=True):
                 return Content.styled("This task has no actions.", "$text-muted")
             return Content.styled("Actions appear when the task has finished.", "$text-muted")
         rows = []
-        for line in self._lines(max(1, self.content_size.width)):
+        lines = self._lines(max(1, self.content_size.width))
+        shown = self._window(lines)
+        more = len(shown) < len(lines)
+        self.border_subtitle = self._subtitle(more)
+        for line in shown:
             chips = [self._chip(i) for i in line]
             rows.append(Content(" " * GAP).join(chips))
         return Content("\n").join(rows)
@@ -105,7 +135,7 @@ class ActionBar(Widget, can_focus=True):
 
     # -- actions ----------------------------------------------------------------------
     def watch_cursor(self) -> None:
-        self.refresh()
+        self.refresh(layout=True)
 
     def on_focus(self) -> None:
         self.refresh()
