@@ -99,3 +99,32 @@ async def test_mouse_selects_a_task_and_presses_a_button(emulator, tmp_path, gra
         await pilot.click("#actions", offset=(9, 1))  # the second chip: U2
         child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == target.id and t)
         assert "upsample::2" in child.origin_custom_id
+
+
+async def test_theme_from_config_and_graphics_off(emulator, tmp_path):
+    from mj_tui.ui.graphics import load_graphics
+
+    launch = make_launch(tmp_path, emulator, "ohmygpt", key="sk-history")
+    launch.config.theme = "nord"
+    app = make_app(launch, load_graphics("none"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await main_of(pilot, app)
+        assert app.theme == "nord"
+        state = screen.preview.query_one("#preview-state")
+        await wait_for(pilot, lambda: "previews are off" in str(state.render()), what="text-only preview")
+    launch.config.theme = "no-such-theme"
+    app = make_app(launch, load_graphics("none"))
+    notes = Recorder(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await main_of(pilot, app)
+        assert "Unknown theme" in notes.text()
+
+
+def test_graphics_choices_resolve(graphics):
+    from mj_tui.ui.graphics import load_graphics
+
+    assert graphics.name == "halfcell" and graphics.pixels_per_cell == (1, 2)
+    assert load_graphics("unicode").name == "unicode"
+    tgp = load_graphics("tgp")
+    assert tgp.name == "tgp" and tgp.pixels_per_cell == (10, 20)
+    assert load_graphics("none").image_class is None

@@ -167,7 +167,7 @@ class Jobs(Screen):
             self._poll_running = True
             self.poll()
 
-    @work(group="poll", exit_on_error=False)
+    @work(exclusive=True, group="poll", exit_on_error=False)
     async def poll(self) -> None:
         try:
             result = await self.service.poll()

@@ -140,7 +140,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
         if task.status == Status.MODAL:
             self.ask_modal(task)
         elif self.actions.buttons:
-            self.actions.focus()
+            self.set_focus(self.actions)
 
     @on(PromptSubmitted)
     def _prompt(self, event: PromptSubmitted) -> None:
@@ -158,7 +158,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
     def action_submit(self) -> None:
         if not self.composer.submit():
             self.notify("Type a prompt first.", severity="warning")
-            self.composer.text_area.focus()
+            self.set_focus(self.composer.text_area)
 
     def action_cycle_mode(self) -> None:
         mode = self.composer.cycle_mode()
@@ -230,13 +230,15 @@ class MainScreen(ReportWorkerErrors, Jobs):
         self.press(task, button)
 
     def action_focus_pane(self, name: str) -> None:
+        # set_focus, not widget.focus(): the latter is deferred, so keys typed right
+        # after (a, then arrows) would still go to the old pane
         if name == "tasks":
-            self.tasks.focus()
+            self.set_focus(self.tasks)
         elif name == "composer":
-            self.composer.text_area.focus()
+            self.set_focus(self.composer.text_area)
         elif name == "actions":
             if self.actions.buttons:
-                self.actions.focus()
+                self.set_focus(self.actions)
             else:
                 self.notify("The selected task has no actions.", severity="warning", timeout=2)
 
@@ -244,4 +246,4 @@ class MainScreen(ReportWorkerErrors, Jobs):
         right = self.query_one("#right")
         right.display = not right.display
         if not right.display and self.focused in (self.preview, self.actions):
-            self.tasks.focus()
+            self.set_focus(self.tasks)

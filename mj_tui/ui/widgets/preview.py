@@ -55,6 +55,7 @@ class PreviewPane(Vertical, can_focus=True):
         self.quadrant: int | None = None
         self.shown: Shown | None = None  # what is on screen now
         self.wanted: Shown | None = None  # what the workers are fetching
+        self._resize_timer = None
         self.border_title = "Preview"
 
     def compose(self) -> ComposeResult:
@@ -90,7 +91,10 @@ class PreviewPane(Vertical, can_focus=True):
         return True
 
     def on_resize(self) -> None:
-        self._refresh_view()
+        # a drag-resize sends many of these: decode once it has settled
+        if self._resize_timer is not None:
+            self._resize_timer.stop()
+        self._resize_timer = self.set_timer(0.15, self._refresh_view)
 
     def _refresh_view(self) -> None:
         task = self.shown_task
@@ -117,7 +121,9 @@ class PreviewPane(Vertical, can_focus=True):
         if not task.image_urls and not task.image_url:
             text = task.description if task.is_describe else "This task has no image."
             return self._text_state(literal(text))
-        self._want_image(task)
+        # after the next refresh: the action bar may change height with the task, and
+        # the picture's box should be measured once the layout has settled
+        self.call_after_refresh(self._want_image, task)
 
     def _caption(self, task: Task | None) -> None:
         caption = self.query_one("#preview-caption", Static)
@@ -169,7 +175,7 @@ class PreviewPane(Vertical, can_focus=True):
         return cols * px, rows * py
 
     def _want_image(self, task: Task) -> None:
-        if self.service is None:
+        if self.service is None or task is not self.shown_task:
             return
         if self.image_class is None:
             self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
