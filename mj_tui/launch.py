@@ -14,12 +14,17 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from .core.config import Config, Profile, cache_dir, data_dir, default_profile, load_config, resolve_profile
 from .core.credentials import KeySource, ResolvedKey, Secret, get_key
-from .core.models import Mode, ProviderKind
-from .core.service import MjService, open_service
+from .core.history import History
+from .core.models import Mode
+
+if TYPE_CHECKING:  # httpx, the emulator and the service load after the first frame
+    import httpx
+
+    from .core.service import MjService
 
 DEMO_BASE_URL = "http://emulator.demo"
 DEMO_KEY = "demo-key"
@@ -33,27 +38,45 @@ class Launch:
     key: ResolvedKey
     demo: bool = False
     graphics: str = "auto"
-    transport: httpx.AsyncBaseTransport | None = None
+    transport: "httpx.AsyncBaseTransport | None" = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
     emulator_app: object | None = None  # the in-process emulator in demo mode
+    #: EmulatorConfig fields for the demo's emulator, started on first use
+    demo_emulator: dict[str, Any] | None = None
 
-    def make_service(self, key: Secret | None = None) -> MjService:
-        return open_service(
+    @property
+    def history_path(self) -> Path:
+        return (self.data_dir or data_dir()) / "history.sqlite3"
+
+    def open_history(self) -> History:
+        """The local store alone: enough to draw the first frame."""
+        return History(self.history_path)
+
+    def _transport(self) -> "httpx.AsyncBaseTransport | None":
+        if self.transport is None and self.demo_emulator is not None:
+            import httpx
+
+            from .emulator import EmulatorConfig, create_app
+
+            self.emulator_app = create_app(EmulatorConfig(**self.demo_emulator))
+            self.transport = httpx.ASGITransport(app=self.emulator_app)
+        return self.transport
+
+    def make_service(self, key: Secret | None = None, *, history: History | None = None) -> "MjService":
+        from .core.images import ImageCache
+        from .core.service import MjService
+
+        return MjService(
             self.profile,
             key or self.key.key,
-            data_dir=self.data_dir or data_dir(),
-            cache_dir=self.cache_dir or cache_dir(),
-            transport=self.transport,
+            history=history or self.open_history(),
+            images=ImageCache((self.cache_dir or cache_dir()) / "images"),
+            transport=self._transport(),
         )
 
 
 def _demo(launch: Launch, *, job_seconds: float, seed_history: int) -> Launch:
-    from .emulator import EmulatorConfig, create_app
-
-    app = create_app(
-        EmulatorConfig(job_seconds=job_seconds, seed_history=seed_history, grid_size=1024, demo_key=DEMO_KEY)
-    )
     # a private, throw-away store: the demo's tasks live only in its emulator.
     # MJ_TUI_DEMO_DIR keeps it somewhere known instead (benchmarks pre-fill a history there).
     if os.environ.get(DEMO_DIR_ENV):
@@ -72,10 +95,10 @@ def _demo(launch: Launch, *, job_seconds: float, seed_history: int) -> Launch:
         profile=profile,
         key=ResolvedKey(Secret(DEMO_KEY), KeySource.ENV),
         demo=True,
-        transport=httpx.ASGITransport(app=app),
         data_dir=scratch / "data",
         cache_dir=scratch / "cache",
-        emulator_app=app,
+        demo_emulator={"job_seconds": job_seconds, "seed_history": seed_history, "grid_size": 1024,
+                       "demo_key": DEMO_KEY},
     )
 
 

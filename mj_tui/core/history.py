@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 
 
+def namespace_for(profile) -> str:
+    """Tasks of another profile, dialect or base URL (e.g. the emulator) stay apart."""
+    return f"{profile.name}|{profile.provider.value}|{profile.base_url}"
+
+
 def _dt(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

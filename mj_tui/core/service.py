@@ -19,7 +19,7 @@ from . import pricing
 from .config import Profile
 from .credentials import Secret
 from .errors import InvalidRequest, TaskNotFound
-from .history import History
+from .history import History, namespace_for
 from .images import ImageCache
 from .models import Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
@@ -52,8 +52,7 @@ class MjService:
         self.provider: Provider = make_provider(profile, key, transport=transport)
         self.history = history
         self.images = images
-        # the namespace keeps tasks of another base URL (e.g. the emulator) apart
-        self.namespace = f"{profile.name}|{profile.provider.value}|{profile.base_url}"
+        self.namespace = namespace_for(profile)
         self.poller = Poller(self.provider.fetch_many, stale_after=profile.stale_after, clock=clock)
         self.session_spend = 0
         self._charged: set[str] = set()
@@ -291,17 +290,4 @@ class MjService:
         await self.provider.aclose()
 
 
-def open_service(
-    profile: Profile,
-    key: Secret | None,
-    *,
-    data_dir: Path,
-    cache_dir: Path,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> MjService:
-    history = History(data_dir / "history.sqlite3")
-    images = ImageCache(cache_dir / "images")
-    return MjService(profile, key, history=history, images=images, transport=transport)
-
-
-__all__ = ["MjService", "PressOutcome", "PollResult", "open_service", "TaskNotFound"]
+__all__ = ["MjService", "PressOutcome", "PollResult", "TaskNotFound"]
