@@ -86,8 +86,8 @@ class MjApp(ReportWorkerErrors, App[int]):
     def start_main(self) -> None:
         from .screens.main import MainScreen
 
-        self.service = self.launch.make_service(self.current_key)
-        screen = MainScreen(self.service, self.launch)
+        # the screen draws from the local store, then builds the service in a thread
+        screen = MainScreen(self.launch, self.current_key, self.launch.open_history())
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:

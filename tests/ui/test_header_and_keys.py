@@ -26,7 +26,8 @@ async def test_balance_shown_for_admin_key_hidden_otherwise(emulator, control, t
         app = make_app(make_launch(tmp_path / key, emulator, "ohmygpt", key=key), graphics)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await main_of(pilot, app)
-            await wait_for(pilot, lambda: not any(w.group == "balance" for w in screen.workers), what="balance")
+            await wait_for(pilot, lambda: screen.service and not any(w.group == "balance" for w in screen.workers),
+                           what="balance")
             assert ("balance" in header_text(screen)) is shown, header_text(screen)
             assert "OhMyGPT" in header_text(screen) and "profile test" in header_text(screen)
 
@@ -128,3 +129,15 @@ def test_graphics_choices_resolve(graphics):
     tgp = load_graphics("tgp")
     assert tgp.name == "tgp" and tgp.pixels_per_cell == (10, 20)
     assert load_graphics("none").image_class is None
+
+
+async def test_modes_come_from_the_provider_and_ctrl_t_cycles(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_of(pilot, app)
+        await wait_for(pilot, lambda: screen.service is not None, what="service")
+        assert [m.value for m in screen.composer.modes] == ["fast", "relax", "turbo"]
+        await pilot.press("ctrl+t")
+        assert screen.composer.mode.value == "relax" and "mode relax" in header_text(screen)
+        await pilot.press("ctrl+t", "ctrl+t")
+        assert screen.composer.mode.value == "fast"

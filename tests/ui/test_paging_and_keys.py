@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
 
-from mj_tui.core.service import open_service
 from mj_tui.ui.screens.help import HelpScreen
 from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.screens.welcome import WelcomeScreen

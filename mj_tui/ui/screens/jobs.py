@@ -15,7 +15,8 @@ from textual.worker import Worker, WorkerState
 
 from ..text import clean
 from ...core.errors import MjError, QueueFull
-from ...core.models import Button, ButtonKind, Mode, Status, Task
+from ...core.history import History, namespace_for
+from ...core.models import Button, ButtonKind, Mode, Page, Status, Task
 from ...core.uploads import image_data_uri
 from .modal_prompt import PromptDialog
 from .region import RegionDialog, region_mask
@@ -31,36 +32,84 @@ def short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def store_page(history: History, profile, number: int) -> Page:
+    """A page from the local store alone (before the service exists)."""
+    namespace = namespace_for(profile)
+    page = history.page(namespace, number, profile.page_size)
+    # only server-history dialects record a server total; then it is the better count
+    total = history.meta(namespace, "server_total")
+    if total and total.isdigit() and int(total) > page.total:
+        return Page(page.tasks, page.page, page.page_size, int(total))
+    return page
+
+
 class Jobs(Screen):
     """Service calls of the main screen (a mixin: the panes are on MainScreen)."""
 
     def init_jobs(self) -> None:
+        self.service = None  # MjService, once connect() has built it
+        self._service_ready: asyncio.Event | None = None
         self._sending = False  # an imagine is on the wire
         self._pressing: set[tuple[str, str]] = set()  # (task id, customId) presses on the wire
         self._modal_queue: list[Task] = []
         self._modal_open = False
         self._poll_running = False
 
-    def start_jobs(self) -> None:
-        # the local store first: a full first frame before any network answer
-        self.tasks.show_page(self.service.cached_page(1))
+    def first_frame(self) -> None:
+        """The local store only: tasks on screen before httpx, the emulator or the network."""
+        self._service_ready = asyncio.Event()
+        self.tasks.show_page(store_page(self.history, self.launch.profile, 1))
+        self.call_after_refresh(self.connect)
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def connect(self) -> None:
+        # imports httpx and (demo) builds the emulator: a thread, after the first frame
+        service = self.launch.make_service(self.key, history=self.history)
+        self.app.call_from_thread(self.connected, service)
+
+    def connected(self, service) -> None:
+        if not self.is_attached:  # replaced (new key) while connecting
+            self.app.run_worker(service.aclose(), exit_on_error=False)
+            return
+        self.service = service
+        self.app.service = service
+        self.preview.service = service
+        self.composer.set_modes(service.modes)
+        self._service_ready.set()
+        self.preview.show(self.tasks.current)
+        self.tasks.show_page(service.cached_page(1))
         self.load_page(1)
-        self.set_interval(self.service.profile.poll_interval, self._poll_tick)
+        self.set_interval(service.profile.poll_interval, self._poll_tick)
         self.set_interval(1.0, self._tick)
         self.load_balance()
         self._update_queue()
 
+    async def ready(self):
+        """The service, waiting for connect() if a key was pressed in the first instant."""
+        if self.service is None:
+            await self._service_ready.wait()
+        return self.service
+
     # -- pages ------------------------------------------------------------------------
     def show_page(self, number: int) -> None:
-        cached = self.service.cached_page(number)
+        if self.service is not None:
+            cached = self.service.cached_page(number)
+        else:
+            cached = store_page(self.history, self.launch.profile, number)
         if cached.tasks:
             self.tasks.show_page(cached)
         self.load_page(number)
 
     @work(exclusive=True, group="page", exit_on_error=False)
     async def load_page(self, number: int) -> None:
-        page = await self.service.page(number)
+        page = await (await self.ready()).page(number)
         self.tasks.show_page(page)
+        self._update_queue()
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def refresh_task(self, task_id: str) -> None:
+        task = await (await self.ready()).refresh(task_id)
+        self.tasks.update_task(task)
         self._update_queue()
 
     # -- submits ----------------------------------------------------------------------
@@ -73,7 +122,7 @@ class Jobs(Screen):
         try:
             # reading and shrinking images is disk + CPU work: off the event loop
             images = [await asyncio.to_thread(image_data_uri, path) for path in paths]
-            task = await self.service.imagine(prompt, mode=mode, images=images)
+            task = await (await self.ready()).imagine(prompt, mode=mode, images=images)
         finally:
             self._sending = False
         self.composer.sent(prompt)
@@ -95,7 +144,7 @@ class Jobs(Screen):
             # with nothing given, a modal step comes back to us: with Remix on the person edits
             # the prompt (that is what Remix is for); with a region's mask and prompt it goes now
             given = prompt is not None or mask is not None
-            outcome = await self.service.press(task, button, prompt=prompt, mask=mask, auto_modal=given)
+            outcome = await (await self.ready()).press(task, button, prompt=prompt, mask=mask, auto_modal=given)
         finally:
             self._pressing.discard(key)
         label = clean(button.display, one_line=True)
@@ -113,14 +162,14 @@ class Jobs(Screen):
 
     @work(group="press", exit_on_error=False)
     async def vary_region(self, task: Task, button: Button, area: str, prompt: str) -> None:
-        path = await self.service.fetch_image(task)
+        path = await (await self.ready()).fetch_image(task)
         mask = await asyncio.to_thread(region_mask, path, area)  # PNG encoding: off the event loop
         await self._press(task, button, prompt=prompt or None, mask=mask)
 
     def task_added(self, task: Task, message: str) -> None:
         """A new task: top of page 1, selected, with its first state shown."""
         if self.tasks.page is not None and self.tasks.page.page != 1:
-            self.tasks.show_page(self.service.cached_page(1), select=task.id)
+            self.tasks.show_page(self.service.cached_page(1), select=task.id)  # a task implies a service
         self.tasks.put_first(task)
         self.notify(message, title="Submitted", timeout=3, markup=False)
         self._update_queue()
@@ -153,7 +202,7 @@ class Jobs(Screen):
 
     @work(group="press", exit_on_error=False)
     async def submit_modal(self, task: Task, prompt: str) -> None:
-        updated = await self.service.submit_modal(task, prompt)
+        updated = await (await self.ready()).submit_modal(task, prompt)
         if updated.id != task.id:
             self.task_added(updated, f"Sent the prompt for #{task.id}")
         elif not self.tasks.update_task(updated):
@@ -216,7 +265,7 @@ class Jobs(Screen):
         from ..widgets.header import AppHeader
 
         try:
-            balance = await self.service.balance()
+            balance = await (await self.ready()).balance()
         except MjError:
             balance = None  # a balance we cannot read is hidden, not an error to shout about
         self.query_one(AppHeader).balance = balance

@@ -6,6 +6,8 @@ Layout and key routing live here; the service calls it starts are in
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,8 +23,11 @@ from ..widgets.preview import PreviewPane
 from ..widgets.task_list import TaskList
 from ..worker_errors import ReportWorkerErrors
 from .jobs import Jobs
+from ...core import pricing
+from ...core.config import data_dir
 from ...core.models import ButtonKind, Status
 
+PROVIDER_NAMES = {"ohmygpt": "OhMyGPT", "mjproxy": "midjourney-proxy"}
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
 # keys that type text: they only act when the prompt box is not focused
@@ -33,7 +38,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "submit", "Send", id="submit", priority=True, tooltip="Send the prompt"),
         Binding("ctrl+t", "cycle_mode", "Mode", id="cycle-mode", priority=True, tooltip="Next speed mode"),
-        Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh", priority=True, tooltip="Reload this page"),
+        Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh", priority=True, tooltip="Reload this page and the selected task"),
         Binding("left_square_bracket", "page(-1)", "Page", id="page-prev", key_display="[", group=PAGE,
                 tooltip="Previous page"),
         Binding("right_square_bracket", "page(1)", "Page", id="page-next", key_display="]", group=PAGE,
@@ -52,19 +57,16 @@ class MainScreen(ReportWorkerErrors, Jobs):
         Binding("p,f3", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show or hide the preview"),
     ]
 
-    def __init__(self, service, launch, **kwargs) -> None:
+    def __init__(self, launch, key, history, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.service = service
         self.launch = launch
+        self.key = key  # Secret | None: the key the service is built with
+        self.history = history  # the local store: all the first frame needs
         self.chord: str | None = None
         self._chord_timer = None
         self.init_jobs()
-        data_dir = launch.data_dir
-        if data_dir is None:
-            from ...core.config import data_dir as default_data_dir
-
-            data_dir = default_data_dir()
-        self.prompt_history = PromptHistory(data_dir / "prompt_history.json")
+        # kept beside the history store, so a demo or a test keeps its own
+        self.prompt_history = PromptHistory((launch.data_dir or data_dir()) / "prompt_history.json")
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -72,11 +74,12 @@ class MainScreen(ReportWorkerErrors, Jobs):
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield TaskList(app.now, id="tasks")
+                profile = self.launch.profile
                 yield Composer(
-                    self.service.modes,
-                    self.service.profile.default_mode,
+                    (profile.default_mode,),  # the provider's full list arrives with the service
+                    profile.default_mode,
                     self.prompt_history,
-                    self.service.price,
+                    partial(pricing.price, profile.provider),
                     id="composer",
                 )
             with Vertical(id="right"):
@@ -86,15 +89,14 @@ class MainScreen(ReportWorkerErrors, Jobs):
 
     def on_mount(self) -> None:
         header = self.query_one(AppHeader)
-        header.profile = self.service.profile.name
-        header.provider = self.service.provider.label
+        header.profile = self.launch.profile.name
+        header.provider = PROVIDER_NAMES.get(self.launch.profile.provider.value, self.launch.profile.provider.value)
         header.demo = self.launch.demo
-        header.mode = (self.composer.mode or "").__str__()
-        self.preview.service = self.service
+        header.mode = str(self.composer.mode or "")
         for area in self.query(TextArea):
             area.cursor_blink = self.app.blink_cursor
-        self.start_jobs()
         self.composer.text_area.focus()
+        self.first_frame()
 
     # -- panes ------------------------------------------------------------------------
     @property
@@ -167,6 +169,8 @@ class MainScreen(ReportWorkerErrors, Jobs):
 
     def action_refresh(self) -> None:
         self.load_page(self.tasks.page.page if self.tasks.page else 1)
+        if self.tasks.current is not None:  # midjourney-proxy pages are local: ask about this one
+            self.refresh_task(self.tasks.current.id)
 
     def action_page(self, step: int) -> None:
         page = self.tasks.page

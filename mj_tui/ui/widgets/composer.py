@@ -83,6 +83,18 @@ class Composer(Vertical):
         value = self.query_one("#mode", Select).value
         return value if isinstance(value, Mode) else None
 
+    def set_modes(self, modes: tuple[Mode, ...]) -> None:
+        """The provider's speed modes, once known; keeps the current choice if offered."""
+        current = self.mode
+        self.modes = modes
+        select = self.query_one("#mode", Select)
+        with select.prevent(Select.Changed):
+            select.set_options([(m.value, m) for m in modes])
+            if current in modes:
+                select.value = current
+            elif modes:
+                select.value = modes[0]
+
     def cycle_mode(self) -> Mode | None:
         if not self.modes:
             return None
