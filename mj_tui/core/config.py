@@ -73,6 +73,9 @@ class Config:
     theme: str = "textual-dark"
     graphics: str = "auto"
     download_dir: Path | None = None
+    # off by default: a blinking cursor repaints its line twice a second, which is
+    # the only traffic an idle session would otherwise send over SSH
+    cursor_blink: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
     exists: bool = False
 
@@ -172,6 +175,10 @@ def load_config(path: Path | None = None) -> Config:
         if graphics not in GRAPHICS_CHOICES:
             raise ConfigError(f"{path} [ui] graphics: {graphics!r} is not one of {', '.join(GRAPHICS_CHOICES)}")
         config.graphics = graphics
+    if "cursor_blink" in ui:
+        if not isinstance(ui["cursor_blink"], bool):
+            raise ConfigError(f"{path} [ui] cursor_blink: expected true or false")
+        config.cursor_blink = ui["cursor_blink"]
     if "download_dir" in ui:
         config.download_dir = Path(str(ui["download_dir"])).expanduser()
     keymap = data.get("keymap") or {}
@@ -211,6 +218,7 @@ default_profile = "ohmygpt"
 [ui]
 theme = "textual-dark"      # any Textual theme name
 graphics = "auto"           # auto | tgp | sixel | halfcell | unicode | none
+cursor_blink = false        # a blinking cursor costs a redraw twice a second over SSH
 # download_dir = "~/Pictures/mj-tui"
 
 [profiles.ohmygpt]
