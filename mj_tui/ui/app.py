@@ -42,7 +42,9 @@ class MjApp(ReportWorkerErrors, App[int]):
         *,
         graphics: Graphics | None = None,
         clock: Callable[[], datetime] | None = None,
-        blink_cursor: bool = True,
+        # steady by default: a blinking cursor redraws its line twice a second, forever,
+        # which is the only traffic an idle session would send over SSH
+        blink_cursor: bool = False,
         animations: bool = True,
     ) -> None:
         super().__init__()
@@ -71,48 +73,56 @@ class MjApp(ReportWorkerErrors, App[int]):
             self.set_keymap(self.keymap)
         theme = self.launch.config.theme
         if theme in self.available_themes:
-            self.theme = theme
+            if theme != self.theme:
+                self.theme = theme
         elif theme:
             self.notify(f"Unknown theme {theme!r}; using the default.", severity="warning", markup=False)
         if self.graphics.note:
             self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
+
+    def get_default_screen(self) -> Screen:
+        # the first screen is the real one: no blank screen composed and laid out first
         if self.launch.key.key is None and not self.launch.demo:
             from .screens.welcome import WelcomeScreen
 
-            self.push_screen(WelcomeScreen(self.launch))
-        else:
-            self.start_main()
+            return self._sized(WelcomeScreen(self.launch))
+        return self._main_screen()
 
-    def start_main(self) -> None:
+    def _sized(self, screen: Screen) -> Screen:
+        """Give a new screen its breakpoint classes now: set on its first resize, they
+        would restyle every widget once more before the first frame."""
+        width, height = self.size
+        for value, points in ((width, self.HORIZONTAL_BREAKPOINTS), (height, self.VERTICAL_BREAKPOINTS)):
+            name = next((name for limit, name in sorted(points, reverse=True) if value >= limit), None)
+            if name:
+                screen.add_class(name)
+        return screen
+
+    def _main_screen(self) -> Screen:
         from .screens.main import MainScreen
 
         # the screen draws from the local store, then builds the service in a thread
-        screen = MainScreen(self.launch, self.current_key, self.launch.open_history())
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+        return self._sized(MainScreen(self.launch, self.current_key, self.launch.open_history()))
 
     def use_key(self, key: Secret, *, source: KeySource = KeySource.KEYRING) -> None:
-        """Start (or restart) the main screen with this key."""
+        """Start the main screen with this key, or reconnect the running one."""
+        from .screens.main import MainScreen
+
         self.current_key = key
         self.key_source = source
         self.launch = replace(self.launch, key=ResolvedKey(key, source))
-        self._close_service()
-        self.start_main()
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            main.reconnect(self.launch, key)
+        else:
+            self.push_screen(self._main_screen())  # over the welcome screen
 
     def use_demo(self, demo_launch) -> None:
         self.launch = demo_launch
         self.current_key = demo_launch.key.key
         self.key_source = demo_launch.key.source
-        self._close_service()
-        self.start_main()
+        self.push_screen(self._main_screen())
         self.notify("Demo: a built-in emulator, no key and no network. Jobs take a few seconds.", timeout=6)
-
-    def _close_service(self) -> None:
-        if self.service is not None:
-            old, self.service = self.service, None
-            self.run_worker(old.aclose(), exit_on_error=False)
 
     async def on_unmount(self) -> None:
         if self.service is not None:
@@ -145,7 +155,14 @@ class MjApp(ReportWorkerErrors, App[int]):
         from .screens.main import MainScreen
 
         if isinstance(self.screen, MainScreen):
-            self.push_screen(KeyScreen(self.launch))
+            self.push_screen(KeyScreen(self.launch), self._key_chosen)
+
+    def _key_chosen(self, chosen) -> None:
+        if chosen is None:
+            return
+        self.use_key(chosen.key, source=KeySource.KEYRING if chosen.saved else KeySource.NONE)
+        self.notify("Key saved; reconnected with it." if chosen.saved else "Using that key for this session.",
+                    timeout=3)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

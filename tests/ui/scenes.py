@@ -89,7 +89,7 @@ async def until(pilot, predicate, timeout: float = 15.0, what: str = "scene") ->
 def main_screen(app):
     from mj_tui.ui.screens.main import MainScreen
 
-    return app.screen if isinstance(app.screen, MainScreen) else None
+    return app.screen if isinstance(app.screen, MainScreen) and app.screen.started else None
 
 
 async def settle(pilot) -> None:
@@ -114,7 +114,7 @@ async def finished_grid(pilot) -> None:
 async def zoomed_quadrant(pilot) -> None:
     await finished_grid(pilot)
     screen = main_screen(pilot.app)
-    screen.tasks.focus()
+    screen.set_focus(screen.tasks)
     await pilot.press("2")
     await until(pilot, lambda: screen.preview.shown and screen.preview.shown.quadrant == 2, what="zoom")
     await settle(pilot)

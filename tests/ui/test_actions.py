@@ -10,7 +10,7 @@ from mj_tui.ui.screens.modal_prompt import PromptDialog
 
 
 async def finished_grid(pilot, app, prompt: str):
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
     screen.composer.text_area.text = prompt
     screen.composer.text_area.focus()
     await pilot.press("ctrl+j")
@@ -25,7 +25,7 @@ async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, t
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, grid = await finished_grid(pilot, app, "a koi pond")
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await pilot.press("v", "1")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
         assert "a koi pond" in dialog.query_one("#dialog-prompt").text
@@ -42,7 +42,7 @@ async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, gr
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, grid = await finished_grid(pilot, app, "a paper crane")
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await pilot.press("a")  # focus the action bar
         assert app.focused is screen.actions
         labels = [b.display for b in screen.actions.buttons]
@@ -60,7 +60,7 @@ async def test_zoom_keys_and_reroll(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
         screen, grid = await finished_grid(pilot, app, "a glass greenhouse")
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await wait_for(pilot, lambda: screen.preview.shown, what="grid shown")
         await pilot.press("3")
         await wait_for(pilot, lambda: screen.preview.shown and screen.preview.shown.quadrant == 3, what="zoom 3")
@@ -80,14 +80,14 @@ async def test_prompt_history_is_recalled_and_kept_across_runs(emulator, tmp_pat
     launch = make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key())
     app = make_app(launch, graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         for prompt in ("first prompt", "second prompt"):
             screen.composer.text_area.text = prompt
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: screen.composer.text_area.text == "", what="sent")
     app = make_app(launch, graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         area = screen.composer.text_area
         area.focus()
         await pilot.press("h", "i")
@@ -102,13 +102,13 @@ async def test_prompt_history_is_recalled_and_kept_across_runs(emulator, tmp_pat
 async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await wait_for(pilot, lambda: screen.preview.shown, what="preview")
         assert screen.has_class("-narrow") and screen.has_class("-short")
         for pane in (screen.tasks, screen.composer, screen.preview, screen.actions):
             region = pane.region
             assert region.width >= 30 and region.height >= 3 and region.right <= 80 and region.bottom <= 24, pane
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await pilot.press("p")
         await pilot.pause(0.1)
         assert not screen.query_one("#right").display and screen.tasks.region.width > 70
@@ -124,7 +124,7 @@ async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, gr
 
 async def single_image(pilot, app, prompt: str, provider_key_hint: str = ""):
     screen, grid = await finished_grid(pilot, app, prompt)
-    screen.tasks.focus()
+    screen.set_focus(screen.tasks)
     await pilot.press("u", "1")
     single = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id
                             and t.status == Status.SUCCESS and t, what="U1 done")

@@ -24,7 +24,7 @@ async def test_server_error_becomes_a_toast_and_the_app_survives(provider, emula
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         control.post("/_emulator/faults", json={"next": [{"kind": "http", "status": 503}], "path_contains": "imagine"})
         await send(pilot, screen, "a lighthouse")
         await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
@@ -41,7 +41,7 @@ async def test_banned_prompt_is_refused_with_a_readable_toast(provider, emulator
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await send(pilot, screen, "a gore scene")
         await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
         severity, title, message = notes.items[-1]
@@ -52,7 +52,7 @@ async def test_prompt_with_markup_and_escape_shows_literally(emulator, tmp_path,
     prompt = "[bold]fox[/bold] \x1b[31mred $accent"
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await send(pilot, screen, prompt)
         await wait_for(pilot, lambda: screen.tasks.current and "fox" in screen.tasks.current.prompt)
         row = screen.tasks.render_line(0).text
@@ -78,11 +78,11 @@ async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await send(pilot, screen, "a forbidden fruit")  # moderated: fails after submit
         task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.status == Status.FAILURE and t,
                               what="failure")
-        assert "Failed" in notes.titles("error")
+        await wait_for(pilot, lambda: "Failed" in notes.titles("error"), what="failure toast")
         assert "[Banned prompt detected]" in screen.tasks.render_line(1).text  # under the row, cut to fit
         state = str(screen.preview.query_one("#preview-state").render())
         assert "Failed" in state and task.fail_reason in state  # whole, in the preview
@@ -91,7 +91,7 @@ async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path,
 async def test_unreachable_image_is_a_pane_state_not_a_crash(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await wait_for(pilot, lambda: str(screen.tasks.border_subtitle).startswith("page 1 of 1"), what="page")
         await pilot.pause(0.3)
         ghost = Task(id="ghost", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="gone",

@@ -29,7 +29,7 @@ async def test_imagine_progress_then_upscale_shows_top_right_quadrant(provider, 
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, what="main")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main")
         await type_text(pilot, "a red fox")
         await pilot.press("ctrl+j")
         grid = await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.prompt == "a red fox"
@@ -49,7 +49,7 @@ async def test_imagine_progress_then_upscale_shows_top_right_quadrant(provider, 
         assert "Done" in notes.titles()
         assert screen.preview.query_one("#quad-top").display  # quadrant numbers around a grid
 
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await pilot.press("u", "2")
         upscale = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id and t, what="U2 task")
         assert upscale.parent_id == grid.id and screen.tasks.tasks[0].id == upscale.id

@@ -12,7 +12,7 @@ from mj_tui.ui.widgets.header import AppHeader
 
 
 async def main_of(pilot, app) -> MainScreen:
-    return await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, what="main")
+    return await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main")
 
 
 def header_text(screen) -> str:

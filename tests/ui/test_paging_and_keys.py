@@ -17,10 +17,10 @@ def subtitle(screen) -> str:
 async def test_paging_forward_and_back_ohmygpt(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 2 · total 24", what="page 1")
         first_page = [t.id for t in screen.tasks.tasks]
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: subtitle(screen) == "page 2 of 2 · total 24", what="page 2")
         await wait_for(pilot, lambda: screen.tasks.tasks and screen.tasks.tasks[0].id not in first_page)
@@ -39,11 +39,11 @@ async def test_paging_mjproxy_local_history_first_frame_from_store(emulator, tmp
     await service.aclose()
     app = make_app(launch, graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         # the store answers before any network call: the first frame already has the tasks
         assert [t.prompt for t in screen.tasks.tasks] == ["three", "two"]
         assert subtitle(screen) == "page 1 of 2 · total 3"
-        screen.tasks.focus()
+        screen.set_focus(screen.tasks)
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: [t.prompt for t in screen.tasks.tasks] == ["one"], what="page 2")
         await pilot.press("left_square_bracket")
@@ -59,7 +59,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
         assert app.screen.query_one("#key-input").password  # masked
         await pilot.press(*key)
         await pilot.press("enter")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, what="main")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main")
         assert memory_keyring.store[("mj-tui", "test")] == key
         assert app.service.provider is not None and app.current_key.reveal() == key
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 1 · total 0", what="empty history")
@@ -73,7 +73,7 @@ async def test_first_run_without_keyring_explains_and_uses_session_key(emulator,
                                    and app.screen.query_one("#keyring-help"), what="keyring help")
         assert "MJ_TUI_API_KEY" in str(help_text.render())
         await pilot.press(*fresh_key(), "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="main")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started, what="main")
 
 
 async def test_welcome_opens_demo(tmp_path, graphics):
@@ -81,7 +81,7 @@ async def test_welcome_opens_demo(tmp_path, graphics):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
         await pilot.press("f2")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen, what="demo")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="demo")
         assert app.launch.demo
         await wait_for(pilot, lambda: len(screen.tasks.tasks) == 12, what="demo history")
 
@@ -91,7 +91,7 @@ async def test_keymap_help_and_palette(emulator, tmp_path, graphics):
     app = make_app(launch, graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await pilot.press("ctrl+j")  # rebound: no longer sends
         await pilot.press("ctrl+o")  # the keymap's key sends (an empty prompt: a warning)
         assert any("Type a prompt first" in m for _, _, m in notes.items)

@@ -48,17 +48,20 @@ class Jobs(Screen):
 
     def init_jobs(self) -> None:
         self.service = None  # MjService, once connect() has built it
+        self.started = False  # panes mounted and the first page drawn
         self._service_ready: asyncio.Event | None = None
         self._sending = False  # an imagine is on the wire
         self._pressing: set[tuple[str, str]] = set()  # (task id, customId) presses on the wire
         self._modal_queue: list[Task] = []
         self._modal_open = False
         self._poll_running = False
+        self._service_timers: list = []  # the service's timers, stopped on reconnect
 
     def first_frame(self) -> None:
         """The local store only: tasks on screen before httpx, the emulator or the network."""
         self._service_ready = asyncio.Event()
         self.tasks.show_page(store_page(self.history, self.launch.profile, 1))
+        self.started = True
         self.call_after_refresh(self.connect)
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
@@ -68,7 +71,7 @@ class Jobs(Screen):
         self.app.call_from_thread(self.connected, service)
 
     def connected(self, service) -> None:
-        if not self.is_attached:  # replaced (new key) while connecting
+        if not self.is_attached or self.service is not None:  # gone, or superseded meanwhile
             self.app.run_worker(service.aclose(), exit_on_error=False)
             return
         self.service = service
@@ -77,12 +80,26 @@ class Jobs(Screen):
         self.composer.set_modes(service.modes)
         self._service_ready.set()
         self.preview.show(self.tasks.current)
-        self.tasks.show_page(service.cached_page(1))
-        self.load_page(1)
-        self.set_interval(service.profile.poll_interval, self._poll_tick)
-        self.set_interval(1.0, self._tick)
+        number = self.tasks.page.page if self.tasks.page else 1  # the person may have paged already
+        self.tasks.show_page(service.cached_page(number))
+        self.load_page(number)
+        self._service_timers = [self.set_interval(service.profile.poll_interval, self._poll_tick),
+                        self.set_interval(1.0, self._tick)]
         self.load_balance()
         self._update_queue()
+
+    def reconnect(self, launch, key) -> None:
+        """A new key: drop the old service (and its polling), build a new one."""
+        for timer in self._service_timers:
+            timer.stop()
+        self.workers.cancel_node(self)
+        self._poll_running = self._sending = False
+        if self.service is not None:
+            self.app.run_worker(self.service.aclose(), exit_on_error=False)
+        self.service = None
+        self._service_ready = asyncio.Event()
+        self.launch, self.key = launch, key
+        self.connect()
 
     async def ready(self):
         """The service, waiting for connect() if a key was pressed in the first instant."""

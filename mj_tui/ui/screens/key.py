@@ -17,7 +17,9 @@ from ...core.credentials import ENV_VAR, KeySource
 from ..widgets.key_form import KeyForm
 
 
-class KeyScreen(ReportWorkerErrors, ModalScreen[None]):
+class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
+    """Dismisses with the chosen key (the app reconnects with it), or None."""
+
     BINDINGS = [Binding("escape", "dismiss", "Close", id="key-close")]
 
     def __init__(self, launch) -> None:
@@ -57,10 +59,7 @@ class KeyScreen(ReportWorkerErrors, ModalScreen[None]):
 
     @on(KeyForm.Chosen)
     def _chosen(self, event: KeyForm.Chosen) -> None:
-        self.dismiss(None)
-        self.app.use_key(event.key, source=KeySource.KEYRING if event.saved else KeySource.NONE)
-        self.notify("Key saved; reconnected with it." if event.saved else "Using that key for this session.",
-                    timeout=3)
+        self.dismiss(event)
 
     @on(Button.Pressed, "#close")
     def _close(self) -> None:
