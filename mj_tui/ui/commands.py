@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 
 
 def binding_commands(app: "MjApp", screen: Screen) -> Iterable[SystemCommand]:
-    """One palette entry per binding of the app and of the current screen."""
+    """One palette entry per binding of the app, the current screen and its panes."""
     seen: set[str] = set()
-    for owner, cls in ((app, type(app)), (screen, type(screen))):
+    owners = [(app, type(app)), (screen, type(screen))]
+    for pane in ("composer", "actions"):  # the main screen's panes with keys of their own
+        if (widget := getattr(screen, pane, None)) is not None:
+            owners.append((widget, type(widget)))
+    for owner, cls in owners:
         for binding in bindings_of(c for c in cls.__mro__ if "BINDINGS" in c.__dict__ and c.__module__.startswith("mj_tui")):
             title = binding.tooltip or binding.description
             if title in seen or binding.action in ("quit", "app.quit"):

@@ -119,3 +119,18 @@ async def test_every_binding_has_id_and_label():
         for bad in ("ctrl+h", "ctrl+m", "ctrl+i", "ctrl+left_square_bracket"):
             assert bad not in binding.key.split(","), binding
         assert binding.key != "ctrl+enter"
+
+
+async def test_palette_lists_pane_keys_and_task_buttons(emulator, tmp_path, graphics):
+    from mj_tui.ui.commands import ButtonCommands
+
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        await wait_for(pilot, lambda: screen.actions.buttons, what="buttons")
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert "Older prompt" in titles and "Press the selected button" in titles
+        provider = ButtonCommands(screen)
+        hits = [hit async for hit in provider.search("U2")]
+        best = max(hits, key=lambda hit: hit.score)
+        assert str(best.match_display) == "Press U2 on #24"

@@ -24,7 +24,7 @@ def _sections():
         ("Everywhere", [MjApp, MainScreen]),
         ("Prompt", [Composer]),
         ("Actions bar", [ActionBar]),
-        ("Dialogs", [PromptDialog]),
+        ("Dialogs (prompt, Vary Region)", [PromptDialog]),
     ]
 
 
