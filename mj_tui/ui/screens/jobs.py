@@ -67,11 +67,12 @@ class Jobs(Screen):
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def connect(self) -> None:
         # imports httpx and (demo) builds the emulator: a thread, after the first frame
-        service = self.launch.make_service(self.key, history=self.history)
-        self.app.call_from_thread(self.connected, service)
+        key = self.key
+        service = self.launch.make_service(key, history=self.history)
+        self.app.call_from_thread(self.connected, service, key)
 
-    def connected(self, service) -> None:
-        if not self.is_attached or self.service is not None:  # gone, or superseded meanwhile
+    def connected(self, service, key) -> None:
+        if not self.is_attached or key is not self.key:  # gone, or a newer key came meanwhile
             self.app.run_worker(service.aclose(), exit_on_error=False)
             return
         self.service = service
@@ -83,8 +84,10 @@ class Jobs(Screen):
         number = self.tasks.page.page if self.tasks.page else 1  # the person may have paged already
         self.tasks.show_page(service.cached_page(number))
         self.load_page(number)
-        self._service_timers = [self.set_interval(service.profile.poll_interval, self._poll_tick),
-                        self.set_interval(1.0, self._tick)]
+        self._service_timers = [
+            self.set_interval(service.profile.poll_interval, self._poll_tick),
+            self.set_interval(1.0, self._tick),
+        ]
         self.load_balance()
         self._update_queue()
 
@@ -96,7 +99,7 @@ class Jobs(Screen):
         self._poll_running = self._sending = False
         if self.service is not None:
             self.app.run_worker(self.service.aclose(), exit_on_error=False)
-        self.service = None
+        self.service = self.app.service = None
         self._service_ready = asyncio.Event()
         self.launch, self.key = launch, key
         self.connect()
