@@ -175,7 +175,7 @@ def _progress_printer():
 
 # -- commands ------------------------------------------------------------------------------
 
-def _launch(args: argparse.Namespace, *, need_key: bool = True):
+def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds: float = 1.0):
     from .launch import build_launch
 
     launch = build_launch(
@@ -184,7 +184,8 @@ def _launch(args: argparse.Namespace, *, need_key: bool = True):
         base_url=getattr(args, "base_url", None),
         demo=getattr(args, "demo", False),
         graphics=getattr(args, "graphics", None),
-        demo_job_seconds=1.0,
+        # scripts want answers quickly; in the TUI a person should see progress move
+        demo_job_seconds=demo_job_seconds,
     )
     if need_key and not launch.key.key:
         hint = launch.key.problem or "No API key is stored for this profile."
@@ -341,7 +342,7 @@ def cmd_emulator(args) -> int:
 
 
 def run_tui(args) -> int:
-    launch = _launch(args, need_key=False)
+    launch = _launch(args, need_key=False, demo_job_seconds=6.0)
     try:
         from .ui.app import run_app
     except ImportError:
