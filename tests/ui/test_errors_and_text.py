@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual import events
 from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
 
 from mj_tui.core.models import ProviderKind, Status, Task
@@ -92,11 +93,26 @@ async def test_unreachable_image_is_a_pane_state_not_a_crash(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
-        await wait_for(pilot, lambda: str(screen.tasks.border_subtitle).startswith("page 1 of 1"), what="page")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: screen.service and not any(w.group == "page" for w in screen.workers),
+                       what="connected, page loaded")
         ghost = Task(id="ghost", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="gone",
                      image_url="http://127.0.0.1:9/gone.png", image_urls=("http://127.0.0.1:9/gone.png",))
         screen.preview.show(ghost)
         state = screen.preview.query_one("#preview-state")
         await wait_for(pilot, lambda: "Image unavailable" in str(state.render()), what="unavailable state")
         assert app.is_running
+
+
+async def test_ctrl_j_right_after_fast_typing_sends_the_whole_prompt(emulator, tmp_path, graphics):
+    """A paste or type-ahead over a slow link arrives in one burst with ctrl+j at its end."""
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        prompt = "a red fox in the snow, watercolor"
+        for ch in prompt:  # queue the keys without letting the app run in between
+            app.post_message(events.Key("space" if ch == " " else ch, ch))
+        app.post_message(events.Key("ctrl+j", "\n"))
+        task = await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.prompt and
+                              screen.tasks.current, what="sent")
+        assert task.prompt == prompt
+        assert screen.composer.text_area.text == ""

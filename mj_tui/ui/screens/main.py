@@ -158,6 +158,12 @@ class MainScreen(ReportWorkerErrors, Jobs):
 
     # -- actions ----------------------------------------------------------------------
     def action_submit(self) -> None:
+        # ctrl+j is a priority key: it is handled before the keys typed just before it
+        # reach the prompt box (a paste, or typing ahead over a slow SSH link). Queue
+        # the send behind them on the box itself, so the whole prompt goes.
+        self.composer.text_area.call_later(self._submit_now)
+
+    def _submit_now(self) -> None:
         if not self.composer.submit():
             self.notify("Type a prompt first.", severity="warning")
             self.set_focus(self.composer.text_area)

@@ -45,6 +45,10 @@ class PromptDialog(ModalScreen[str | None]):
         self.action_send() if event.button.id == "send" else self.action_cancel()
 
     def action_send(self) -> None:
+        # after the keys already typed into the box (ctrl+j jumps the queue)
+        self.query_one(TextArea).call_later(self._send_now)
+
+    def _send_now(self) -> None:
         text = self.query_one(TextArea).text.strip()
         if not text:
             self.app.bell()

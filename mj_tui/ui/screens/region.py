@@ -91,6 +91,10 @@ class RegionDialog(ModalScreen[tuple[str, str] | None]):
         self.action_send() if event.button.id == "send" else self.action_cancel()
 
     def action_send(self) -> None:
+        # after the keys already typed into the prompt box (ctrl+j jumps the queue)
+        self.query_one(TextArea).call_later(self._send_now)
+
+    def _send_now(self) -> None:
         option = self.query_one(OptionList).highlighted_option
         if option is None:
             self.app.bell()

@@ -1,0 +1,234 @@
+"""Pick image files for /blend (2-5 and a shape) or /describe (one).
+
+A folder tree that lists only folders and images (enter on a file picks it,
+backspace goes up a folder), the picked files (delete removes one) and a box to
+type or paste paths (enter adds them; a folder path opens it in the tree).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, DirectoryTree, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..text import literal
+from ..widgets.composer import split_paths
+from ..widgets.segments import Segments
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+SHAPES = [("Portrait", "PORTRAIT"), ("Square", "SQUARE"), ("Landscape", "LANDSCAPE")]
+
+
+@dataclass(frozen=True)
+class Picked:
+    paths: list[Path]
+    dimensions: str | None = None  # blend only: PORTRAIT | SQUARE | LANDSCAPE
+
+
+class ImageTree(DirectoryTree):
+    """Folders and image files only; hidden entries left out; backspace: the folder above."""
+
+    BINDINGS = [
+        Binding("backspace", "up_folder", "Up a folder", id="tree-up", tooltip="Show the folder above"),
+    ]
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        out = []
+        for path in paths:
+            if path.name.startswith("."):
+                continue
+            try:
+                if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+                    out.append(path)
+            except OSError:  # a broken link or a folder we may not read
+                continue
+        return out
+
+    def action_up_folder(self) -> None:
+        root = Path(self.path).resolve()
+        if root.parent != root:
+            self.path = root.parent
+
+
+class PickImagesDialog(ModalScreen[Picked | None]):
+    BINDINGS = [
+        Binding("ctrl+j,ctrl+s", "send", "Send", id="pick-send", priority=True, tooltip="Send the picked images"),
+        Binding("escape", "cancel", "Cancel", id="pick-cancel", tooltip="Close without sending"),
+        Binding("delete", "remove", "Remove", id="pick-remove", tooltip="Remove the highlighted picked image"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        start: Path,
+        *,
+        least: int,
+        most: int,
+        shapes: bool = False,
+        price: str = "",
+        explanation: str = "",
+    ) -> None:
+        super().__init__()
+        self.dialog_title = title
+        self.start = start
+        self.least = least
+        self.most = most
+        self.shapes = shapes
+        self.price = price
+        self.explanation = explanation
+        self.picked: list[Path] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pick", classes="dialog"):
+            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            if self.explanation:
+                yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text", id="pick-help")
+            with Horizontal(id="pick-panes"):
+                tree = ImageTree(self.start, id="pick-tree")
+                tree.border_title = "Folder"
+                tree.border_subtitle = "enter picks · ⌫ up"
+                yield tree
+                picked = OptionList(id="pick-list")
+                picked.border_title = f"Picked 0/{self.most}"
+                picked.border_subtitle = "del removes"
+                yield picked
+            yield Input(placeholder="or type a path and press enter (~ and quotes work)", id="pick-path",
+                        compact=True)
+            if self.shapes:
+                with Horizontal(id="pick-shape-row"):
+                    yield Label("Shape ", classes="pick-label")
+                    yield Segments(SHAPES, "SQUARE", id="pick-shape")
+            yield Static("", id="pick-status", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        tree = self.query_one(ImageTree)
+        tree.border_title = f"Folder {self._short(Path(tree.path))}"
+        tree.focus()
+        self._status()
+
+    # -- picking ----------------------------------------------------------------------
+    @staticmethod
+    def _short(path: Path) -> str:
+        text = str(path)
+        home = str(Path.home())
+        if text == home or text.startswith(home + "/"):
+            text = "~" + text[len(home):]
+        return text if len(text) <= 40 else "…" + text[-39:]
+
+    def add(self, path: Path) -> bool:
+        path = path.expanduser()
+        if not path.is_file():
+            self._status(f"No file at {path}.", error=True)
+            return False
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            self._status(f"{path.name} is not a PNG, JPEG, WebP or GIF image.", error=True)
+            return False
+        path = path.resolve()
+        if path in self.picked:
+            self._status(f"{path.name} is already picked.", error=True)
+            return False
+        if self.most == 1:
+            self.picked = [path]  # describe: the new pick replaces the old one
+        elif len(self.picked) >= self.most:
+            self._status(f"At most {self.most} images; remove one first (delete).", error=True)
+            return False
+        else:
+            self.picked.append(path)
+        self._refresh_list()
+        self._status()
+        return True
+
+    def _refresh_list(self) -> None:
+        picked = self.query_one("#pick-list", OptionList)
+        picked.set_options(Option(f"{i}. {p.name}", id=str(p)) for i, p in enumerate(self.picked, 1))
+        picked.border_title = f"Picked {len(self.picked)}/{self.most}"
+        if self.picked:
+            picked.highlighted = len(self.picked) - 1
+
+    def _status(self, message: str | None = None, *, error: bool = False) -> None:
+        status = self.query_one("#pick-status", Static)
+        if message:
+            status.update(literal(message, "$error" if error else "$text-muted"))
+            return
+        n = len(self.picked)
+        if n < self.least:
+            need = self.least - n
+            text = f"Pick {need} more image{'s' if need > 1 else ''}." if n else (
+                f"Pick {self.least}–{self.most} images." if self.most > 1 else "Pick an image.")
+        else:
+            text = "Ready: ctrl+j sends."
+        if self.price:
+            text += f"  {self.price}"
+        status.update(literal(text, "$text-muted"))
+
+    @on(DirectoryTree.FileSelected)
+    def _file(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        self.add(Path(event.path))
+
+    @on(Input.Submitted, "#pick-path")
+    def _typed(self, event: Input.Submitted) -> None:
+        event.stop()
+        added = True
+        for text in split_paths(event.value):
+            path = Path(text).expanduser()
+            if path.is_dir():
+                tree = self.query_one(ImageTree)
+                tree.path = path.resolve()
+                tree.border_title = f"Folder {self._short(path.resolve())}"
+                continue
+            added = self.add(path) and added
+        if added:
+            event.input.value = ""
+
+    def action_remove(self) -> None:
+        picked = self.query_one("#pick-list", OptionList)
+        index = picked.highlighted
+        if index is None or not self.picked:
+            self.app.bell()
+            return
+        del self.picked[index]
+        self._refresh_list()
+        self._status()
+
+    # -- closing ----------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_send() if event.button.id == "send" else self.action_cancel()
+
+    def action_send(self) -> None:
+        # after keys already typed into the path box (ctrl+j jumps the queue)
+        self.query_one("#pick-path", Input).call_later(self._send_now)
+
+    def _send_now(self) -> None:
+        typed = self.query_one("#pick-path", Input)
+        if typed.value.strip():  # a path typed but not yet entered counts
+            for text in split_paths(typed.value):
+                if not self.add(Path(text)):
+                    return
+            typed.value = ""
+        if not self.least <= len(self.picked) <= self.most:
+            self.app.bell()
+            what = f"{self.least}–{self.most} images" if self.most > 1 else "one image"
+            self._status(f"Pick {what} first ({len(self.picked)} picked).", error=True)
+            return
+        shape = self.query_one(Segments).value if self.shapes else None
+        self.dismiss(Picked(list(self.picked), shape))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Segments.Changed)
+    def _shape(self, event: Segments.Changed) -> None:
+        event.stop()
