@@ -42,16 +42,16 @@ class MjApp(ReportWorkerErrors, App[int]):
         *,
         graphics: Graphics | None = None,
         clock: Callable[[], datetime] | None = None,
-        # steady by default: a blinking cursor redraws its line twice a second, forever,
-        # which is the only traffic an idle session would send over SSH
-        blink_cursor: bool = False,
+        # None: the config's [ui] cursor_blink (off by default: a blinking cursor redraws
+        # its line twice a second, the only traffic an idle session would send over SSH)
+        blink_cursor: bool | None = None,
         animations: bool = True,
     ) -> None:
         super().__init__()
         self.launch = launch
         self.graphics = graphics or Graphics("none", None, BLOCK_PIXELS)
         self.now: Callable[[], datetime] = clock or utc_now
-        self.blink_cursor = blink_cursor
+        self.blink_cursor = launch.config.cursor_blink if blink_cursor is None else blink_cursor
         if not animations:
             self.animation_level = "none"
         self.keymap: dict[str, str] = dict(launch.config.keymap)
