@@ -36,3 +36,4 @@ class EmulatorConfig:
     malformed_rate: float = 0.0  # random truncated bodies
     latency_seconds: float = 0.0  # each API request is delayed by up to this much
     random_seed: int = 0
+    start_time: float | None = None  # epoch seconds: start with the clock frozen there (deterministic runs)

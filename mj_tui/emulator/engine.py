@@ -38,9 +38,11 @@ EPS = 1e-6  # float slack when a test advances the clock by exactly a job's leng
 class Clock:
     """Emulated time: wall clock plus an offset; can be frozen and advanced by tests."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_time: float | None = None) -> None:
         self._offset = 0.0
-        self._frozen_at: float | None = None
+        # a given start instant means a frozen clock there: seeded history, ids and
+        # pictures are then the same on every run (snapshots, screenshots)
+        self._frozen_at: float | None = start_time
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -71,7 +73,7 @@ class Clock:
 class Engine(ActionsMixin):
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
-        self.clock = Clock()
+        self.clock = Clock(self.config.start_time)
         self.lock = threading.RLock()
         self.rng = random.Random(self.config.random_seed)
         self.accounts: dict[str, Account] = dict(self.config.accounts)

@@ -107,3 +107,15 @@ def test_engine_clock_hook_is_reachable_for_in_process_tests(make_emu, key: str)
         assert omg_task(c, tid)["status"] == "IN_PROGRESS"
         engine.clock.advance(JOB)
         assert omg_task(c, tid)["status"] == "SUCCESS"
+
+
+def test_start_time_gives_a_frozen_deterministic_clock():
+    from mj_tui.emulator import EmulatorConfig, create_app
+
+    def snapshot():
+        engine = create_app(EmulatorConfig(start_time=1_780_000_000.0, seed_history=5, demo_key="k")).state.engine
+        assert engine.clock.frozen and engine.clock.now() == 1_780_000_000.0
+        return sorted((key, task.submit_at, task.hash) for key, task in engine.tasks.items())
+
+    first = snapshot()
+    assert first and first == snapshot()
