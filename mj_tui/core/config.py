@@ -49,6 +49,9 @@ class Profile:
     #: seconds an in-flight task may sit without progress before it is called stale
     stale_after: float = 600.0
     request_timeout: float = 30.0
+    #: unfinished jobs the provider allows at once (OhMyGPT: 3 for regular users,
+    #: 20 VIP, 50 premium); None when the provider does not say
+    queue_limit: int | None = None
 
     @property
     def official_ohmygpt(self) -> bool:
@@ -62,6 +65,7 @@ def default_profile(name: str, provider: ProviderKind) -> Profile:
         base_url=DEFAULT_BASE_URLS[provider],
         path_template=DEFAULT_PATH_TEMPLATES[provider],
         poll_interval=3.0 if provider == ProviderKind.OHMYGPT else 5.0,
+        queue_limit=3 if provider == ProviderKind.OHMYGPT else None,
     )
 
 
@@ -139,6 +143,8 @@ def _profile_from_table(name: str, table: dict[str, Any], path: Path) -> Profile
         changes["storage_url"] = str(table["storage_url"])
     if "stale_after" in table:
         changes["stale_after"] = _number(table["stale_after"], f"{where} stale_after", minimum=1)
+    if "queue_limit" in table:
+        changes["queue_limit"] = int(_number(table["queue_limit"], f"{where} queue_limit", minimum=1))
     if "request_timeout" in table:
         changes["request_timeout"] = _number(table["request_timeout"], f"{where} request_timeout", minimum=1)
     unknown = set(table) - {"provider", *changes}
@@ -226,6 +232,7 @@ provider = "ohmygpt"
 base_url = "https://api.ohmygpt.com"
 default_mode = "fast"       # fast | relax
 poll_interval = 3
+queue_limit = 3             # 20 for VIP, 50 for premium accounts
 
 [profiles.maxapi]
 provider = "mjproxy"

@@ -43,6 +43,21 @@ def namespace_for(profile) -> str:
     return f"{profile.name}|{profile.provider.value}|{profile.base_url}"
 
 
+def store_page(history: "History", profile, page: int, page_size: int | None = None) -> Page:
+    """A page from the local store alone (the first frame; offline).
+
+    For a dialect with server history the total is the server's last known
+    total, which the store keeps, rather than the number of rows cached here.
+    """
+    size = page_size or profile.page_size
+    namespace = namespace_for(profile)
+    cached = history.page(namespace, page, size)
+    server_total = history.meta(namespace, "server_total")
+    if server_total and server_total.isdigit():
+        return Page(cached.tasks, page, size, max(int(server_total), cached.total))
+    return cached
+
+
 def _dt(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

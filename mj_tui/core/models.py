@@ -14,6 +14,11 @@ class ProviderKind(StrEnum):
     OHMYGPT = "ohmygpt"
     MJPROXY = "mjproxy"
 
+    @property
+    def label(self) -> str:
+        """The name a person knows the dialect by."""
+        return "OhMyGPT" if self is ProviderKind.OHMYGPT else "midjourney-proxy"
+
 
 class Mode(StrEnum):
     FAST = "fast"

@@ -19,7 +19,7 @@ from . import pricing
 from .config import Profile
 from .credentials import Secret
 from .errors import InvalidRequest, TaskNotFound
-from .history import History, namespace_for
+from .history import History, namespace_for, store_page
 from .images import ImageCache
 from .models import Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
@@ -193,12 +193,11 @@ class MjService:
     # -- reads --------------------------------------------------------------------
     def cached_page(self, page: int, page_size: int | None = None) -> Page:
         """What the local store has, instantly (first frame, offline)."""
-        size = page_size or self.profile.page_size
-        cached = self.history.page(self.namespace, page, size)
-        server_total = self.history.meta(self.namespace, "server_total")
-        if self.provider.server_history and server_total and server_total.isdigit():
-            return Page(cached.tasks, page, size, max(int(server_total), cached.total))
-        return cached
+        return store_page(self.history, self.profile, page, page_size)
+
+    @property
+    def queue_limit(self) -> int | None:
+        return self.profile.queue_limit
 
     async def page(self, page: int, page_size: int | None = None) -> Page:
         size = page_size or self.profile.page_size

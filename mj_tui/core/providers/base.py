@@ -65,7 +65,7 @@ class Provider(ABC):
 
     @property
     def label(self) -> str:
-        return "OhMyGPT" if self.kind == ProviderKind.OHMYGPT else "midjourney-proxy"
+        return self.kind.label
 
     # -- submits (never retried) --------------------------------------------------
     @abstractmethod
