@@ -97,25 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
 # -- output helpers --------------------------------------------------------------------
 
 def task_json(task: Task) -> dict[str, Any]:
-    return {
-        "id": task.id,
-        "provider": task.provider.value,
-        "action": task.action,
-        "status": task.status.value,
-        "progress": task.progress,
-        "prompt": task.prompt,
-        "final_prompt": task.final_prompt,
-        "description": task.description,
-        "fail_reason": task.fail_reason,
-        "submit_time": task.submit_time.isoformat() if task.submit_time else None,
-        "start_time": task.start_time.isoformat() if task.start_time else None,
-        "finish_time": task.finish_time.isoformat() if task.finish_time else None,
-        "image_url": task.image_url,
-        "image_urls": list(task.image_urls),
-        "mode": task.mode.value if task.mode else None,
-        "parent_id": task.parent_id,
-        "buttons": [{"custom_id": b.custom_id, "label": b.label, "emoji": b.emoji} for b in task.buttons],
-    }
+    """The normalized task for scripts: the stored form without the raw payload."""
+    from .core.history import task_to_dict
+
+    data = task_to_dict(task)
+    del data["raw"]
+    data["buttons"] = [{"custom_id": b.custom_id, "label": b.label, "emoji": b.emoji} for b in task.buttons]
+    return data
 
 
 def _clean(text: str) -> str:
