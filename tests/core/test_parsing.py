@@ -100,3 +100,48 @@ def test_times():
 def test_provider_repr_hides_key(ohmygpt, mjproxy):
     for provider in (ohmygpt, mjproxy):
         assert "sk-test" not in repr(provider) and "sk-test" not in repr(provider.http)
+
+
+def test_bulk_query_doc_example_over_http(tmp_path):
+    """The query-mj-tasks doc example puts ONE task in `data`; a real server sends it verbatim."""
+    import asyncio
+    import threading
+    from dataclasses import replace
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    body = (FIXTURES / "ohmygpt_query_mj_tasks_doc_example.json").read_bytes()
+    seen = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            seen["path"] = self.path
+            seen["auth"] = self.headers.get("Authorization")
+            seen["body"] = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        profile = replace(default_profile("t", ProviderKind.OHMYGPT), base_url=f"http://127.0.0.1:{server.server_port}")
+        provider = OhMyGptProvider(profile, Secret("sk-test"))
+
+        async def go():
+            try:
+                return await provider.list_page(1, 12)
+            finally:
+                await provider.aclose()
+
+        page = asyncio.run(go())
+    finally:
+        server.shutdown()
+    assert seen["path"] == "/api/v1/ai/draw/mj/query-mj-tasks?page=1&pageSize=12"
+    assert seen["auth"] == "Bearer sk-test" and json.loads(seen["body"]) == {"model": "midjourney"}
+    assert page.total == 1 and [t.id for t in page.tasks] == ["20"]
+    assert page.tasks[0].status == Status.SUCCESS
