@@ -145,39 +145,3 @@ async def test_custom_zoom_opens_dialog_with_a_zoom_value(emulator, tmp_path, gr
                                 and t.status == Status.SUCCESS and t, what="zoomed")
         assert zoomed.is_grid
         assert not notes.titles("error"), notes.text()
-
-
-async def test_vary_region_picks_an_area_and_sends_a_mask(emulator, tmp_path, graphics):
-    from mj_tui.ui.screens.region import RegionDialog
-
-    for provider in ("ohmygpt", "mjproxy"):
-        app = make_app(make_launch(tmp_path / provider, emulator, provider, key=fresh_key()), graphics)
-        notes = Recorder(app)
-        async with app.run_test(size=(120, 40)) as pilot:
-            screen, single = await single_image(pilot, app, "a cozy reading nook")
-            await pilot.press("a")
-            index = next(i for i, b in enumerate(screen.actions.buttons) if b.kind == ButtonKind.VARY_REGION)
-            await pilot.press(*["right"] * index, "enter")
-            dialog = await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="dialog")
-            await pilot.press("2")
-            assert dialog.query_one("#region-areas").highlighted == 1
-            await pilot.press("ctrl+j")
-            child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == single.id
-                                   and t.status == Status.SUCCESS and t, what=f"region done ({provider})")
-            assert child.is_grid
-            assert not notes.titles("error"), notes.text()
-
-
-def test_region_mask_is_white_where_chosen(tmp_path):
-    import base64
-    import io
-
-    from PIL import Image
-
-    from mj_tui.ui.screens.region import region_mask
-
-    Image.new("RGB", (100, 60), "red").save(tmp_path / "img.png")
-    uri = region_mask(tmp_path / "img.png", "2")
-    mask = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-    assert mask.size == (100, 60)
-    assert mask.getpixel((75, 10)) == 255 and mask.getpixel((25, 10)) == 0 and mask.getpixel((75, 50)) == 0

@@ -18,11 +18,16 @@ from ...core.errors import MjError, QueueFull
 from ...core.history import History, namespace_for
 from ...core.models import Button, ButtonKind, Mode, Page, Status, Task
 from ...core.uploads import image_data_uri
+from ..prompt_checks import modal_problem
 from .modal_prompt import PromptDialog
-from .region import RegionDialog, region_mask
+from .region import RegionDialog, RegionResult, load_for_editor, mask_data_uri
+from ...core import pricing
 
 MODAL_TITLES = {
-    ButtonKind.CUSTOM_ZOOM: ("Custom Zoom", "Edit the prompt; --zoom 1 to 2 sets how far to zoom out."),
+    ButtonKind.CUSTOM_ZOOM: ("Custom Zoom", "Edit the prompt; --zoom 1 to 2 sets how far to zoom out "
+                             "(--ar may change too)."),
+    ButtonKind.DESCRIBE_PICK: ("Imagine", "Midjourney asks for the prompt to imagine. Edit it or send it as it is."),
+    ButtonKind.SHORTEN_PICK: ("Imagine", "Midjourney asks for the prompt to imagine. Edit it or send it as it is."),
 }
 REMIX = ("Remix", "Midjourney wants the prompt for this step (Remix mode). Edit it or send it as it is.")
 
@@ -151,7 +156,13 @@ class Jobs(Screen):
     @work(group="press", exit_on_error=False)
     async def press(self, task: Task, button: Button) -> None:
         if button.kind == ButtonKind.VARY_REGION:
-            self.ask_region(task, button)
+            await self.ask_region(task, button)
+            return
+        service = await self.ready()
+        if button.kind == ButtonKind.CUSTOM_ZOOM and not service.provider.supports_modal:
+            # OhMyGPT has no dialog step to take the --zoom value: never send a press it refuses
+            self.notify(f"{service.provider.label} has no Custom Zoom (it has no dialog step). "
+                        "Zoom Out 2x / 1.5x work.", title="Custom Zoom", severity="warning", timeout=6, markup=False)
             return
         await self._press(task, button)
 
@@ -172,19 +183,50 @@ class Jobs(Screen):
         if outcome.modal_required:
             self.ask_modal(outcome.task, outcome.final_prompt, button)
 
-    def ask_region(self, task: Task, button: Button) -> None:
-        def done(result: tuple[str, str] | None) -> None:
-            if result is not None:
-                self.vary_region(task, button, *result)
+    async def _region_dialog(self, image_of: Task, title: str, prompt: str, mode) -> RegionResult | None:
+        """The mask editor over `image_of`'s picture; the selections and prompt, or None."""
+        service = await self.ready()
+        path = await service.fetch_image(image_of)
+        picture = await asyncio.to_thread(load_for_editor, path)  # decode + shrink: off the event loop
+        cost = pricing.price(service.profile.provider, "VARIATION", mode)
+        price = f"≈{cost:,} tok" if cost else ""
+        return await self.app.push_screen_wait(RegionDialog(title, prompt, picture, price=price))
 
+    async def ask_region(self, task: Task, button: Button) -> None:
         title = f"{clean(button.display, one_line=True)} · task #{task.id}"
-        self.app.push_screen(RegionDialog(title, task.final_prompt or task.prompt), done)
+        result = await self._region_dialog(task, title, task.final_prompt or task.prompt, task.mode)
+        if result is not None:
+            self.vary_region(task, button, result)
 
     @work(group="press", exit_on_error=False)
-    async def vary_region(self, task: Task, button: Button, area: str, prompt: str) -> None:
+    async def vary_region(self, task: Task, button: Button, result: RegionResult) -> None:
         path = await (await self.ready()).fetch_image(task)
-        mask = await asyncio.to_thread(region_mask, path, area)  # PNG encoding: off the event loop
-        await self._press(task, button, prompt=prompt or None, mask=mask)
+        # the mask at the image's own resolution; PNG encoding: off the event loop
+        mask = await asyncio.to_thread(mask_data_uri, path, result.boxes)
+        await self._press(task, button, prompt=result.prompt or None, mask=mask)
+
+    @work(group="press", exit_on_error=False)
+    async def region_modal(self, task: Task) -> None:
+        """A Vary (Region) task waiting in MODAL (its mask was never sent): select again, send."""
+        service = await self.ready()
+        parent = service.get_cached(task.parent_id) if task.parent_id else None
+        if parent is None and task.parent_id:
+            parent = await service.refresh(task.parent_id)
+        try:
+            if parent is None:
+                self.notify(f"Task #{task.id} waits for a mask, but its picture is unknown.", severity="warning")
+                return
+            result = await self._region_dialog(parent, f"Vary (Region) · task #{task.id}",
+                                               task.final_prompt or task.prompt, task.mode)
+        finally:
+            self._modal_closed()
+        if result is None:
+            self.notify(f"Task #{task.id} waits for its areas: press enter on it to select them.", timeout=4)
+            return
+        path = await service.fetch_image(parent)
+        mask = await asyncio.to_thread(mask_data_uri, path, result.boxes)
+        updated = await service.submit_modal(task, result.prompt or task.final_prompt or task.prompt, mask=mask)
+        self._modal_sent(task, updated)
 
     def task_added(self, task: Task, message: str) -> None:
         """A new task: top of page 1, selected, with its first state shown."""
@@ -202,27 +244,45 @@ class Jobs(Screen):
                 self._modal_queue.append(task)
             return
         self._modal_open = True
-        title, text = MODAL_TITLES.get(button.kind, REMIX) if button else REMIX
-        if button is None and task.origin_custom_id:
-            title, text = MODAL_TITLES.get(Button(task.origin_custom_id).kind, REMIX)
+        kind = button.kind if button is not None else (
+            Button(task.origin_custom_id).kind if task.origin_custom_id else None)
+        if kind == ButtonKind.VARY_REGION:
+            self.region_modal(task)  # a mask, not only a prompt
+            return
+        title, text = MODAL_TITLES.get(kind, REMIX) if kind else REMIX
+        custom_zoom = kind == ButtonKind.CUSTOM_ZOOM
 
         def done(result: str | None) -> None:
-            self._modal_open = False
+            self._modal_closed()
             if result is not None:
                 self.submit_modal(task, result)
             else:
                 self.notify(f"Task #{task.id} waits for its prompt: press enter on it to send one.", timeout=4)
-            if self._modal_queue:
-                self.ask_modal(self._modal_queue.pop(0))
 
         prompt = prompt or task.final_prompt or task.prompt
-        if button is not None and button.kind == ButtonKind.CUSTOM_ZOOM and "--zoom" not in prompt:
+        if custom_zoom and "--zoom" not in prompt:
             prompt = f"{prompt} --zoom 2"  # Custom Zoom needs one; 2 is Zoom Out 2x
-        self.app.push_screen(PromptDialog(f"{title} · task #{task.id}", text, prompt), done)
+        action = pricing.action_for_button(Button(task.origin_custom_id)) if task.origin_custom_id else None
+        cost = pricing.price(task.provider, action or "IMAGINE", task.mode)
+        note = f"Sending starts a paid job, ≈{cost:,} tok." if cost else ""
+        self.app.push_screen(
+            PromptDialog(f"{title} · task #{task.id}", text, prompt,
+                         validate=lambda text: modal_problem(text, custom_zoom=custom_zoom), note=note),
+            done,
+        )
+
+    def _modal_closed(self) -> None:
+        """One modal dialog is done: open the next one waiting, if any."""
+        self._modal_open = False
+        if self._modal_queue:
+            self.ask_modal(self._modal_queue.pop(0))
 
     @work(group="press", exit_on_error=False)
     async def submit_modal(self, task: Task, prompt: str) -> None:
         updated = await (await self.ready()).submit_modal(task, prompt)
+        self._modal_sent(task, updated)
+
+    def _modal_sent(self, task: Task, updated: Task) -> None:
         if updated.id != task.id:
             self.task_added(updated, f"Sent the prompt for #{task.id}")
         elif not self.tasks.update_task(updated):

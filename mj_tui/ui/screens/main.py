@@ -12,16 +12,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Select, TextArea
+from textual.widgets import Select, TextArea
 
 from ..messages import ActionRequested, PromptSubmitted, TaskActivated, TaskHighlighted
 from ..prompt_history import PromptHistory
 from ..widgets.action_bar import ActionBar
 from ..widgets.composer import Composer
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.preview import PreviewPane
 from ..widgets.task_list import TaskList
 from ..worker_errors import ReportWorkerErrors
+from .flows import Flows
 from .jobs import Jobs
 from ...core import pricing
 from ...core.config import data_dir
@@ -31,10 +33,11 @@ PROVIDER_NAMES = {"ohmygpt": "OhMyGPT", "mjproxy": "midjourney-proxy"}
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
 # keys that type text: they only act when the prompt box is not focused
-TYPING_KEYS = {"quadrant", "unzoom", "chord", "reroll", "page", "focus_pane", "toggle_preview"}
+TYPING_KEYS = {"quadrant", "unzoom", "chord", "reroll", "page", "focus_pane", "toggle_preview",
+               "save", "copy_url", "copy_prompt", "open_browser", "parent"}
 
 
-class MainScreen(ReportWorkerErrors, Jobs):
+class MainScreen(ReportWorkerErrors, Flows, Jobs):
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "submit", "Send", id="submit", priority=True, tooltip="Send the prompt"),
         Binding("ctrl+t", "cycle_mode", "Mode", id="cycle-mode", priority=True, tooltip="Next speed mode"),
@@ -55,6 +58,20 @@ class MainScreen(ReportWorkerErrors, Jobs):
                 tooltip="Focus the action bar (arrows, enter)"),
         Binding("n", "focus_pane('composer')", "New", id="focus-prompt", tooltip="Write a new prompt"),
         Binding("p,f3", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show or hide the preview"),
+        # after the first grid: f-keys work from the prompt box too, letters elsewhere
+        Binding("f6,b", "blend", "Blend", id="blend", show=False, tooltip="Blend 2-5 image files into a grid"),
+        Binding("f7,d", "describe", "Describe", id="describe", show=False,
+                tooltip="Describe an image file: four prompts"),
+        Binding("f8", "shorten", "Shorten", id="shorten", show=False,
+                tooltip="Shorten the prompt in the box (/shorten; midjourney-proxy only)"),
+        Binding("s", "save", "Save", id="save", show=False,
+                tooltip="Save the image (or the zoomed quadrant) to the pictures folder"),
+        Binding("y", "copy_url", "Copy URL", id="copy-url", show=False, tooltip="Copy the image URL"),
+        Binding("Y,shift+y", "copy_prompt", "Copy prompt", id="copy-prompt", show=False,
+                tooltip="Copy the task's prompt"),
+        Binding("o", "open_browser", "Open", id="open-browser", show=False, tooltip="Open the image in a browser"),
+        Binding("g", "parent", "Parent", id="parent", show=False,
+                tooltip="Go to the task this one was made from"),
     ]
 
     def __init__(self, launch, key, history, **kwargs) -> None:
@@ -65,6 +82,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
         self.chord: str | None = None
         self._chord_timer = None
         self.init_jobs()
+        self.init_flows()
         # kept beside the history store, so a demo or a test keeps its own
         self.prompt_history = PromptHistory((launch.data_dir or data_dir()) / "prompt_history.json")
 
@@ -85,7 +103,7 @@ class MainScreen(ReportWorkerErrors, Jobs):
             with Vertical(id="right"):
                 yield PreviewPane(app.image_class, app.pixels_per_cell, app.now, id="preview")
                 yield ActionBar(id="actions")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         header = self.query_one(AppHeader)
@@ -141,12 +159,14 @@ class MainScreen(ReportWorkerErrors, Jobs):
         task = event.task
         if task.status == Status.MODAL:
             self.ask_modal(task)
+        elif task.status == Status.SUCCESS and self.offer_prompts(task):
+            pass  # a describe or shorten: pick one of its prompts
         elif self.actions.buttons:
             self.set_focus(self.actions)
 
     @on(PromptSubmitted)
     def _prompt(self, event: PromptSubmitted) -> None:
-        self.imagine(event.prompt, event.mode, event.image_paths)
+        self.submit_prompt(event.prompt, event.mode, event.image_paths)
 
     @on(ActionRequested)
     def _action(self, event: ActionRequested) -> None:
@@ -164,8 +184,9 @@ class MainScreen(ReportWorkerErrors, Jobs):
         self.composer.text_area.call_later(self._submit_now)
 
     def _submit_now(self) -> None:
-        if not self.composer.submit():
-            self.notify("Type a prompt first.", severity="warning")
+        problem = self.composer.submit()
+        if problem:
+            self.notify(problem, title="Prompt not sent", severity="warning", markup=False)
             self.set_focus(self.composer.text_area)
 
     def action_cycle_mode(self) -> None:

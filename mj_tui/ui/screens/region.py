@@ -1,70 +1,96 @@
-"""Vary (Region), minimal: pick an area of the image (quadrant, half or centre),
-edit the prompt, send.  The mask is a black/white PNG: white = repaint.
+"""Vary (Region): select the areas to repaint over the picture, edit the prompt, send.
 
-A free-hand mask editor is a later issue; a fixed set of areas already covers
-the common "redo this corner" case with keys only.
+The selections are rectangles drawn with the keys or the mouse (see
+:class:`~mj_tui.ui.widgets.mask_editor.MaskEditor`); the mask sent is a PNG at the
+image's own resolution, white where Midjourney should repaint and black where it
+should keep the picture.  The service sends it as OhMyGPT's ``base64Mask`` or as
+the proxy's modal ``maskBase64``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Button, Label, Static, TextArea
 
 from ..text import literal
-from ...core.uploads import png_data_uri
+from ..widgets.mask_editor import PRESETS, MaskEditor
 
-# key -> (label, box as fractions of the image: left, top, right, bottom)
-AREAS: dict[str, tuple[str, tuple[float, float, float, float]]] = {
-    "1": ("top-left quarter", (0, 0, 0.5, 0.5)),
-    "2": ("top-right quarter", (0.5, 0, 1, 0.5)),
-    "3": ("bottom-left quarter", (0, 0.5, 0.5, 1)),
-    "4": ("bottom-right quarter", (0.5, 0.5, 1, 1)),
-    "5": ("centre", (0.25, 0.25, 0.75, 0.75)),
-    "6": ("top half", (0, 0, 1, 0.5)),
-    "7": ("bottom half", (0, 0.5, 1, 1)),
-    "8": ("left half", (0, 0, 0.5, 1)),
-    "9": ("right half", (0.5, 0, 1, 1)),
-}
+Box = tuple[float, float, float, float]  # left, top, right, bottom as fractions of the image
+EDITOR_MAX_SIDE = 512  # the picture the editor draws from: plenty for a terminal
 
 
-def region_mask(image_path: Path, area: str) -> str:
-    """A data-URI PNG the size of the image, white where Midjourney should repaint."""
-    with Image.open(image_path) as image:
-        width, height = image.size
-    left, top, right, bottom = AREAS[area][1]
+@dataclass(frozen=True)
+class RegionResult:
+    boxes: list[Box]
+    prompt: str
+
+
+def build_mask(size: tuple[int, int], boxes: list[Box]) -> Image.Image:
+    """A black "L" image of `size`, white inside every box (white = repaint)."""
+    width, height = size
     mask = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(mask).rectangle(
-        (round(left * width), round(top * height), round(right * width) - 1, round(bottom * height) - 1), fill=255
-    )
-    return png_data_uri(mask)
+    draw = ImageDraw.Draw(mask)
+    for left, top, right, bottom in boxes:
+        x0, y0 = round(left * width), round(top * height)
+        x1, y1 = round(right * width), round(bottom * height)
+        if x1 > x0 and y1 > y0:
+            draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=255)
+    return mask
 
 
-class RegionDialog(ModalScreen[tuple[str, str] | None]):
-    """Returns (area key, prompt), or None when cancelled."""
+def mask_data_uri(image_path: Path, boxes: list[Box]) -> str:
+    """The mask as a PNG data URI, the size of the image at `image_path`."""
+    from ...core.uploads import png_data_uri
+
+    with Image.open(image_path) as image:
+        size = image.size
+    return png_data_uri(build_mask(size, boxes))
+
+
+def load_for_editor(image_path: Path) -> Image.Image:
+    """The picture, small enough to redraw quickly (call from a thread)."""
+    with Image.open(image_path) as image:
+        image.load()
+        picture = image.convert("RGB")
+    picture.thumbnail((EDITOR_MAX_SIDE, EDITOR_MAX_SIDE))
+    return picture
+
+
+class RegionDialog(ModalScreen[RegionResult | None]):
+    """Returns the selected boxes and the prompt, or None when cancelled."""
 
     BINDINGS = [
-        Binding("ctrl+j,ctrl+s", "send", "Send", id="region-send", priority=True),
-        Binding("escape", "cancel", "Cancel", id="region-cancel"),
+        Binding("ctrl+j,ctrl+s", "send", "Send", id="region-send", priority=True, tooltip="Send Vary (Region)"),
+        Binding("escape", "cancel", "Cancel", id="region-cancel", tooltip="Close without sending"),
     ]
 
-    def __init__(self, title: str, prompt: str) -> None:
+    def __init__(self, title: str, prompt: str, picture: Image.Image, *, price: str = "") -> None:
         super().__init__()
         self.dialog_title = title
         self.prompt = prompt
+        self.picture = picture
+        self.price = price
 
     def compose(self) -> ComposeResult:
         with Vertical(id="region", classes="dialog"):
             yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
-            yield Label("Pick the area to repaint (1-9), then edit the prompt.", classes="dialog-text")
-            yield OptionList(*(Option(f"{key}  {label}", id=key) for key, (label, _) in AREAS.items()),
-                             id="region-areas")
+            yield Label(
+                literal("arrows move · shift+arrows or +/- resize · a adds · space next · del deletes · "
+                        "c clears · 1-9 presets · drag with the mouse", "$text-muted"),
+                classes="dialog-text", id="region-help",
+            )
+            editor = MaskEditor(self.picture, id="region-editor")
+            editor.border_title = "Areas to repaint"
+            yield editor
+            yield Static("", id="region-status", markup=False)
             yield TextArea(self.prompt, id="region-prompt", soft_wrap=True, tab_behavior="focus")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
@@ -72,19 +98,40 @@ class RegionDialog(ModalScreen[tuple[str, str] | None]):
 
     def on_mount(self) -> None:
         self.query_one(TextArea).cursor_blink = self.app.blink_cursor
-        areas = self.query_one(OptionList)
-        areas.highlighted = 0
-        areas.focus()
+        editor = self.query_one(MaskEditor)
+        editor.add()  # a centre selection to start from: arrows move it at once
+        editor.focus()
+        self._status()
+
+    @property
+    def editor(self) -> MaskEditor:
+        return self.query_one(MaskEditor)
 
     def on_key(self, event) -> None:
-        # digits pick an area while the list has focus (the prompt box keeps its digits)
-        if event.key in AREAS and self.focused is self.query_one(OptionList):
-            self.query_one(OptionList).highlighted = int(event.key) - 1
+        # digits place the active selection on a preset area while the picture has focus
+        # (the prompt box keeps its digits)
+        if event.key in PRESETS and self.focused is self.editor:
+            self.editor.preset(event.key)
             event.stop()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(MaskEditor.Changed)
+    def _changed(self, event: MaskEditor.Changed) -> None:
         event.stop()
-        self.query_one(TextArea).focus()
+        self._status()
+
+    def _status(self) -> None:
+        editor = self.editor
+        count = len(editor.selections)
+        if count:
+            share = round(editor.covered() * 100)
+            active = f" · #{editor.active + 1} active" if editor.active is not None and count > 1 else ""
+            text = f"{count} area{'s' if count > 1 else ''} · {share}% of the image repainted{active}"
+            style = "$text-muted"
+        else:
+            text, style = "No area selected: a adds one, or drag on the picture.", "$warning"
+        if self.price:
+            text += f"  ·  {self.price}"
+        self.query_one("#region-status", Static).update(literal(text, style))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -95,11 +142,13 @@ class RegionDialog(ModalScreen[tuple[str, str] | None]):
         self.query_one(TextArea).call_later(self._send_now)
 
     def _send_now(self) -> None:
-        option = self.query_one(OptionList).highlighted_option
-        if option is None:
+        boxes = self.editor.boxes()
+        if not boxes:
             self.app.bell()
+            self.query_one("#region-status", Static).update(
+                literal("Select at least one area to repaint first (a adds one).", "$error"))
             return
-        self.dismiss((option.id, self.query_one(TextArea).text.strip()))
+        self.dismiss(RegionResult(boxes, self.query_one(TextArea).text.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,4 +1,11 @@
-"""The prompt composer: a multi-line prompt, the speed mode and reference images."""
+"""The prompt composer: a multi-line prompt, the speed mode and reference images.
+
+While typing: the prompt is linted by model version (errors block sending, the
+first problem shows on a line under the box, the culprits are underlined);
+tab or ctrl+space inside a --parameter completes its name or value (a short list
+when there are several); the border counts the jobs a {a, b} permutation or
+--repeat makes and what they cost where the provider publishes prices.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,17 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Select, Static, TextArea
+from textual.widgets import Input, OptionList, Select, Static, TextArea
+from textual.widgets.option_list import Option
 
 from ..messages import PromptSubmitted
 from ..prompt_history import PromptHistory
+from ..text import literal
 from ...core.models import Mode
+from ...core.prompt import Completion, Severity, complete, job_count
+from .prompt_area import PromptArea
+
+MAX_SUGGESTIONS = 40
 
 
 def split_paths(text: str) -> list[str]:
@@ -33,6 +46,16 @@ class Composer(Vertical):
         Binding("ctrl+up,alt+up", "history(-1)", "Older prompt", id="history-prev", priority=True, show=False),
         Binding("ctrl+down,alt+down", "history(1)", "Newer prompt", id="history-next", priority=True, show=False),
         Binding("escape", "leave", "To tasks", id="leave-composer", show=False),
+        # completion: priority so the TextArea does not take the keys first; each only acts
+        # when it applies (see check_action), otherwise the key does what it always does
+        Binding("tab", "complete", "Complete", id="complete", priority=True, show=False,
+                tooltip="Complete the --parameter at the cursor (else: next pane)"),
+        Binding("ctrl+space,ctrl+@", "complete(True)", "Complete", id="complete-list", priority=True, show=False,
+                tooltip="Suggest --parameters and values at the cursor"),
+        Binding("up", "suggest_move(-1)", show=False, priority=True),
+        Binding("down", "suggest_move(1)", show=False, priority=True),
+        Binding("enter", "suggest_accept", show=False, priority=True),
+        Binding("escape", "suggest_close", show=False, priority=True),
     ]
 
     def __init__(
@@ -50,15 +73,18 @@ class Composer(Vertical):
         self._initial_mode = mode if mode in modes else (modes[0] if modes else None)
         self.border_title = "Prompt"
         self.border_subtitle = "ctrl+j send"
+        self.completions: list[Completion] = []
 
     def compose(self) -> ComposeResult:
-        yield TextArea(
+        yield PromptArea(
             id="prompt",
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
             placeholder="Describe an image… (ctrl+j sends)",
         )
+        yield OptionList(id="suggest", compact=True)
+        yield Static("", id="lint", markup=False)
         with Horizontal(id="composer-options"):
             yield Select(
                 [(m.value, m) for m in self.modes],
@@ -71,12 +97,15 @@ class Composer(Vertical):
             yield Static("", id="price")
 
     def on_mount(self) -> None:
+        self.query_one("#suggest").display = False
+        self.query_one("#lint").display = False
+        self.text_area.lint_mode = self.mode.value if self.mode else None
         self._show_price()
 
     # -- values -----------------------------------------------------------------------
     @property
-    def text_area(self) -> TextArea:
-        return self.query_one("#prompt", TextArea)
+    def text_area(self) -> PromptArea:
+        return self.query_one("#prompt", PromptArea)
 
     @property
     def mode(self) -> Mode | None:
@@ -104,14 +133,19 @@ class Composer(Vertical):
         select.value = self.modes[index % len(self.modes)]
         return self.mode
 
-    def submit(self) -> bool:
-        """Send what is typed (the screen decides what happens); False if empty."""
+    def submit(self) -> str | None:
+        """Send what is typed (the screen decides what happens); else why not."""
         prompt = self.text_area.text.strip()
         if not prompt:
-            return False
+            return "Type a prompt first."
+        errors = [i for i in self.text_area.issues if i.severity == Severity.ERROR]
+        if errors:
+            self._show_lint()
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return f"Not sent: {errors[0].message}{more}."
         paths = split_paths(self.query_one("#refs", Input).value)
         self.post_message(PromptSubmitted(prompt, self.mode, paths))
-        return True
+        return None
 
     def sent(self, prompt: str) -> None:
         """The prompt was accepted: remember it and clear the box (if unchanged)."""
@@ -135,8 +169,116 @@ class Composer(Vertical):
 
     @on(Select.Changed, "#mode")
     def _mode_changed(self) -> None:
+        self.text_area.lint_mode = self.mode.value if self.mode else None
+        self.text_area.relint()  # permutations are an error in relax mode
+        self._show_lint()
         self._show_price()
 
     def _show_price(self) -> None:
-        cost = self.price("IMAGINE", self.mode)
-        self.query_one("#price", Static).update(f"≈{cost:,} tok" if cost else "")
+        """Jobs and cost of what ctrl+j would send, in the border (fits 80 columns)."""
+        text = self.text_area.text
+        jobs = job_count(text) if text.strip() else 1
+        each = self.price("IMAGINE", self.mode)
+        self.query_one("#price", Static).update(f"≈{each * jobs:,} tok" if each else "")
+        bits = [f"{jobs} jobs" if jobs > 1 else "", f"≈{each * jobs:,} tok" if each and jobs > 1 else "",
+                "ctrl+j send"]
+        self.border_subtitle = " · ".join(b for b in bits if b)
+
+    # -- lint -------------------------------------------------------------------------
+    @on(TextArea.Changed, "#prompt")
+    def _edited(self) -> None:
+        self._show_lint()
+        self._show_price()
+        if self.query_one("#suggest").display:
+            self._update_suggestions(open_list=False)
+
+    @on(TextArea.SelectionChanged, "#prompt")
+    def _cursor_moved(self) -> None:
+        if self.query_one("#suggest").display:
+            self._update_suggestions(open_list=False)
+
+    def _show_lint(self) -> None:
+        issues = [i for i in self.text_area.issues if i.severity in (Severity.ERROR, Severity.WARNING)]
+        line = self.query_one("#lint", Static)
+        if not issues:
+            if line.display:
+                line.display = False
+            return
+        issues.sort(key=lambda i: (i.severity != Severity.ERROR, i.start))
+        first = issues[0]
+        error = first.severity == Severity.ERROR
+        more = f"  (+{len(issues) - 1} more)" if len(issues) > 1 else ""
+        line.update(literal(f"{'✘' if error else '⚠'} {first.message}{more}", "$error" if error else "$warning",
+                            one_line=True))
+        line.display = True
+
+    # -- completion -------------------------------------------------------------------
+    def _cursor_index(self) -> int:
+        area = self.text_area
+        return area.document.get_index_from_location(area.cursor_location)
+
+    def _completions(self) -> list[Completion]:
+        area = self.text_area
+        try:
+            return complete(area.text, self._cursor_index())[:MAX_SUGGESTIONS]
+        except Exception:  # never lose a keystroke to a completer bug
+            return []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        listing = self.query_one("#suggest").display
+        if action in ("suggest_move", "suggest_accept", "suggest_close"):
+            return listing
+        if action == "complete":
+            if self.screen.focused is not self.text_area:
+                return False
+            return listing or bool(parameters) or bool(self._completions())
+        return True
+
+    def action_complete(self, show_list: bool = False) -> None:
+        if self.query_one("#suggest").display and not show_list:
+            self.action_suggest_accept()  # tab on an open list takes the highlighted one
+            return
+        self._update_suggestions(open_list=True, apply_single=not show_list)
+
+    def _update_suggestions(self, *, open_list: bool, apply_single: bool = False) -> None:
+        items = self._completions()
+        suggest = self.query_one("#suggest", OptionList)
+        if not items:
+            suggest.display = False
+            if open_list:
+                self.app.bell()
+            return
+        if apply_single and len(items) == 1:
+            self._apply(items[0])
+            return
+        self.completions = items
+        suggest.set_options(Option(literal(c.label, one_line=True)) for c in items)
+        suggest.highlighted = 0
+        suggest.display = True
+
+    def _apply(self, item: Completion) -> None:
+        area = self.text_area
+        document = area.document
+        start = document.get_location_from_index(item.start)
+        end = document.get_location_from_index(item.end)
+        area.replace(item.text, start, end)
+        self.query_one("#suggest").display = False
+
+    def action_suggest_move(self, step: int) -> None:
+        suggest = self.query_one("#suggest", OptionList)
+        if suggest.option_count:
+            suggest.highlighted = ((suggest.highlighted or 0) + step) % suggest.option_count
+
+    def action_suggest_accept(self) -> None:
+        index = self.query_one("#suggest", OptionList).highlighted
+        if index is not None and 0 <= index < len(self.completions):
+            self._apply(self.completions[index])
+            # a name completed: offer its values right away
+            self._update_suggestions(open_list=False)
+
+    def action_suggest_close(self) -> None:
+        self.query_one("#suggest").display = False
+
+    def on_descendant_blur(self) -> None:
+        if not self.text_area.has_focus:
+            self.query_one("#suggest").display = False
