@@ -15,6 +15,8 @@ CHORDS = [
     ("r", "Reroll 🔄 (a new grid from the same prompt)"),
     ("tab / shift+tab", "Next / previous pane"),
     ("ctrl+p", "Command palette: every action, every button of the task"),
+    ("enter on a task", "Describe/Shorten: pick one of its prompts · waiting (✎): answer its dialog"),
+    ("{a, b} in a prompt", "Permutations: one job per variant, counted in the prompt's border; over 4 asks first"),
 ]
 
 

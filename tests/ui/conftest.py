@@ -50,3 +50,12 @@ def control(emulator):
     client.post("/_emulator/reset")
     client.post("/_emulator/config", json={"job_seconds": 0, "remix": False})
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def pictures_and_terminal(tmp_path, monkeypatch):
+    """Saved pictures go to a tmp folder; no tmux, no display, no SSH (tests set what they need)."""
+    monkeypatch.setenv("MJ_TUI_DOWNLOAD_DIR", str(tmp_path / "pictures"))
+    for name in ("TMUX", "DISPLAY", "WAYLAND_DISPLAY", "SSH_CONNECTION", "SSH_TTY", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "pictures"

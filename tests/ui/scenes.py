@@ -95,7 +95,10 @@ def main_screen(app):
 async def settle(pilot) -> None:
     """Let workers finish and drop toasts, so the picture is the same every time."""
     await pilot.pause(0.3)
-    await pilot.app.workers.wait_for_complete()
+    # a DirectoryTree's loader waits for folders to open for as long as the tree lives
+    finite = [w for w in pilot.app.workers if w.group != "_loader"]
+    if finite:
+        await pilot.app.workers.wait_for_complete(finite)
     pilot.app.clear_notifications()
     await pilot.pause(0.1)
 
@@ -160,4 +163,117 @@ async def mjproxy_first_grid(pilot) -> None:
     await until(pilot, lambda: screen.tasks.current and screen.tasks.current.progress == 0, what="submitted")
     app.engine.clock.advance(10)
     await until(pilot, lambda: screen.preview.shown, what="grid picture")
+    await settle(pilot)
+
+
+# -- dialogs (issue 4) ------------------------------------------------------------------
+
+SCENE_PICTURES = Path("/tmp/mj-tui-scene-pictures")  # a fixed path: it shows in the picker
+
+
+def scene_pictures() -> Path:
+    """Three small images and a text file, the same on every run."""
+    from PIL import Image
+
+    SCENE_PICTURES.mkdir(parents=True, exist_ok=True)
+    for name, colour in (("beach.png", (230, 190, 120)), ("forest.jpg", (40, 120, 60)), ("night.png", (20, 30, 90))):
+        Image.new("RGB", (96, 64), colour).save(SCENE_PICTURES / name)
+    (SCENE_PICTURES / "notes.txt").write_text("not an image\n")
+    return SCENE_PICTURES
+
+
+async def single_image(pilot) -> None:
+    """U1 of the newest grid, finished and shown."""
+    from mj_tui.core.models import Status
+
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.set_focus(screen.tasks)
+    await pilot.press("u", "1")
+    await until(pilot, lambda: screen.tasks.current.origin_custom_id, what="U1 sent")
+    app.engine.clock.advance(10)
+    await until(pilot, lambda: screen.tasks.current.status == Status.SUCCESS and screen.preview.shown
+                and screen.preview.shown.key.endswith(screen.tasks.current.id), what="single image")
+    await settle(pilot)
+
+
+async def region_dialog(pilot) -> None:
+    """Vary (Region) with two areas: a preset quarter and a moved, resized second one."""
+    from mj_tui.core.models import ButtonKind
+    from mj_tui.ui.screens.region import RegionDialog
+    from mj_tui.ui.widgets.mask_editor import MaskEditor
+
+    await single_image(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    task = screen.tasks.current
+    screen.press(task, next(b for b in task.buttons if b.kind == ButtonKind.VARY_REGION))
+    await until(pilot, lambda: isinstance(app.screen, RegionDialog), what="region dialog")
+    editor = app.screen.query_one(MaskEditor)
+    await until(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
+    await pilot.press("2", "a", "down", "down", "left", "left", "shift+right", "shift+down")
+    await settle(pilot)
+
+
+async def blend_dialog(pilot) -> None:
+    """The blend picker: two files picked from the tree, the shape on landscape."""
+    from mj_tui.ui.screens.pick_images import ImageTree, PickImagesDialog
+
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.pick_root = scene_pictures()
+    await pilot.press("f6")
+    await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="blend dialog")
+    tree = app.screen.query_one(ImageTree)
+    await until(pilot, lambda: len(tree.root.children) == 3, what="tree loaded")
+    await pilot.press("down", "enter", "down", "down", "enter", "tab", "tab", "tab", "right")
+    await settle(pilot)
+
+
+async def describe_results(pilot) -> None:
+    """A finished describe: its four prompts offered."""
+    from mj_tui.ui.screens.pick_images import PickImagesDialog
+    from mj_tui.ui.screens.pick_prompt import PickPromptDialog
+
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.pick_root = scene_pictures()
+    screen.set_focus(screen.tasks)
+    await pilot.press("d")
+    await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="describe dialog")
+    await pilot.press("tab", "tab")  # past the tree and the picked list: the path box
+    for ch in str(SCENE_PICTURES / "night.png"):
+        await pilot.press(ch)
+    await pilot.press("enter", "ctrl+j")
+    await until(pilot, lambda: app.screen is screen and screen.tasks.current.action == "DESCRIBE", what="sent")
+    app.engine.clock.advance(10)
+    await until(pilot, lambda: isinstance(app.screen, PickPromptDialog), what="prompts dialog")
+    await pilot.press("2")
+    await settle(pilot)
+
+
+async def permutations_confirm(pilot) -> None:
+    """Six jobs from one prompt: asked first, with the price."""
+    from mj_tui.ui.screens.confirm import ConfirmDialog
+
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.composer.text_area.insert("a {red, blue, green} kite over {dunes, the sea} --ar 3:2")
+    await pilot.press("ctrl+j")
+    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+    await settle(pilot)
+
+
+async def composer_lint_and_suggest(pilot) -> None:
+    """An error underlined and named under the box, and the parameter list open."""
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.composer.text_area.insert("a lighthouse --ar 3:2 --v 5 --style raw --s")
+    await pilot.press("tab")
+    await until(pilot, lambda: screen.composer.query_one("#suggest").display, what="suggestions")
     await settle(pilot)

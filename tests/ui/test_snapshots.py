@@ -39,3 +39,28 @@ def test_welcome_without_keyring(snap_compare, tmp_path, size):
 def test_mjproxy_finished_grid(snap_compare, tmp_path):
     assert snap_compare(scenes.scene_app(tmp_path, provider="mjproxy"), terminal_size=(120, 40),
                         run_before=scenes.mjproxy_first_grid)
+
+
+# -- dialogs ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_region_dialog(snap_compare, tmp_path, size):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=size, run_before=scenes.region_dialog)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_blend_dialog(snap_compare, tmp_path, size):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=size, run_before=scenes.blend_dialog)
+
+
+def test_describe_results(snap_compare, tmp_path):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(120, 40), run_before=scenes.describe_results)
+
+
+def test_permutations_confirm(snap_compare, tmp_path):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(80, 24), run_before=scenes.permutations_confirm)
+
+
+def test_composer_lint_and_suggest(snap_compare, tmp_path):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(120, 40),
+                        run_before=scenes.composer_lint_and_suggest)

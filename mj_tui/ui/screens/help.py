@@ -17,14 +17,23 @@ def _sections():
     from ..app import MjApp
     from ..widgets.action_bar import ActionBar
     from ..widgets.composer import Composer
+    from ..widgets.mask_editor import MaskEditor
+    from .confirm import ConfirmDialog
     from .main import MainScreen
     from .modal_prompt import PromptDialog
+    from .pick_images import ImageTree, PickImagesDialog
+    from .pick_prompt import PickPromptDialog
+    from .region import RegionDialog
 
     return [
         ("Everywhere", [MjApp, MainScreen]),
         ("Prompt", [Composer]),
         ("Actions bar", [ActionBar]),
-        ("Dialogs (prompt, Vary Region)", [PromptDialog]),
+        ("Prompt dialogs (Remix, Custom Zoom)", [PromptDialog]),
+        ("Vary (Region): areas to repaint", [MaskEditor, RegionDialog]),
+        ("Blend / Describe: pick images", [PickImagesDialog, ImageTree]),
+        ("Describe / Shorten results", [PickPromptDialog]),
+        ("Paid-jobs question", [ConfirmDialog]),
     ]
 
 

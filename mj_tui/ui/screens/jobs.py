@@ -183,20 +183,25 @@ class Jobs(Screen):
         if outcome.modal_required:
             self.ask_modal(outcome.task, outcome.final_prompt, button)
 
-    async def _region_dialog(self, image_of: Task, title: str, prompt: str, mode) -> RegionResult | None:
-        """The mask editor over `image_of`'s picture; the selections and prompt, or None."""
+    async def _region_dialog(self, image_of: Task, title: str, prompt: str, mode, done) -> None:
+        """Open the mask editor over `image_of`'s picture; `done(result or None)` when it closes.
+
+        The dialog is pushed with a callback rather than awaited, so no worker stays
+        busy while the person selects (waits for workers to finish still finish)."""
         service = await self.ready()
         path = await service.fetch_image(image_of)
         picture = await asyncio.to_thread(load_for_editor, path)  # decode + shrink: off the event loop
         cost = pricing.price(service.profile.provider, "VARIATION", mode)
         price = f"≈{cost:,} tok" if cost else ""
-        return await self.app.push_screen_wait(RegionDialog(title, prompt, picture, price=price))
+        self.app.push_screen(RegionDialog(title, prompt, picture, price=price), done)
 
     async def ask_region(self, task: Task, button: Button) -> None:
+        def done(result: RegionResult | None) -> None:
+            if result is not None:
+                self.vary_region(task, button, result)
+
         title = f"{clean(button.display, one_line=True)} · task #{task.id}"
-        result = await self._region_dialog(task, title, task.final_prompt or task.prompt, task.mode)
-        if result is not None:
-            self.vary_region(task, button, result)
+        await self._region_dialog(task, title, task.final_prompt or task.prompt, task.mode, done)
 
     @work(group="press", exit_on_error=False)
     async def vary_region(self, task: Task, button: Button, result: RegionResult) -> None:
@@ -208,21 +213,32 @@ class Jobs(Screen):
     @work(group="press", exit_on_error=False)
     async def region_modal(self, task: Task) -> None:
         """A Vary (Region) task waiting in MODAL (its mask was never sent): select again, send."""
-        service = await self.ready()
-        parent = service.get_cached(task.parent_id) if task.parent_id else None
-        if parent is None and task.parent_id:
-            parent = await service.refresh(task.parent_id)
+
+        def done(result: RegionResult | None) -> None:
+            self._modal_closed()
+            if result is None:
+                self.notify(f"Task #{task.id} waits for its areas: press enter on it to select them.", timeout=4)
+            else:
+                self.submit_region_modal(task, parent, result)
+
         try:
+            service = await self.ready()
+            parent = service.get_cached(task.parent_id) if task.parent_id else None
+            if parent is None and task.parent_id:
+                parent = await service.refresh(task.parent_id)
             if parent is None:
                 self.notify(f"Task #{task.id} waits for a mask, but its picture is unknown.", severity="warning")
+                self._modal_closed()
                 return
-            result = await self._region_dialog(parent, f"Vary (Region) · task #{task.id}",
-                                               task.final_prompt or task.prompt, task.mode)
-        finally:
-            self._modal_closed()
-        if result is None:
-            self.notify(f"Task #{task.id} waits for its areas: press enter on it to select them.", timeout=4)
-            return
+            await self._region_dialog(parent, f"Vary (Region) · task #{task.id}",
+                                      task.final_prompt or task.prompt, task.mode, done)
+        except BaseException:
+            self._modal_closed()  # no dialog came up: the next modal may
+            raise
+
+    @work(group="press", exit_on_error=False)
+    async def submit_region_modal(self, task: Task, parent: Task, result: RegionResult) -> None:
+        service = await self.ready()
         path = await service.fetch_image(parent)
         mask = await asyncio.to_thread(mask_data_uri, path, result.boxes)
         updated = await service.submit_modal(task, result.prompt or task.final_prompt or task.prompt, mask=mask)

@@ -58,11 +58,15 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
                 tooltip="Focus the action bar (arrows, enter)"),
         Binding("n", "focus_pane('composer')", "New", id="focus-prompt", tooltip="Write a new prompt"),
         Binding("p,f3", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show or hide the preview"),
-        # after the first grid: f-keys work from the prompt box too, letters elsewhere
-        Binding("f6,b", "blend", "Blend", id="blend", show=False, tooltip="Blend 2-5 image files into a grid"),
-        Binding("f7,d", "describe", "Describe", id="describe", show=False,
+        # after the first grid: f-keys work from the prompt box too (priority: the TextArea
+        # would take f6/f7 to select text), the letters where nothing is typed
+        Binding("f6", "blend", "Blend", id="blend", show=False, priority=True, key_display="f6 / b",
+                tooltip="Blend 2-5 image files into a grid"),
+        Binding("b", "blend", id="blend-letter", show=False),
+        Binding("f7", "describe", "Describe", id="describe", show=False, priority=True, key_display="f7 / d",
                 tooltip="Describe an image file: four prompts"),
-        Binding("f8", "shorten", "Shorten", id="shorten", show=False,
+        Binding("d", "describe", id="describe-letter", show=False),
+        Binding("f8", "shorten", "Shorten", id="shorten", show=False, priority=True,
                 tooltip="Shorten the prompt in the box (/shorten; midjourney-proxy only)"),
         Binding("s", "save", "Save", id="save", show=False,
                 tooltip="Save the image (or the zoomed quadrant) to the pictures folder"),

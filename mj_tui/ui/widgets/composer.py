@@ -250,6 +250,7 @@ class Composer(Vertical):
             return
         if apply_single and len(items) == 1:
             self._apply(items[0])
+            self._update_suggestions(open_list=False)  # a name completed: offer its values
             return
         self.completions = items
         suggest.set_options(Option(literal(c.label, one_line=True)) for c in items)

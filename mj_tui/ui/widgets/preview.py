@@ -25,6 +25,7 @@ from ..task_format import action_tag, age, elapsed, progress_bar
 from ..text import literal
 from ...core.errors import MjError
 from ...core.models import Status, Task
+from ...core.results import origin_name, suggested_prompts
 
 QUADRANT_NAMES = {1: "top-left", 2: "top-right", 3: "bottom-left", 4: "bottom-right"}
 
@@ -99,8 +100,9 @@ class PreviewPane(Vertical, can_focus=True):
     def _refresh_view(self) -> None:
         task = self.shown_task
         self._caption(task)
+        prompts = suggested_prompts(task) if task is not None and task.status == Status.SUCCESS else []
         self.query_one("#preview-prompt", Static).update(
-            literal(task.final_prompt or task.prompt, "$text-muted") if task else ""
+            literal(task.final_prompt or task.prompt, "$text-muted") if task and not prompts else ""
         )
         if task is None:
             return self._text_state(Content.styled("Select a task to preview it.", "$text-muted"))
@@ -118,6 +120,10 @@ class PreviewPane(Vertical, can_focus=True):
             )
         if task.status == Status.CANCEL:
             return self._text_state(Content.styled("This task was cancelled.", "$text-muted"))
+        if prompts:  # a finished describe or shorten: its prompts are the result
+            lines = [Content.styled("enter on the task picks one", "$text-muted")]
+            lines += [Content.assemble((f"{i} ", "bold $accent"), literal(p)) for i, p in enumerate(prompts, 1)]
+            return self._text_state(Content("\n").join(lines))
         if not task.image_urls and not task.image_url:
             text = task.description if task.is_describe else "This task has no image."
             return self._text_state(literal(text))
@@ -139,14 +145,20 @@ class PreviewPane(Vertical, can_focus=True):
             bits.append(duration)
         if when := age(task, now):
             bits.append(when)
+        if task.parent_id:  # lineage: which task and button made this one (g goes there)
+            parent = self.service.get_cached(task.parent_id) if self.service is not None else None
+            name = origin_name(task.origin_custom_id, parent)
+            bits.append(f"from #{task.parent_id}" + (f" {name}" if name else ""))
         text = literal(" · ".join(bits), "$text-muted")
         if self.quadrant:
             text = Content.assemble(
                 (f"quadrant {self.quadrant} · {QUADRANT_NAMES[self.quadrant]}", "bold $accent"), "  ", text
             )
-            self.border_subtitle = "0 back · u upscale · v vary"
+            self.border_subtitle = "0 back · u upscale · v vary · s save"
         elif task.is_grid and task.status == Status.SUCCESS:
-            self.border_subtitle = "1-4 zoom"
+            self.border_subtitle = "1-4 zoom · s save"
+        elif task.status == Status.SUCCESS and (task.image_urls or task.image_url):
+            self.border_subtitle = "s save · y copy" + (" · g parent" if task.parent_id else " · o open")
         else:
             self.border_subtitle = ""
         caption.update(text)

@@ -1,0 +1,157 @@
+"""The prompt box: lint (errors block, warnings show), completion, permutations, cost."""
+
+from __future__ import annotations
+
+import pytest
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+
+from mj_tui.core.models import Status
+from mj_tui.ui.screens.confirm import ConfirmDialog
+from mj_tui.ui.screens.main import MainScreen
+
+PROVIDERS = ["ohmygpt", "mjproxy"]
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*["space" if ch == " " else ch for ch in text])
+
+
+async def main_screen(pilot, app) -> MainScreen:
+    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started
+                            and app.screen.service and app.screen, what="main screen connected")
+    screen.set_focus(screen.composer.text_area)
+    return screen
+
+
+def lint_line(screen) -> str:
+    line = screen.composer.query_one("#lint")
+    return str(line.render()) if line.display else ""
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a cat --foo 2")
+        assert "Unknown parameter --foo" in lint_line(screen)
+        assert screen.composer.text_area._highlights  # the culprit is underlined
+        before = app.service.request_count
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: "Prompt not sent" in notes.titles("warning"), what="refused")
+        assert "Unknown parameter --foo" in notes.text() and app.service.request_count == before
+        assert screen.composer.text_area.text == "a cat --foo 2"  # nothing lost
+        screen.composer.text_area.text = ""
+        await type_text(pilot, "a cat --q 9")
+        assert lint_line(screen).startswith("⚠") and "quality" in lint_line(screen)
+        await pilot.press("ctrl+j")
+        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt == "a cat --q 9" and t,
+                              what="a warning still sends")
+        assert task.status != Status.FAILURE
+        await wait_for(pilot, lambda: lint_line(screen) == "", what="box cleared, line gone")
+
+
+async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a {red, blue} fox")
+        assert lint_line(screen) == ""
+        await pilot.press("ctrl+t")  # fast -> relax
+        assert "Relax" in lint_line(screen) and lint_line(screen).startswith("✘")
+
+
+async def test_tab_and_ctrl_space_complete_parameters_and_values(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot, app)
+        area = screen.composer.text_area
+        suggest = screen.composer.query_one("#suggest")
+        await type_text(pilot, "a cat --a")
+        await pilot.press("tab")  # two names start with "a": a list
+        assert suggest.display and suggest.option_count == 2
+        await pilot.press("down", "enter")  # --ar
+        assert area.text == "a cat --ar "
+        assert suggest.display  # its values, right away
+        await pilot.press("down", "down", "enter")  # the third value
+        assert area.text == "a cat --ar 3:2 " and not suggest.display
+        await type_text(pilot, "--qual")
+        await pilot.press("tab")  # one match: completed in place
+        assert area.text == "a cat --ar 3:2 --quality " and suggest.option_count == 3  # and its values offered
+        await pilot.press("escape")
+        assert not suggest.display and app.focused is area  # escape closes the list, keeps the box
+        await type_text(pilot, "2 plain")
+        await pilot.press("tab")  # not in a parameter: tab moves on as always
+        assert app.focused is not area and not suggest.display
+        area.focus()
+        area.move_cursor((0, len("a cat --ar 3:2 --qu")))
+        await pilot.press("ctrl+@")  # ctrl+space arrives as ctrl+@ from most terminals
+        assert suggest.display
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_permutations_expand_counted_priced_one_imagine_each(provider, emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a {red, blue} fox")
+        subtitle = str(screen.composer.border_subtitle)
+        if provider == "ohmygpt":
+            assert subtitle == "2 jobs · ≈28,000 tok · ctrl+j send"
+        else:  # no published prices: nothing, not "0"
+            assert subtitle == "2 jobs · ctrl+j send" and str(screen.composer.query_one("#price").render()) == ""
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: {t.prompt for t in screen.tasks.tasks} >= {"a red fox", "a blue fox"},
+                       what="two imagines")
+        assert screen.composer.text_area.text == ""
+        assert not notes.titles("error"), notes.text()
+
+
+async def test_more_than_four_jobs_asks_first(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a {red, blue, green} {fox, owl}")
+        assert str(screen.composer.border_subtitle).startswith("6 jobs · ≈84,000 tok")
+        before = app.service.request_count
+        await pilot.press("ctrl+j")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        assert "6 jobs" in str(dialog.query_one("#confirm-text").render())
+        await pilot.press("enter")  # Cancel has the focus: a stray enter sends nothing
+        await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
+        assert app.service.request_count == before
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="question again")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: len({t.prompt for t in screen.tasks.tasks if t.prompt.startswith("a ")}) == 6,
+                       what="six imagines")
+
+
+async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, control, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot, app)
+        control.post("/_emulator/faults", json={"next": [{"kind": "delay", "seconds": 0},
+                                                         {"kind": "http", "status": 503}], "path_contains": "imagine"})
+        state = control.get("/_emulator/state").json()["requests"]
+        imagines_before = sum(n for path, n in state.items() if "imagine" in path)
+        await type_text(pilot, "a {red, blue, green} kite")
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: notes.titles("error"), what="error")
+        assert "Sent 1 of 3" in notes.text() and "were not sent" in notes.text()
+        await pilot.pause(0.5)
+        state = control.get("/_emulator/state").json()["requests"]
+        assert sum(n for path, n in state.items() if "imagine" in path) - imagines_before == 2  # never resent
+        assert [t.prompt for t in screen.tasks.tasks if "kite" in t.prompt] == ["a red kite"]
+        assert screen.composer.text_area.text == "a {red, blue, green} kite"  # kept to fix and resend
+
+
+async def test_repeat_counts_jobs(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a fox --r 3")
+        assert str(screen.composer.border_subtitle) == "3 jobs · ctrl+j send"
