@@ -108,13 +108,14 @@ def origin_name(custom_id: str | None, parent: Task | None = None) -> str:
 
 
 def download_dir(configured: Path | None = None) -> Path:
-    """Where saved pictures go: the config's download_dir, $MJ_TUI_DOWNLOAD_DIR, or
-    the desktop's pictures folder (~/Pictures) + /mj-tui."""
-    if configured:
-        return Path(configured).expanduser()
+    """Where saved pictures go: $MJ_TUI_DOWNLOAD_DIR, the config's download_dir, or
+    the desktop's pictures folder (~/Pictures) + /mj-tui (the environment beats the
+    file, as everywhere else in the config's layering)."""
     env = os.environ.get(DOWNLOAD_DIR_ENV)
     if env:
         return Path(env).expanduser()
+    if configured:
+        return Path(configured).expanduser()
     try:
         import platformdirs
 
