@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -130,6 +131,12 @@ class MjApp(ReportWorkerErrors, App[int]):
                 await self.service.aclose()
             except Exception:
                 pass  # shutting down: nothing useful to say
+
+    async def on_event(self, event) -> None:
+        # a key or a click: the person is active, full GCs wait (see gc_tuning)
+        if isinstance(event, (events.Key, events.MouseDown)) and (collector := getattr(self, "idle_collector", None)):
+            collector.touched()
+        await super().on_event(event)
 
     # -- errors -----------------------------------------------------------------------
     def report_error(self, error: BaseException) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
 
 from mj_tui.core.models import Status
 from mj_tui.ui.screens.confirm import ConfirmDialog
@@ -29,7 +29,7 @@ def lint_line(screen) -> str:
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, tmp_path, graphics):
+async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -37,10 +37,10 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, tmp
         await type_text(pilot, "a cat --foo 2")
         assert "Unknown parameter --foo" in lint_line(screen)
         assert screen.composer.text_area._highlights  # the culprit is underlined
-        before = app.service.request_count
+        before = submits(control)
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: "Prompt not sent" in notes.titles("warning"), what="refused")
-        assert "Unknown parameter --foo" in notes.text() and app.service.request_count == before
+        assert "Unknown parameter --foo" in notes.text() and submits(control) == before
         assert screen.composer.text_area.text == "a cat --foo 2"  # nothing lost
         screen.composer.text_area.text = ""
         await type_text(pilot, "a cat --q 9")
@@ -109,19 +109,19 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
         assert not notes.titles("error"), notes.text()
 
 
-async def test_more_than_four_jobs_asks_first(emulator, tmp_path, graphics):
+async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await main_screen(pilot, app)
         await type_text(pilot, "a {red, blue, green} {fox, owl}")
         assert str(screen.composer.border_subtitle).startswith("6 jobs · ≈84,000 tok")
-        before = app.service.request_count
+        before = submits(control)
         await pilot.press("ctrl+j")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
         assert "6 jobs" in str(dialog.query_one("#confirm-text").render())
         await pilot.press("enter")  # Cancel has the focus: a stray enter sends nothing
         await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
-        assert app.service.request_count == before
+        assert submits(control) == before
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="question again")
         await pilot.press("y")

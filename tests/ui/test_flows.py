@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
 
 from mj_tui.core.images import safe_filename
 from mj_tui.core.models import Status
@@ -163,17 +163,18 @@ async def test_shorten_on_the_proxy_offers_shorter_prompts(emulator, tmp_path, g
         assert not notes.titles("error"), notes.text()
 
 
-async def test_shorten_on_ohmygpt_says_why_and_sends_nothing(emulator, tmp_path, graphics):
+async def test_shorten_on_ohmygpt_says_why_and_sends_nothing(emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await main_screen(pilot, app)
         screen.composer.text_area.text = "a fox"
-        before = app.service.request_count
+        before = submits(control)
         await pilot.press("f8")
-        await wait_for(pilot, lambda: notes.titles("warning"), what="warning")
+        await wait_for(pilot, lambda: "Shorten" in notes.titles("warning"), what="warning")
         assert "does not offer /shorten" in notes.text()
-        assert app.service.request_count == before
+        await pilot.pause(0.2)
+        assert submits(control) == before and screen.composer.text_area.text == "a fox"
 
 
 # -- keep and share ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import io
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
 from mj_tui.ui.screens.main import MainScreen
@@ -189,7 +189,8 @@ async def test_custom_zoom_checks_the_zoom_value_before_sending(emulator, tmp_pa
         assert "--zoom 1.5" in zoomed.prompt
 
 
-async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, tmp_path, graphics):
+async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, control, tmp_path, graphics):
+    
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -197,10 +198,11 @@ async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, tmp_p
         button = next((b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM), None)
         if button is None:
             pytest.skip("this emulator offers no Custom Zoom button on OhMyGPT")
-        before = app.service.request_count
+        before = submits(control)
         screen.press(single, button)
         await wait_for(pilot, lambda: "Custom Zoom" in notes.titles("warning"), what="warning")
-        assert app.service.request_count == before and screen.tasks.current.id == single.id
+        await pilot.pause(0.2)
+        assert submits(control) == before and screen.tasks.current.id == single.id
 
 
 def test_build_mask_white_inside_boxes_black_elsewhere():

@@ -76,3 +76,10 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10.0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+def submits(control) -> int:
+    """Submit requests (imagine, action, shorten...) the emulator has seen: never polls or pages."""
+    requests = control.get("/_emulator/state").json()["requests"]
+    return sum(n for path, n in requests.items() if "/submit/" in path or path.rsplit("/", 1)[-1] in
+               ("imagine", "action", "blend", "describe", "shorten", "modal"))

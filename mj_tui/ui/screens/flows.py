@@ -15,19 +15,16 @@ from textual import work
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
-from ..share import TMUX_HINT, copy_text, in_tmux, open_in_browser
 from ..text import clean
 from ...core import pricing
 from ...core.config import data_dir
 from ...core.errors import MjError
-from ...core.images import safe_filename
 from ...core.models import Button, ButtonKind, Mode, Status, Task
-from ...core.prompt import PromptError, expand_permutations, job_count
 from ...core.results import download_dir, origin_name, suggested_prompts
 from ...core.uploads import image_data_uri
-from .confirm import ConfirmDialog
-from .pick_images import PickImagesDialog, Picked
-from .pick_prompt import PickPromptDialog, PromptChoice
+
+# dialogs, the prompt parser, the image cache (httpx) and webbrowser load on first use:
+# none of them is needed for the first frame
 
 CONFIRM_OVER = 4  # more paid jobs than this at once asks first
 
@@ -62,6 +59,10 @@ class Flows(Screen):
     # -- prompts, one or many ---------------------------------------------------------
     def submit_prompt(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
         """Expand {a, b} permutations locally; ask before more than 4 paid jobs."""
+        from ...core.prompt import PromptError, expand_permutations, job_count
+
+        from .confirm import ConfirmDialog
+
         try:
             prompts = expand_permutations(prompt)
         except PromptError as exc:
@@ -136,6 +137,8 @@ class Flows(Screen):
         return self.pick_root or Path.cwd()
 
     def action_blend(self) -> None:
+        from .pick_images import PickImagesDialog, Picked
+
         mode = self.composer.mode
         cost = self.price_text("BLEND", mode)
         dialog = PickImagesDialog(
@@ -143,7 +146,7 @@ class Flows(Screen):
             price=cost, explanation="enter on a file picks it · tab: picked list, path box, shape · ctrl+j sends",
         )
 
-        def picked(result: Picked | None) -> None:
+        def picked(result: "Picked | None") -> None:
             if result is not None:
                 self.blend([str(p) for p in result.paths], result.dimensions or "SQUARE", mode)
 
@@ -156,6 +159,8 @@ class Flows(Screen):
         self.task_added(task, f"Blend of {len(paths)} images, {dimensions.lower()}")
 
     def action_describe(self) -> None:
+        from .pick_images import PickImagesDialog, Picked
+
         mode = self.composer.mode
         dialog = PickImagesDialog(
             "Describe · four prompts for an image", self._start_dir(), least=1, most=1,
@@ -163,7 +168,7 @@ class Flows(Screen):
             explanation="enter on a file picks it, or type its path · ctrl+j sends",
         )
 
-        def picked(result: Picked | None) -> None:
+        def picked(result: "Picked | None") -> None:
             if result is not None:
                 self.describe(str(result.paths[0]), mode)
 
@@ -221,6 +226,8 @@ class Flows(Screen):
 
     def offer_prompts(self, task: Task) -> bool:
         """The prompts of a finished describe/shorten; False if it has none."""
+        from .pick_prompt import PickPromptDialog, PromptChoice
+
         prompts = suggested_prompts(task)
         if not prompts:
             return False
@@ -230,14 +237,14 @@ class Flows(Screen):
         dialog = PickPromptDialog(f"{what} · task #{task.id}", explanation, prompts,
                                   price=self.price_text("IMAGINE", task.mode))
 
-        def chosen(choice: PromptChoice | None) -> None:
+        def chosen(choice: "PromptChoice | None") -> None:
             if choice is not None:
                 self.use_prompt(task, choice)
 
         self.app.push_screen(dialog, chosen)
         return True
 
-    def use_prompt(self, task: Task, choice: PromptChoice) -> None:
+    def use_prompt(self, task: Task, choice) -> None:
         if choice.then == "compose":
             area = self.composer.text_area
             area.text = choice.prompt
@@ -284,6 +291,8 @@ class Flows(Screen):
         return download_dir(self.launch.config.download_dir)
 
     async def _export(self, task: Task, quadrant: int | None) -> Path:
+        from ...core.images import safe_filename
+
         service = await self.ready()
         await service.fetch_image(task)
         name = safe_filename(task.id, task.prompt or task.final_prompt, quadrant=quadrant)
@@ -301,6 +310,8 @@ class Flows(Screen):
         return (self.launch.data_dir or data_dir()) / "clipboard.txt"
 
     def _copy(self, text: str, what: str) -> None:
+        from ..share import TMUX_HINT, copy_text, in_tmux
+
         written = copy_text(self.app, text, self._fallback_file())
         hint = f"\nNothing pasted? {TMUX_HINT}." if in_tmux() else ""
         where = f"\nAlso in {written}" if written else ""
@@ -329,6 +340,8 @@ class Flows(Screen):
 
     @work(group="open", exit_on_error=False)
     async def open_image(self, task: Task, quadrant: int | None) -> None:
+        from ..share import open_in_browser
+
         url = task.image_url or task.image_urls[0]
         if self.launch.demo or not url.startswith(("http://", "https://")):
             # the demo's emulator is in this process: a browser could not reach its URLs

@@ -13,14 +13,13 @@ from textual import work
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from .. import gc_tuning
 from ..text import clean
 from ...core.errors import MjError, QueueFull
 from ...core.history import History, namespace_for
 from ...core.models import Button, ButtonKind, Mode, Page, Status, Task
 from ...core.uploads import image_data_uri
-from ..prompt_checks import modal_problem
 from .modal_prompt import PromptDialog
-from .region import RegionDialog, RegionResult, load_for_editor, mask_data_uri
 from ...core import pricing
 
 MODAL_TITLES = {
@@ -95,6 +94,7 @@ class Jobs(Screen):
         ]
         self.load_balance()
         self._update_queue()
+        self.call_after_refresh(gc_tuning.tune, self.app)  # full GCs out of key presses
 
     def reconnect(self, launch, key) -> None:
         """A new key: drop the old service (and its polling), build a new one."""
@@ -188,6 +188,8 @@ class Jobs(Screen):
 
         The dialog is pushed with a callback rather than awaited, so no worker stays
         busy while the person selects (waits for workers to finish still finish)."""
+        from .region import RegionDialog, load_for_editor
+
         service = await self.ready()
         path = await service.fetch_image(image_of)
         picture = await asyncio.to_thread(load_for_editor, path)  # decode + shrink: off the event loop
@@ -196,7 +198,7 @@ class Jobs(Screen):
         self.app.push_screen(RegionDialog(title, prompt, picture, price=price), done)
 
     async def ask_region(self, task: Task, button: Button) -> None:
-        def done(result: RegionResult | None) -> None:
+        def done(result) -> None:
             if result is not None:
                 self.vary_region(task, button, result)
 
@@ -204,7 +206,9 @@ class Jobs(Screen):
         await self._region_dialog(task, title, task.final_prompt or task.prompt, task.mode, done)
 
     @work(group="press", exit_on_error=False)
-    async def vary_region(self, task: Task, button: Button, result: RegionResult) -> None:
+    async def vary_region(self, task: Task, button: Button, result) -> None:
+        from .region import mask_data_uri
+
         path = await (await self.ready()).fetch_image(task)
         # the mask at the image's own resolution; PNG encoding: off the event loop
         mask = await asyncio.to_thread(mask_data_uri, path, result.boxes)
@@ -214,7 +218,7 @@ class Jobs(Screen):
     async def region_modal(self, task: Task) -> None:
         """A Vary (Region) task waiting in MODAL (its mask was never sent): select again, send."""
 
-        def done(result: RegionResult | None) -> None:
+        def done(result) -> None:
             self._modal_closed()
             if result is None:
                 self.notify(f"Task #{task.id} waits for its areas: press enter on it to select them.", timeout=4)
@@ -237,7 +241,9 @@ class Jobs(Screen):
             raise
 
     @work(group="press", exit_on_error=False)
-    async def submit_region_modal(self, task: Task, parent: Task, result: RegionResult) -> None:
+    async def submit_region_modal(self, task: Task, parent: Task, result) -> None:
+        from .region import mask_data_uri
+
         service = await self.ready()
         path = await service.fetch_image(parent)
         mask = await asyncio.to_thread(mask_data_uri, path, result.boxes)
@@ -259,6 +265,8 @@ class Jobs(Screen):
             if all(t.id != task.id for t in self._modal_queue):
                 self._modal_queue.append(task)
             return
+        from ..prompt_checks import modal_problem
+
         self._modal_open = True
         kind = button.kind if button is not None else (
             Button(task.origin_custom_id).kind if task.origin_custom_id else None)

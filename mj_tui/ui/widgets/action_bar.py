@@ -57,12 +57,23 @@ class ActionBar(Widget, can_focus=True):
     def show(self, task: Task | None) -> None:
         buttons = task.buttons if task is not None and task.status.is_terminal else ()
         same = self.buttons == buttons
+        empty_state = self._empty_text(task)
+        if same and not buttons and empty_state == self._empty_text(self.shown_task):
+            self.shown_task = task
+            return  # the same sentence as before: nothing to redraw
         self.shown_task = task
         self.buttons = buttons
         if not same:
             self.cursor = 0
         self.border_subtitle = self._subtitle(False) if buttons else ""
-        self.refresh(layout=True)
+        # the same buttons keep the same height: a repaint, not a layout of the screen
+        self.refresh(layout=not same)
+
+    @staticmethod
+    def _empty_text(task: Task | None) -> str:
+        if task is None:
+            return "none"
+        return "done" if task.status.is_terminal else "running"
 
     def _subtitle(self, more: bool) -> str:
         if self.hint:

@@ -23,7 +23,6 @@ from ..messages import PromptSubmitted
 from ..prompt_history import PromptHistory
 from ..text import literal
 from ...core.models import Mode
-from ...core.prompt import Completion, Severity, complete, job_count
 from .prompt_area import PromptArea
 
 MAX_SUGGESTIONS = 40
@@ -73,7 +72,7 @@ class Composer(Vertical):
         self._initial_mode = mode if mode in modes else (modes[0] if modes else None)
         self.border_title = "Prompt"
         self.border_subtitle = "ctrl+j send"
-        self.completions: list[Completion] = []
+        self.completions: list = []  # core.prompt Completions on show
 
     def compose(self) -> ComposeResult:
         yield PromptArea(
@@ -138,7 +137,7 @@ class Composer(Vertical):
         prompt = self.text_area.text.strip()
         if not prompt:
             return "Type a prompt first."
-        errors = [i for i in self.text_area.issues if i.severity == Severity.ERROR]
+        errors = [i for i in self.text_area.issues if i.severity == "error"]
         if errors:
             self._show_lint()
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -177,7 +176,12 @@ class Composer(Vertical):
     def _show_price(self) -> None:
         """Jobs and cost of what ctrl+j would send, in the border (fits 80 columns)."""
         text = self.text_area.text
-        jobs = job_count(text) if text.strip() else 1
+        if text.strip():
+            from ...core.prompt import job_count  # loaded with the first keystroke, not before
+
+            jobs = job_count(text)
+        else:
+            jobs = 1
         each = self.price("IMAGINE", self.mode)
         self.query_one("#price", Static).update(f"≈{each * jobs:,} tok" if each else "")
         bits = [f"{jobs} jobs" if jobs > 1 else "", f"≈{each * jobs:,} tok" if each and jobs > 1 else "",
@@ -198,15 +202,15 @@ class Composer(Vertical):
             self._update_suggestions(open_list=False)
 
     def _show_lint(self) -> None:
-        issues = [i for i in self.text_area.issues if i.severity in (Severity.ERROR, Severity.WARNING)]
+        issues = [i for i in self.text_area.issues if i.severity in ("error", "warning")]
         line = self.query_one("#lint", Static)
         if not issues:
             if line.display:
                 line.display = False
             return
-        issues.sort(key=lambda i: (i.severity != Severity.ERROR, i.start))
+        issues.sort(key=lambda i: (i.severity != "error", i.start))
         first = issues[0]
-        error = first.severity == Severity.ERROR
+        error = first.severity == "error"
         more = f"  (+{len(issues) - 1} more)" if len(issues) > 1 else ""
         line.update(literal(f"{'✘' if error else '⚠'} {first.message}{more}", "$error" if error else "$warning",
                             one_line=True))
@@ -217,7 +221,9 @@ class Composer(Vertical):
         area = self.text_area
         return area.document.get_index_from_location(area.cursor_location)
 
-    def _completions(self) -> list[Completion]:
+    def _completions(self) -> list:
+        from ...core.prompt import complete
+
         area = self.text_area
         try:
             return complete(area.text, self._cursor_index())[:MAX_SUGGESTIONS]
@@ -231,7 +237,14 @@ class Composer(Vertical):
         if action == "complete":
             if self.screen.focused is not self.text_area:
                 return False
-            return listing or bool(parameters) or bool(self._completions())
+            if listing or parameters:
+                return True
+            # the footer asks this on every refresh: no parameter dash, nothing to complete
+            # (and no loading of the prompt module for an empty box)
+            text = self.text_area.text
+            if not any(dash in text for dash in ("--", "\u2014", "\u2013")):
+                return False
+            return bool(self._completions())
         return True
 
     def action_complete(self, show_list: bool = False) -> None:
@@ -257,7 +270,7 @@ class Composer(Vertical):
         suggest.highlighted = 0
         suggest.display = True
 
-    def _apply(self, item: Completion) -> None:
+    def _apply(self, item) -> None:
         area = self.text_area
         document = area.document
         start = document.get_location_from_index(item.start)

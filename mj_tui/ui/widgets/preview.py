@@ -57,6 +57,7 @@ class PreviewPane(Vertical, can_focus=True):
         self.shown: Shown | None = None  # what is on screen now
         self.wanted: Shown | None = None  # what the workers are fetching
         self._resize_timer = None
+        self._texts: dict[str, tuple] = {}  # what each Static shows now (text, spans)
         self.border_title = "Preview"
 
     def compose(self) -> ComposeResult:
@@ -101,9 +102,9 @@ class PreviewPane(Vertical, can_focus=True):
         task = self.shown_task
         self._caption(task)
         prompts = suggested_prompts(task) if task is not None and task.status == Status.SUCCESS else []
-        self.query_one("#preview-prompt", Static).update(
-            literal(task.final_prompt or task.prompt, "$text-muted") if task and not prompts else ""
-        )
+        self._update("#preview-prompt",
+                     literal(task.final_prompt or task.prompt, "$text-muted") if task and not prompts else "",
+                     layout=None)
         if task is None:
             return self._text_state(Content.styled("Select a task to preview it.", "$text-muted"))
         if task.status.in_flight:
@@ -132,9 +133,8 @@ class PreviewPane(Vertical, can_focus=True):
         self.call_after_refresh(self._want_image, task)
 
     def _caption(self, task: Task | None) -> None:
-        caption = self.query_one("#preview-caption", Static)
         if task is None:
-            caption.update("")
+            self._update("#preview-caption", "", layout=False)
             self.border_subtitle = ""
             return
         now = self.clock()
@@ -161,12 +161,33 @@ class PreviewPane(Vertical, can_focus=True):
             self.border_subtitle = "s save · y copy" + (" · g parent" if task.parent_id else " · o open")
         else:
             self.border_subtitle = ""
-        caption.update(text)
+        self._update("#preview-caption", text, layout=False)  # one line, always
+
+    def _update(self, selector: str, content: Content | str, *, layout: bool | None = True) -> None:
+        """Static.update, skipped when the content is what is shown already: a changed
+        Static asks for a layout of the whole screen (~10 ms), which paging and moving
+        the selection would otherwise pay on every key.  layout=None: only when the
+        new text needs another number of lines (a height: auto Static)."""
+        key = (content.plain, tuple(content.spans)) if isinstance(content, Content) else (content, ())
+        if self._texts.get(selector) == key:  # Content's own == compares the text only
+            return
+        self._texts[selector] = key
+        static = self.query_one(selector, Static)
+        if layout is None:
+            layout = True
+            width = static.content_size.width
+            if width > 0 and static.display:
+                text = content if isinstance(content, Content) else Content(content)
+                lines = len(text.wrap(width)) if text.plain else 0
+                limit = static.styles.max_height
+                cap = int(limit.value) if limit is not None and limit.is_cells else lines
+                layout = min(lines, cap) != static.size.height
+        static.update(content, layout=layout)
 
     def _text_state(self, text: Content) -> None:
         self.wanted = None
         self._show_parts(image=False, labels=False)
-        self.query_one("#preview-state", Static).update(text)
+        self._update("#preview-state", text)
 
     def _show_parts(self, *, image: bool, labels: bool) -> None:
         if (widget := self.image_widget) is not None:

@@ -11,14 +11,13 @@ from rich.style import Style
 from textual.color import Color
 from textual.widgets import TextArea
 
-from ...core.prompt import Issue, Severity, lint
-
-STYLE_NAMES = {Severity.ERROR: "mj-lint-error", Severity.WARNING: "mj-lint-warning"}
+# core.prompt (its tables and regexes: ~25 ms) loads with the first keystroke
+STYLE_NAMES = {"error": "mj-lint-error", "warning": "mj-lint-warning"}
 
 
 class PromptArea(TextArea):
     def __init__(self, *args, **kwargs) -> None:
-        self.issues: list[Issue] = []
+        self.issues: list = []  # core.prompt Issues of the current text
         self.lint_mode: str | None = None  # the speed mode chosen beside the box
         self.lint_version = "7"
         super().__init__(*args, **kwargs)
@@ -30,7 +29,7 @@ class PromptArea(TextArea):
 
     def _styles(self) -> None:
         theme = getattr(self, "_theme", None)
-        if theme is None or STYLE_NAMES[Severity.ERROR] in theme.syntax_styles:
+        if theme is None or STYLE_NAMES["error"] in theme.syntax_styles:
             return
         variables = self.app.theme_variables
 
@@ -43,15 +42,20 @@ class PromptArea(TextArea):
         # a new dict: the theme object's mapping is shared with Textual's built-in theme
         theme.syntax_styles = {
             **theme.syntax_styles,
-            STYLE_NAMES[Severity.ERROR]: Style(color=colour("error", "#ff5555"), underline=True, bold=True),
-            STYLE_NAMES[Severity.WARNING]: Style(color=colour("warning", "#ffaa00"), underline=True),
+            STYLE_NAMES["error"]: Style(color=colour("error", "#ff5555"), underline=True, bold=True),
+            STYLE_NAMES["warning"]: Style(color=colour("warning", "#ffaa00"), underline=True),
         }
 
     def _build_highlight_map(self) -> None:
         super()._build_highlight_map()
         text = self.text
+        if not text.strip():
+            self.issues = []
+            return
+        from ...core.prompt import lint
+
         try:
-            self.issues = lint(text, default_version=self.lint_version, mode=self.lint_mode) if text.strip() else []
+            self.issues = lint(text, default_version=self.lint_version, mode=self.lint_mode)
         except Exception:  # a linter bug must never cost the person their typing
             self.issues = []
         if not self.issues or not self.is_mounted:
@@ -63,7 +67,7 @@ class PromptArea(TextArea):
             starts.append(starts[-1] + len(line) + 1)
         highlights = self._highlights
         for issue in self.issues:
-            name = STYLE_NAMES.get(issue.severity)
+            name = STYLE_NAMES.get(str(issue.severity))
             if name is None or issue.end <= issue.start:
                 continue
             for row, line in enumerate(lines):

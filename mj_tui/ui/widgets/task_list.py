@@ -30,6 +30,13 @@ class TaskList(OptionList):
     def show_page(self, page: Page, *, select: str | None = None) -> None:
         """Replace the rows; keep the cursor on the same task where possible."""
         keep = select or (self.current.id if self.current else None)
+        if self.page is not None and page == self.page and page.tasks == self.tasks:
+            # the same page again (the cached copy, then the loaded one): no rebuild, no
+            # re-highlight, so the panes beside it do not redraw for nothing
+            index = next((i for i, t in enumerate(self.tasks) if t.id == keep), None)
+            if index is not None and index != self.highlighted:
+                self.highlighted = index
+            return
         self.page = page
         self.tasks = list(page.tasks)
         self._rebuild(keep)
