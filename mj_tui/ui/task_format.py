@@ -99,7 +99,8 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     if time_text:
         parts.append((f"{time_text:>5} ", "$text-muted"))
     if not compact:
-        parts.append((f"{action_tag(task):<8}", "$text-muted"))
+        tag = action_tag(task)
+        parts.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
     parts.append(literal(task.prompt or task.description or task.id, one_line=True))
     row = Content.assemble(*parts)
     if task.status == Status.FAILURE:

@@ -249,6 +249,9 @@ async def describe_results(pilot) -> None:
         await pilot.press(ch)
     await pilot.press("enter", "ctrl+j")
     await until(pilot, lambda: app.screen is screen and screen.tasks.current.action == "DESCRIBE", what="sent")
+    # toasts under a dialog are only cleared when their screen is shown again: drop them now
+    app.clear_notifications()
+    await pilot.pause(0.1)
     app.engine.clock.advance(10)
     await until(pilot, lambda: isinstance(app.screen, PickPromptDialog), what="prompts dialog")
     await pilot.press("2")

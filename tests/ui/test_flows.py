@@ -218,7 +218,7 @@ async def test_copy_url_and_prompt_with_tmux_passthrough_and_a_fallback_file(emu
         assert app.clipboard == task.image_url
         assert any(w.startswith("\x1b]52;c;") for w in written)  # plain OSC 52 (set-clipboard on)
         assert any(w.startswith("\x1bPtmux;\x1b\x1b]52;c;") and w.endswith("\x1b\\") for w in written)
-        fallback = tmp_path / "d" / "clipboard.txt"
+        fallback = tmp_path / "data" / "clipboard.txt"  # $MJ_TUI_DATA_DIR (root conftest)
         assert fallback.read_text().strip() == task.image_url
         assert "Copied the image URL" in notes.titles() and "set-clipboard on" in notes.text()
         await pilot.press("Y")

@@ -109,6 +109,11 @@ class Flows(Screen):
                 try:
                     task = await service.imagine(prompt, mode=mode, images=images)
                 except MjError as exc:
+                    limit = getattr(exc, "limit", None)
+                    if limit:  # the header shows queue use against it from now on
+                        from ..widgets.header import AppHeader
+
+                        self.query_one(AppHeader).queue_limit = limit
                     # never resend: say what went and what did not
                     self.notify(
                         f"Sent {len(sent)} of {len(prompts)}; prompt {number} failed: {clean(str(exc))}\n"
@@ -307,7 +312,8 @@ class Flows(Screen):
         self.notify(f"{what} of #{task.id} is in\n{saved}", title="Saved", timeout=8, markup=False)
 
     def _fallback_file(self) -> Path:
-        return (self.launch.data_dir or data_dir()) / "clipboard.txt"
+        # the user's data folder even in the demo (whose own folder goes when it quits)
+        return data_dir() / "clipboard.txt"
 
     def _copy(self, text: str, what: str) -> None:
         from ..share import TMUX_HINT, copy_text, in_tmux
@@ -351,9 +357,17 @@ class Flows(Screen):
         if reason is None:
             self.notify(f"Opened #{task.id} in the browser.", timeout=3)
             return
-        saved = await self._export(task, quadrant)
-        self.notify(f"No browser: {reason}.\nSaved to {saved}\n{short(url, 120)}", title="Open image",
+        saved = await self._saved_copy(task, quadrant) or await self._export(task, quadrant)
+        link = task.image_url or task.image_urls[0]
+        self.notify(f"No browser: {reason}.\nThe image is saved at {saved}\n{short(link, 120)}", title="Open image",
                     severity="warning", timeout=10, markup=False)
+
+    async def _saved_copy(self, task: Task, quadrant: int | None) -> Path | None:
+        """This picture, already saved under its own name (o pressed twice saves once)."""
+        from ...core.images import safe_filename
+
+        path = self.save_folder() / safe_filename(task.id, task.prompt or task.final_prompt, quadrant=quadrant)
+        return path if await asyncio.to_thread(path.is_file) else None
 
     # -- lineage ----------------------------------------------------------------------
     def lineage_text(self, task: Task) -> str:

@@ -195,7 +195,9 @@ class Jobs(Screen):
         picture = await asyncio.to_thread(load_for_editor, path)  # decode + shrink: off the event loop
         cost = pricing.price(service.profile.provider, "VARIATION", mode)
         price = f"≈{cost:,} tok" if cost else ""
-        self.app.push_screen(RegionDialog(title, prompt, picture, price=price), done)
+        # OhMyGPT's action takes the mask alone: the region is repainted with the task's prompt
+        fixed = "" if service.provider.supports_modal else f"Prompt ({service.provider.label} keeps the task's own)"
+        self.app.push_screen(RegionDialog(title, prompt, picture, price=price, prompt_fixed=fixed), done)
 
     async def ask_region(self, task: Task, button: Button) -> None:
         def done(result) -> None:

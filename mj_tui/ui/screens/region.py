@@ -72,12 +72,15 @@ class RegionDialog(ModalScreen[RegionResult | None]):
         Binding("escape", "cancel", "Cancel", id="region-cancel", tooltip="Close without sending"),
     ]
 
-    def __init__(self, title: str, prompt: str, picture: Image.Image, *, price: str = "") -> None:
+    def __init__(self, title: str, prompt: str, picture: Image.Image, *, price: str = "",
+                 prompt_fixed: str = "") -> None:
+        """prompt_fixed: why the prompt cannot be changed here (shown; the box is read-only)."""
         super().__init__()
         self.dialog_title = title
         self.prompt = prompt
         self.picture = picture
         self.price = price
+        self.prompt_fixed = prompt_fixed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="region", classes="dialog"):
@@ -91,7 +94,11 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             editor.border_title = "Areas to repaint"
             yield editor
             yield Static("", id="region-status", markup=False)
-            yield TextArea(self.prompt, id="region-prompt", soft_wrap=True, tab_behavior="focus")
+            area = TextArea(self.prompt, id="region-prompt", soft_wrap=True, tab_behavior="focus",
+                            read_only=bool(self.prompt_fixed))
+            if self.prompt_fixed:
+                area.border_title = self.prompt_fixed
+            yield area
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
@@ -148,7 +155,8 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             self.query_one("#region-status", Static).update(
                 literal("Select at least one area to repaint first (a adds one).", "$error"))
             return
-        self.dismiss(RegionResult(boxes, self.query_one(TextArea).text.strip()))
+        prompt = "" if self.prompt_fixed else self.query_one(TextArea).text.strip()
+        self.dismiss(RegionResult(boxes, prompt))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -139,16 +139,16 @@ class PreviewPane(Vertical, can_focus=True):
             return
         now = self.clock()
         bits = [f"#{task.id}", action_tag(task)]
+        if task.parent_id:  # lineage: which task and button made this one (g goes there)
+            parent = self.service.get_cached(task.parent_id) if self.service is not None else None
+            name = origin_name(task.origin_custom_id, parent)
+            bits.append(f"from #{task.parent_id}" + (f" {name}" if name else ""))
         if task.mode:
             bits.append(task.mode.value)
         if duration := elapsed(task, now):
             bits.append(duration)
         if when := age(task, now):
             bits.append(when)
-        if task.parent_id:  # lineage: which task and button made this one (g goes there)
-            parent = self.service.get_cached(task.parent_id) if self.service is not None else None
-            name = origin_name(task.origin_custom_id, parent)
-            bits.append(f"from #{task.parent_id}" + (f" {name}" if name else ""))
         text = literal(" · ".join(bits), "$text-muted")
         if self.quadrant:
             text = Content.assemble(
