@@ -155,3 +155,18 @@ async def test_repeat_counts_jobs(emulator, tmp_path, graphics):
         screen = await main_screen(pilot, app)
         await type_text(pilot, "a fox --r 3")
         assert str(screen.composer.border_subtitle) == "3 jobs · ctrl+j send"
+
+
+async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)  # OhMyGPT: 3 at once
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        assert "queue 0/3" in str(screen.query_one("AppHeader").render())
+        await type_text(pilot, "a {red, blue, green, pink} fox")
+        before = submits(control)
+        await pilot.press("ctrl+j")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        assert "room for 3" in str(dialog.query_one("#confirm-text").render())
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
+        assert submits(control) == before

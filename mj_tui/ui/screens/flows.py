@@ -69,12 +69,17 @@ class Flows(Screen):
             self.notify(str(exc), title="Prompt not sent", severity="error", markup=False)
             return
         jobs = job_count(prompt)
-        if jobs <= CONFIRM_OVER:
+        free = self.queue_room()
+        overflow = free is not None and len(prompts) > free
+        if jobs <= CONFIRM_OVER and not overflow:
             self._send_prompts(prompt, prompts, mode, paths)
             return
         cost = self.price_text("IMAGINE", mode, jobs)
         lines = [f"This prompt makes {jobs} jobs" + (f" ({len(prompts)} prompts)" if len(prompts) > 1 else "")
                  + (f", about {cost[1:]}" if cost else "") + ". Each is a paid request."]
+        if overflow:
+            lines.append(f"Your queue has room for {free} now: the prompts after that would be refused "
+                         "(nothing is resent).")
         lines += [f"  {i}. {short(p, 64)}" for i, p in enumerate(prompts[:6], 1)]
         if len(prompts) > 6:
             lines.append(f"  … and {len(prompts) - 6} more")
@@ -86,6 +91,15 @@ class Flows(Screen):
                 self.notify("Nothing was sent.", timeout=3)
 
         self.app.push_screen(ConfirmDialog(f"Send {jobs} jobs?", "\n".join(lines), yes=f"Send {jobs} jobs"), answer)
+
+    def queue_room(self) -> int | None:
+        """How many more jobs the provider's queue takes now, where its limit is known."""
+        from ..widgets.header import AppHeader
+
+        header = self.query_one(AppHeader)
+        if not header.queue_limit:
+            return None
+        return max(0, header.queue_limit - header.running)
 
     def _send_prompts(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str]) -> None:
         if len(prompts) == 1:

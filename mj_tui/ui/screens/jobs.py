@@ -92,6 +92,10 @@ class Jobs(Screen):
             self.set_interval(service.profile.poll_interval, self._poll_tick),
             self.set_interval(1.0, self._tick),
         ]
+        from ..widgets.header import AppHeader
+
+        header = self.query_one(AppHeader)
+        header.queue_limit = service.queue_limit or header.queue_limit  # the profile's, if it knows one
         self.load_balance()
         self._update_queue()
         self.call_after_refresh(gc_tuning.tune, self.app)  # full GCs out of key presses

@@ -115,6 +115,7 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
         header.provider = PROVIDER_NAMES.get(self.launch.profile.provider.value, self.launch.profile.provider.value)
         header.demo = self.launch.demo
         header.mode = str(self.composer.mode or "")
+        header.queue_limit = self.launch.profile.queue_limit
         for area in self.query(TextArea):
             area.cursor_blink = self.app.blink_cursor
         self.composer.text_area.focus()
