@@ -70,7 +70,9 @@ class Flows(Screen):
             return
         jobs = job_count(prompt)
         free = self.queue_room()
-        overflow = free is not None and len(prompts) > free
+        # several prompts that cannot all fit: some would go, the rest be refused. (One prompt
+        # simply goes: the server is the judge, and a refusal keeps the prompt in the box.)
+        overflow = len(prompts) > 1 and free is not None and len(prompts) > free
         if jobs <= CONFIRM_OVER and not overflow:
             self._send_prompts(prompt, prompts, mode, paths)
             return
