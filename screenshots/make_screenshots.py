@@ -55,6 +55,11 @@ SHOTS = [
     ("main-zoomed-quadrant", (120, 40), scenes.zoomed_quadrant, {}),
     ("main-80x24", (80, 24), scenes.finished_grid, {}),
     ("help", (120, 40), scenes.help_screen, {}),
+    ("vary-region", (120, 40), scenes.region_dialog, {"provider": "ohmygpt"}),
+    ("blend-80x24", (80, 24), scenes.blend_dialog, {}),
+    ("describe-prompts", (120, 40), scenes.describe_results, {}),
+    ("prompt-lint-and-completion", (120, 40), scenes.composer_lint_and_suggest, {}),
+    ("permutations-80x24", (80, 24), scenes.permutations_confirm, {}),
     ("welcome", (100, 30), scenes.welcome, {"with_key": False}),
 ]
 
