@@ -16,8 +16,8 @@ from textual.worker import Worker, WorkerState
 from .. import gc_tuning
 from ..text import clean
 from ...core.errors import MjError, QueueFull
-from ...core.history import History, namespace_for
-from ...core.models import Button, ButtonKind, Mode, Page, Status, Task
+from ...core.history import store_page
+from ...core.models import Button, ButtonKind, Mode, Status, Task
 from ...core.uploads import image_data_uri
 from .modal_prompt import PromptDialog
 from ...core import pricing
@@ -34,17 +34,6 @@ REMIX = ("Remix", "Midjourney wants the prompt for this step (Remix mode). Edit 
 def short(text: str, limit: int = 48) -> str:
     text = clean(text, one_line=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def store_page(history: History, profile, number: int) -> Page:
-    """A page from the local store alone (before the service exists)."""
-    namespace = namespace_for(profile)
-    page = history.page(namespace, number, profile.page_size)
-    # only server-history dialects record a server total; then it is the better count
-    total = history.meta(namespace, "server_total")
-    if total and total.isdigit() and int(total) > page.total:
-        return Page(page.tasks, page.page, page.page_size, int(total))
-    return page
 
 
 class Jobs(Screen):

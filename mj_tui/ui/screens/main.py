@@ -29,7 +29,6 @@ from ...core import pricing
 from ...core.config import data_dir
 from ...core.models import ButtonKind, Status
 
-PROVIDER_NAMES = {"ohmygpt": "OhMyGPT", "mjproxy": "midjourney-proxy"}
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
 # keys that type text: they only act when the prompt box is not focused
@@ -112,7 +111,7 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
     def on_mount(self) -> None:
         header = self.query_one(AppHeader)
         header.profile = self.launch.profile.name
-        header.provider = PROVIDER_NAMES.get(self.launch.profile.provider.value, self.launch.profile.provider.value)
+        header.provider = self.launch.profile.provider.label
         header.demo = self.launch.demo
         header.mode = str(self.composer.mode or "")
         header.queue_limit = self.launch.profile.queue_limit
