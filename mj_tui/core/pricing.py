@@ -31,6 +31,10 @@ _ACTION_BY_KIND = {
 }
 
 
+# task actions the table does not name, billed as the row they repeat
+_SAME_PRICE_AS = {"REROLL": "IMAGINE"}
+
+
 def action_for_button(button: Button) -> str | None:
     return _ACTION_BY_KIND.get(button.kind)
 
@@ -39,7 +43,8 @@ def price(provider: ProviderKind, action: str, mode: Mode | None) -> int | None:
     """Tokens for one job, or None when the provider publishes no table."""
     if provider != ProviderKind.OHMYGPT:
         return None
-    row = OHMYGPT_PRICES.get(action.upper())
+    action = action.upper()
+    row = OHMYGPT_PRICES.get(_SAME_PRICE_AS.get(action, action))
     if row is None:
         return None
     return row[0] if mode in (None, Mode.FAST) else row[1]

@@ -163,6 +163,11 @@ async def test_balance(make_service, special_keys):
     after = await service.balance()
     assert float(before.balance) - float(after.balance) == pytest.approx(14000)
     assert service.session_spend == 14000 and done.status == Status.SUCCESS
+    # a reroll is billed as an imagine; the running spend follows the server's charge
+    reroll = (await service.press(done, button(done, "🔄"))).task
+    assert (await service.wait(reroll.id, timeout=30)).action == "REROLL"
+    charged = float(after.balance) - float((await service.balance()).balance)
+    assert charged == pytest.approx(14000) and service.session_spend == 14000 + charged
     # an ordinary key cannot read the balance: hidden, not an error
     assert await make_service(ProviderKind.OHMYGPT, key=special_keys["not_admin"]).balance() is None
     assert await make_service(ProviderKind.MJPROXY).balance() is None
