@@ -54,6 +54,22 @@ async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, gr
         # a single image offers Midjourney's own labels
         displays = [b.display for b in screen.actions.buttons]
         assert "🪄 Vary (Strong)" in displays and "🔍 Zoom Out 2x" in displays and "⬅️" in displays
+        # up/down go to the line above/below (the bar wraps), not along the line
+        bar = screen.actions
+        lines = bar._lines(bar.content_size.width)
+        assert len(lines) > 1
+        bar.cursor = lines[0][0]
+        await pilot.press("down")
+        assert bar.cursor in lines[1]
+        await pilot.press("up")
+        assert bar.cursor == lines[0][0]
+        # OhMyGPT has no dialog step: Custom Zoom is dimmed, and pressing it explains, sends nothing
+        assert bar.unavailable == {ButtonKind.CUSTOM_ZOOM}
+        custom = bar.find(ButtonKind.CUSTOM_ZOOM)
+        assert custom is not None  # Midjourney offers it; the dialect cannot take it
+        notes = Recorder(app)
+        bar.action_press_index(bar.buttons.index(custom))
+        await wait_for(pilot, lambda: "Custom Zoom" in notes.titles("warning"), what="explained")
 
 
 async def test_zoom_keys_and_reroll(emulator, tmp_path, graphics):

@@ -72,6 +72,8 @@ class Jobs(Screen):
         self.app.service = service
         self.preview.service = service
         self.composer.set_modes(service.modes)
+        # a button the dialect cannot take is shown dimmed, and says why when pressed
+        self.actions.unavailable = frozenset() if service.provider.supports_modal else {ButtonKind.CUSTOM_ZOOM}
         self._service_ready.set()
         self.preview.show(self.tasks.current)
         number = self.tasks.page.page if self.tasks.page else 1  # the person may have paged already

@@ -38,8 +38,10 @@ def key_hint(button: Button) -> str:
 
 class ActionBar(Widget, can_focus=True):
     BINDINGS = [
-        Binding("left,up", "move(-1)", "Prev", show=False, id="action-prev", tooltip="Previous button"),
-        Binding("right,down", "move(1)", "Next", show=False, id="action-next", tooltip="Next button"),
+        Binding("left", "move(-1)", "Prev", show=False, id="action-prev", tooltip="Previous button"),
+        Binding("right", "move(1)", "Next", show=False, id="action-next", tooltip="Next button"),
+        Binding("up", "move_line(-1)", "Up", show=False, id="action-up", tooltip="The button above"),
+        Binding("down", "move_line(1)", "Down", show=False, id="action-down", tooltip="The button below"),
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(-1)", show=False),
         Binding("enter,space", "press_cursor", "Press", id="action-press", tooltip="Press the selected button"),
@@ -52,6 +54,7 @@ class ActionBar(Widget, can_focus=True):
         self.shown_task: Task | None = None
         self.buttons: tuple[Button, ...] = ()
         self.hint: str | None = None
+        self.unavailable: frozenset[ButtonKind] | set[ButtonKind] = frozenset()  # dimmed: the dialect lacks them
         self.border_title = "Actions"
 
     def show(self, task: Task | None) -> None:
@@ -139,6 +142,8 @@ class ActionBar(Widget, can_focus=True):
             style = "bold $block-cursor-foreground on $block-cursor-background"
         elif index == self.cursor:
             style = "bold $foreground on $panel-lighten-2"
+        elif self.buttons[index].kind in self.unavailable:
+            style = "$text-disabled on $panel"
         else:
             style = "$foreground on $panel-lighten-1"
         # the label goes in as a variable: never parsed as markup
@@ -157,6 +162,29 @@ class ActionBar(Widget, can_focus=True):
     def action_move(self, step: int) -> None:
         if self.buttons:
             self.cursor = (self.cursor + step) % len(self.buttons)
+
+    def action_move_line(self, step: int) -> None:
+        """Up/down: the button above or below the cursor (by column), or the first/last."""
+        if not self.buttons:
+            return
+        lines = self._lines(max(1, self.content_size.width))
+        at = next((n for n, line in enumerate(lines) if self.cursor in line), 0)
+        target = at + step
+        if not 0 <= target < len(lines):
+            self.cursor = 0 if step < 0 else len(self.buttons) - 1
+            return
+        column = self._column(lines[at], self.cursor)
+        self.cursor = min(lines[target], key=lambda i: abs(self._column(lines[target], i) - column))
+
+    def _column(self, line: list[int], index: int) -> int:
+        """Cell where a chip's middle sits on its line."""
+        x = 0
+        for i in line:
+            size = cell_len(chip_text(self.buttons[i]))
+            if i == index:
+                return x + size // 2
+            x += size + GAP
+        return x
 
     def action_jump(self, index: int) -> None:
         if self.buttons:
