@@ -7,6 +7,7 @@ from datetime import datetime
 from textual.content import Content
 
 from ..core.models import Status, Task
+from ..core.results import origin_name
 from .text import literal
 
 # single-width symbols: emoji widths vary between terminals and break columns
@@ -33,6 +34,22 @@ ACTION_TAGS = {
     "SHORTEN": "shorten",
     "INPAINT": "region",
     "OUTPAINT": "zoom",
+}
+
+
+# a narrow list (80 columns with the preview open) keeps a 3-cell tag
+SHORT_TAGS = {
+    "IMAGINE": "img",
+    "UPSCALE": "up",
+    "VARIATION": "var",
+    "REROLL": "↻",
+    "ZOOM": "zm",
+    "OUTPAINT": "zm",
+    "PAN": "pan",
+    "BLEND": "bld",
+    "DESCRIBE": "dsc",
+    "SHORTEN": "sht",
+    "INPAINT": "reg",
 }
 
 
@@ -90,6 +107,14 @@ def action_tag(task: Task) -> str:
     return ACTION_TAGS.get(task.action.upper(), task.action.lower() or "task")
 
 
+def short_tag(task: Task) -> str:
+    """"U2" / "V3" when the button that made it is known, else a 3-letter action."""
+    origin = origin_name(task.origin_custom_id)
+    if len(origin) == 2 and origin[0] in "UV":
+        return origin
+    return SHORT_TAGS.get(task.action.upper(), (task.action.lower() or "?")[:3])
+
+
 def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     """One task-list entry: icon, progress or duration, action, prompt; failures add a line."""
     parts: list[Content | tuple[str, str] | str] = [status_icon(task), " "]
@@ -98,7 +123,9 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     time_text = elapsed(task, now)
     if time_text:
         parts.append((f"{time_text:>5} ", "$text-muted"))
-    if not compact:
+    if compact:
+        parts.append((f"{short_tag(task):<4}", "$text-muted"))
+    else:
         tag = action_tag(task)
         parts.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
     parts.append(literal(task.prompt or task.description or task.id, one_line=True))

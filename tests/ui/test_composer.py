@@ -101,12 +101,23 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
         if provider == "ohmygpt":
             assert subtitle == "2 jobs · ≈28,000 tok · ctrl+j send"
         else:  # no published prices: nothing, not "0"
-            assert subtitle == "2 jobs · ctrl+j send" and str(screen.composer.query_one("#price").render()) == ""
+            assert subtitle == "2 jobs · ctrl+j send"
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: {t.prompt for t in screen.tasks.tasks} >= {"a red fox", "a blue fox"},
                        what="two imagines")
         assert screen.composer.text_area.text == ""
         assert not notes.titles("error"), notes.text()
+
+
+async def test_price_of_one_prompt_shows_at_80_columns_and_follows_the_mode(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a fox")
+        assert str(screen.composer.border_subtitle) == "≈14,000 tok · ctrl+j send"
+        await pilot.press("ctrl+t")  # relax is half price
+        await wait_for(pilot, lambda: str(screen.composer.border_subtitle) == "≈7,000 tok · ctrl+j send",
+                       what="relax price")
 
 
 async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graphics):

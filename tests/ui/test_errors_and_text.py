@@ -116,3 +116,21 @@ async def test_ctrl_j_right_after_fast_typing_sends_the_whole_prompt(emulator, t
                               screen.tasks.current, what="sent")
         assert task.prompt == prompt
         assert screen.composer.text_area.text == ""
+
+
+def test_narrow_forms_keep_their_meaning():
+    """80 columns: the list keeps a tag per row, the header keeps units and the word "spent"."""
+    from datetime import datetime, timezone
+
+    from mj_tui.core.models import Balance
+    from mj_tui.ui.widgets.header import balance_text
+
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    grid = Task(id="1", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="a owl")
+    upscale = grid.with_(id="2", action="UPSCALE", origin_custom_id="MJ::JOB::upsample::2::abc", parent_id="1")
+    assert task_row(grid, now, compact=True).plain.endswith("img a owl")
+    assert task_row(upscale, now, compact=True).plain.endswith("U2  a owl")
+    assert balance_text(Balance("681500.00", unit="tokens")) == "681,500 tokens"
+    assert balance_text(Balance("681500.00", unit="tokens"), short=True) == "681,500 tok"
+    assert balance_text(Balance("12.5", unit="USD")) == "12.50 USD"
+    assert balance_text(Balance("n/a", unit="tokens")) == "n/a tokens"

@@ -93,7 +93,6 @@ class Composer(Vertical):
                 id="mode",
             )
             yield Input(placeholder="reference images: file paths", compact=True, id="refs")
-            yield Static("", id="price")
 
     def on_mount(self) -> None:
         self.query_one("#suggest").display = False
@@ -183,9 +182,7 @@ class Composer(Vertical):
         else:
             jobs = 1
         each = self.price("IMAGINE", self.mode)
-        self.query_one("#price", Static).update(f"≈{each * jobs:,} tok" if each else "")
-        bits = [f"{jobs} jobs" if jobs > 1 else "", f"≈{each * jobs:,} tok" if each and jobs > 1 else "",
-                "ctrl+j send"]
+        bits = [f"{jobs} jobs" if jobs > 1 else "", f"≈{each * jobs:,} tok" if each else "", "ctrl+j send"]
         self.border_subtitle = " · ".join(b for b in bits if b)
 
     # -- lint -------------------------------------------------------------------------

@@ -38,7 +38,21 @@ class AppHeader(Widget):
         queue = f"{self.running}/{self.queue_limit}" if self.queue_limit else str(self.running)
         parts += [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else "")]
         if self.balance is not None:
-            parts += [sep, label("balance"), literal(f"{self.balance.balance} {self.balance.unit}")]
+            parts += [sep, label("balance"), literal(balance_text(self.balance, short=not wide))]
         if self.spent:
-            parts += [sep, label("spent"), f"{self.spent:,}"]
+            # the one figure that is not self-explaining keeps its name at 80 columns
+            parts += [sep, ("spent ", "$text-muted"), f"{self.spent:,}"]
         return Content.assemble(*parts)
+
+
+def balance_text(balance: Balance, short: bool = False) -> str:
+    """996500.00 tokens -> "996,500 tokens" (or "996,500 tok" where room is short)."""
+    unit = balance.unit or ""
+    if short and unit == "tokens":
+        unit = "tok"
+    try:
+        value = float(balance.balance)
+    except (TypeError, ValueError):
+        return f"{balance.balance} {unit}".strip()
+    amount = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return f"{amount} {unit}".strip()
