@@ -135,7 +135,7 @@ async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graph
         assert submits(control) == before
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="question again")
-        await pilot.press("y")
+        await pilot.press("a")  # all six, past the profile's guessed queue limit of 3
         await wait_for(pilot, lambda: len({t.prompt for t in screen.tasks.tasks if t.prompt.startswith("a ")}) == 6,
                        what="six imagines")
 
@@ -181,3 +181,30 @@ async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_pa
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
         assert submits(control) == before
+
+
+async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_path, graphics):
+    # jobs stay running (frozen clock): the queue of 3 fills and stays full
+    control.post("/_emulator/config", json={"job_seconds": 30})
+    control.post("/_emulator/clock", json={"freeze": True})
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a {red, blue, green, pink} fox")
+        before = submits(control)
+        await pilot.press("ctrl+j")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        assert str(dialog.query_one("#yes").label).startswith("Send 3")
+        assert str(dialog.query_one("#alt").label).startswith("Send all 4")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: submits(control) - before == 3 and not screen._sending, what="three sent")
+        assert screen.composer.text_area.text == "a {red, blue, green, pink} fox"  # the rest is still to send
+        # a job finishes: room for one; the same text now sends only the prompt not sent yet
+        control.post("/_emulator/clock", json={"advance": 60})
+        await wait_for(pilot, lambda: screen.queue_room(), what="room", timeout=30)
+        screen.composer.text_area.focus()
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: submits(control) - before == 4 and not screen._sending, what="the fourth")
+        await wait_for(pilot, lambda: screen.composer.text_area.text == "", what="box cleared")
+        prompts = sorted(t.prompt for t in screen.tasks.tasks if t.prompt.endswith(" fox"))
+        assert prompts == ["a blue fox", "a green fox", "a pink fox", "a red fox"]

@@ -1,4 +1,8 @@
-"""Yes or no, for a step that costs money (several paid jobs at once)."""
+"""Yes or no, for a step that costs money (several paid jobs at once).
+
+An optional second yes (``alt``, key ``a``) covers "send the ones that fit" vs
+"send them all"; it dismisses with the string "alt".
+"""
 
 from __future__ import annotations
 
@@ -11,20 +15,22 @@ from textual.widgets import Button, Label
 from ..text import literal
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(ModalScreen[bool | str]):
     """y sends, n or escape cancels; enter presses the focused button (Cancel at first)."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes", tooltip="Yes: go ahead"),
+        Binding("a", "alt", "Other", id="confirm-alt", show=False, tooltip="The other way to go ahead"),
         Binding("n,escape", "answer(False)", "No", id="confirm-no", tooltip="No: cancel"),
     ]
 
-    def __init__(self, title: str, text: str, yes: str = "Send", no: str = "Cancel") -> None:
+    def __init__(self, title: str, text: str, yes: str = "Send", no: str = "Cancel", alt: str | None = None) -> None:
         super().__init__()
         self.dialog_title = title
         self.text = text
         self.yes = yes
         self.no = no
+        self.alt = alt
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm", classes="dialog"):
@@ -32,6 +38,8 @@ class ConfirmDialog(ModalScreen[bool]):
             yield Label(literal(self.text), classes="dialog-text", id="confirm-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes}  y", variant="warning", id="yes", compact=True)
+                if self.alt:
+                    yield Button(f"{self.alt}  a", id="alt", compact=True)
                 yield Button(f"{self.no}  n/esc", id="no", compact=True)
 
     def on_mount(self) -> None:
@@ -40,7 +48,11 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "yes")
+        self.dismiss("alt" if event.button.id == "alt" else event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+    def action_alt(self) -> None:
+        if self.alt:
+            self.dismiss("alt")

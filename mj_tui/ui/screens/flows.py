@@ -42,6 +42,9 @@ class Flows(Screen):
 
     def init_flows(self) -> None:
         self._suggest_ids: set[str] = set()  # describe/shorten tasks sent here: offer their prompts when done
+        # a permutation sent in part: (the box's text, the prompts not sent yet); ctrl+j on
+        # the same text sends those, never the ones already sent
+        self._rest: tuple[str, list[str]] | None = None
 
     # -- money ------------------------------------------------------------------------
     def price_of(self, action: str, mode: Mode | None, jobs: int = 1) -> int | None:
@@ -68,31 +71,53 @@ class Flows(Screen):
         except PromptError as exc:
             self.notify(str(exc), title="Prompt not sent", severity="error", markup=False)
             return
-        jobs = job_count(prompt)
+        already = 0
+        if self._rest is not None and self._rest[0] == prompt and len(prompts) > 1:
+            already = len(prompts) - len(self._rest[1])
+            prompts = self._rest[1]
+        jobs = job_count(prompt) * len(prompts) // max(1, len(prompts) + already)
         free = self.queue_room()
-        # several prompts that cannot all fit: some would go, the rest be refused. (One prompt
-        # simply goes: the server is the judge, and a refusal keeps the prompt in the box.)
+        # several prompts that cannot all fit: offer the ones that fit, or all of them (the
+        # limit is the profile's guess until the server refuses one). One prompt simply goes:
+        # the server is the judge, and a refusal keeps the prompt in the box.
         overflow = len(prompts) > 1 and free is not None and len(prompts) > free
         if jobs <= CONFIRM_OVER and not overflow:
             self._send_prompts(prompt, prompts, mode, paths)
             return
         cost = self.price_text("IMAGINE", mode, jobs)
-        lines = [f"This prompt makes {jobs} jobs" + (f" ({len(prompts)} prompts)" if len(prompts) > 1 else "")
-                 + (f", about {cost[1:]}" if cost else "") + ". Each is a paid request."]
+        lines = []
+        if already:
+            lines.append(f"{already} of these prompts were sent before; these are the {len(prompts)} left.")
+        lines.append(f"This makes {jobs} jobs" + (f" ({len(prompts)} prompts)" if len(prompts) > 1 else "")
+                     + (f", about {cost[1:]}" if cost else "") + ". Each is a paid request.")
+        fit = min(free, len(prompts)) if overflow and free else 0
         if overflow:
-            lines.append(f"Your queue has room for {free} now: the prompts after that would be refused "
-                         "(nothing is resent).")
+            lines.append(f"Your queue has room for {free} now (queue_limit {self.queue_limit_text()}): "
+                         + (f"'Send {fit}' sends those and keeps the rest for the next ctrl+j."
+                            if fit else "the server would refuse them until a job finishes."))
         lines += [f"  {i}. {short(p, 64)}" for i, p in enumerate(prompts[:6], 1)]
         if len(prompts) > 6:
             lines.append(f"  … and {len(prompts) - 6} more")
 
-        def answer(yes: bool | None) -> None:
-            if yes:
+        def answer(choice: bool | str | None) -> None:
+            if choice == "alt" or (choice is True and not fit):
                 self._send_prompts(prompt, prompts, mode, paths)
+            elif choice is True:
+                self._send_prompts(prompt, prompts[:fit], mode, paths, rest=prompts[fit:])
             else:
                 self.notify("Nothing was sent.", timeout=3)
 
-        self.app.push_screen(ConfirmDialog(f"Send {jobs} jobs?", "\n".join(lines), yes=f"Send {jobs} jobs"), answer)
+        if fit:
+            dialog = ConfirmDialog(f"Send {fit} of {len(prompts)} prompts?", "\n".join(lines),
+                                   yes=f"Send {fit}", alt=f"Send all {len(prompts)}")
+        else:
+            dialog = ConfirmDialog(f"Send {jobs} jobs?", "\n".join(lines), yes=f"Send {jobs} jobs")
+        self.app.push_screen(dialog, answer)
+
+    def queue_limit_text(self) -> str:
+        from ..widgets.header import AppHeader
+
+        return str(self.query_one(AppHeader).queue_limit or "?")
 
     def queue_room(self) -> int | None:
         """How many more jobs the provider's queue takes now, where its limit is known."""
@@ -103,16 +128,19 @@ class Flows(Screen):
             return None
         return max(0, header.queue_limit - header.running)
 
-    def _send_prompts(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str]) -> None:
-        if len(prompts) == 1:
+    def _send_prompts(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str],
+                      rest: list[str] | None = None) -> None:
+        resuming = self._rest is not None and self._rest[0] == original
+        if len(prompts) == 1 and not rest and not resuming:
             self.imagine(prompts[0], mode, paths)
             if prompts[0] != original:  # whitespace only: still the box's prompt
                 self.composer.history.add(original)
         else:
-            self.imagine_many(original, prompts, mode, paths)
+            self.imagine_many(original, prompts, mode, paths, rest or [])
 
     @work(group="submit", exit_on_error=False)
-    async def imagine_many(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str]) -> None:
+    async def imagine_many(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str],
+                           rest: list[str]) -> None:
         if self._sending:
             self.notify("Still sending the previous prompt…", severity="warning", timeout=2)
             return
@@ -130,10 +158,12 @@ class Flows(Screen):
                         from ..widgets.header import AppHeader
 
                         self.query_one(AppHeader).queue_limit = limit
+                    left = prompts[number - 1:] + rest
+                    self._rest = (original, left)
                     # never resend: say what went and what did not
                     self.notify(
                         f"Sent {len(sent)} of {len(prompts)}; prompt {number} failed: {clean(str(exc))}\n"
-                        f"The other {len(prompts) - len(sent)} were not sent.",
+                        f"The other {len(left)} were not sent; ctrl+j on the same text sends just those.",
                         title=exc.title, severity="error", timeout=12, markup=False,
                     )
                     break
@@ -141,7 +171,15 @@ class Flows(Screen):
                 self._show_new(task)
         finally:
             self._sending = False
-        if len(sent) == len(prompts):
+        if len(sent) < len(prompts):
+            return
+        if rest:
+            self._rest = (original, rest)
+            self.composer.history.add(original)
+            self.notify(f"Sent {len(sent)}; {len(rest)} wait. ctrl+j on the same text sends the rest.",
+                        title="Submitted", timeout=8, markup=False)
+        else:
+            self._rest = None
             self.composer.sent(original)
             self.notify(f"{len(sent)} prompts from {short(original, 40)}", title="Submitted", timeout=4,
                         markup=False)
