@@ -99,6 +99,41 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
         assert not notes.titles("error"), notes.text()
 
 
+async def test_picker_folder_title_relative_paths_stale_errors_and_last_folder(emulator, tmp_path, graphics):
+    folder = pictures(tmp_path / "photos" / "trip")
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        screen.pick_root = folder
+        screen.set_focus(screen.tasks)
+        await pilot.press("d")
+        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")
+        tree = dialog.query_one(ImageTree)
+        status = lambda: str(dialog.query_one("#pick-status").render())  # noqa: E731
+        await wait_for(pilot, lambda: len(tree.root.children) == 3, what="tree loaded")
+        await pilot.press("backspace")  # up a folder: the title follows
+        await wait_for(pilot, lambda: dialog.folder == folder.parent, what="up a folder")
+        assert str(tree.border_title).endswith("/photos")
+        await pilot.press("tab", "tab")  # picked list, then the path box
+        await type_text(pilot, "trip/nope.png")
+        await pilot.press("enter")
+        assert f"No file at {folder / 'nope.png'}" in status()  # relative to the folder on show
+        await pilot.press("backspace")  # editing clears the stale error
+        assert "No file" not in status()
+        await pilot.press("ctrl+a", "ctrl+k")
+        await type_text(pilot, "trip/b.png")
+        await pilot.press("enter")
+        assert [p.name for p in dialog.picked] == ["b.png"]
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: app.screen is not dialog, what="sent")
+        assert screen.pick_root == folder.parent
+        # the next picker opens in the folder the last one was sent from
+        screen.action_describe()
+        again = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen is not dialog
+                               and app.screen, what="again")
+        await wait_for(pilot, lambda: again.query(ImageTree) and again.folder == folder.parent, what="opened there")
+
+
 # -- describe ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -37,7 +37,7 @@ def short(text: str, limit: int = 48) -> str:
 class Flows(Screen):
     """Needs the Jobs mixin and the main screen's panes (tasks, composer, preview)."""
 
-    #: where the file pickers open (the folder mj-tui was started in)
+    #: where the file pickers open: the folder last picked from (at first, the one mj-tui started in)
     pick_root: Path | None = None
 
     def init_flows(self) -> None:
@@ -207,6 +207,7 @@ class Flows(Screen):
 
         def picked(result: "Picked | None") -> None:
             if result is not None:
+                self.pick_root = result.folder
                 self.blend([str(p) for p in result.paths], result.dimensions or "SQUARE", mode)
 
         self.app.push_screen(dialog, picked)
@@ -229,6 +230,7 @@ class Flows(Screen):
 
         def picked(result: "Picked | None") -> None:
             if result is not None:
+                self.pick_root = result.folder
                 self.describe(str(result.paths[0]), mode)
 
         self.app.push_screen(dialog, picked)

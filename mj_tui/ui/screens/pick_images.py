@@ -15,6 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -31,6 +32,7 @@ SHAPES = [("Portrait", "PORTRAIT"), ("Square", "SQUARE"), ("Landscape", "LANDSCA
 class Picked:
     paths: list[Path]
     dimensions: str | None = None  # blend only: PORTRAIT | SQUARE | LANDSCAPE
+    folder: Path | None = None  # the folder shown at the end: where the next picker opens
 
 
 class ImageTree(DirectoryTree):
@@ -55,7 +57,24 @@ class ImageTree(DirectoryTree):
     def action_up_folder(self) -> None:
         root = Path(self.path).resolve()
         if root.parent != root:
-            self.path = root.parent
+            self.go(root.parent)
+
+    def go(self, folder: Path) -> None:
+        self.path = folder
+        self.border_title = f"Folder {short_path(folder)}"
+        self.post_message(FolderChanged())
+
+
+class FolderChanged(Message):
+    """The tree shows another folder (an old error line no longer applies)."""
+
+
+def short_path(path: Path) -> str:
+    text = str(path)
+    home = str(Path.home())
+    if text == home or text.startswith(home + "/"):
+        text = "~" + text[len(home):]
+    return text if len(text) <= 40 else "…" + text[-39:]
 
 
 class PickImagesDialog(ModalScreen[Picked | None]):
@@ -113,18 +132,19 @@ class PickImagesDialog(ModalScreen[Picked | None]):
 
     def on_mount(self) -> None:
         tree = self.query_one(ImageTree)
-        tree.border_title = f"Folder {self._short(Path(tree.path))}"
+        tree.border_title = f"Folder {short_path(Path(tree.path))}"
         tree.focus()
         self._status()
 
     # -- picking ----------------------------------------------------------------------
-    @staticmethod
-    def _short(path: Path) -> str:
-        text = str(path)
-        home = str(Path.home())
-        if text == home or text.startswith(home + "/"):
-            text = "~" + text[len(home):]
-        return text if len(text) <= 40 else "…" + text[-39:]
+    @property
+    def folder(self) -> Path:
+        return Path(self.query_one(ImageTree).path).resolve()
+
+    def _typed_path(self, text: str) -> Path:
+        """A typed path: ~ expanded; a relative one is taken from the folder on show."""
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else self.folder / path
 
     def add(self, path: Path) -> bool:
         path = path.expanduser()
@@ -182,11 +202,9 @@ class PickImagesDialog(ModalScreen[Picked | None]):
         event.stop()
         added = True
         for text in split_paths(event.value):
-            path = Path(text).expanduser()
+            path = self._typed_path(text)
             if path.is_dir():
-                tree = self.query_one(ImageTree)
-                tree.path = path.resolve()
-                tree.border_title = f"Folder {self._short(path.resolve())}"
+                self.query_one(ImageTree).go(path.resolve())
                 continue
             added = self.add(path) and added
         if added:
@@ -215,7 +233,7 @@ class PickImagesDialog(ModalScreen[Picked | None]):
         typed = self.query_one("#pick-path", Input)
         if typed.value.strip():  # a path typed but not yet entered counts
             for text in split_paths(typed.value):
-                if not self.add(Path(text)):
+                if not self.add(self._typed_path(text)):
                     return
             typed.value = ""
         if not self.least <= len(self.picked) <= self.most:
@@ -224,11 +242,15 @@ class PickImagesDialog(ModalScreen[Picked | None]):
             self._status(f"Pick {what} first ({len(self.picked)} picked).", error=True)
             return
         shape = self.query_one(Segments).value if self.shapes else None
-        self.dismiss(Picked(list(self.picked), shape))
+        self.dismiss(Picked(list(self.picked), shape, folder=self.folder))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    # an error line is about the last thing tried: editing or moving on clears it
+    @on(Input.Changed, "#pick-path")
+    @on(FolderChanged)
     @on(Segments.Changed)
-    def _shape(self, event: Segments.Changed) -> None:
+    def _moved_on(self, event) -> None:
         event.stop()
+        self._status()
