@@ -52,6 +52,35 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, con
         await wait_for(pilot, lambda: lint_line(screen) == "", what="box cleared, line gone")
 
 
+async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_error(emulator, control, tmp_path,
+                                                                                     graphics):
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    notes = Recorder(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app)
+        await type_text(pilot, "a cat --st")
+        assert lint_line(screen) == ""  # still typing a name that exists (--stylize, --style, --stop)
+        await pilot.press("space")
+        assert "Unknown parameter --st" in lint_line(screen)  # the name is finished: now it is unknown
+        screen.composer.text_area.text = ""
+        await type_text(pilot, "a cat --ar 0:1 --stylize 5000 --foo")
+        assert "(+2 more" in lint_line(screen)
+        area = screen.composer.text_area
+        # the cursor on an underline shows that problem
+        area.move_cursor((0, len("a cat --ar 0:1 --stylize 50")))
+        await pilot.pause()
+        assert "--stylize must be 0–1000" in lint_line(screen)
+        area.move_cursor((0, len("a cat --ar 0")))
+        await pilot.pause()
+        assert "--ar" in lint_line(screen) and "positive" in lint_line(screen)
+        before = submits(control)
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: "Prompt not sent" in notes.titles("warning"), what="refused")
+        # the refusal lists every error, not "and 2 more"
+        assert all(m in notes.text() for m in ("positive", "0–1000", "--foo")), notes.text()
+        assert submits(control) == before
+
+
 async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:

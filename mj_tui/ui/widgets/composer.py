@@ -139,8 +139,9 @@ class Composer(Vertical):
         errors = [i for i in self.text_area.issues if i.severity == "error"]
         if errors:
             self._show_lint()
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            return f"Not sent: {errors[0].message}{more}."
+            if len(errors) == 1:
+                return f"Not sent: {errors[0].message}."
+            return "Not sent:\n" + "\n".join(f"• {e.message}" for e in errors)
         paths = split_paths(self.query_one("#refs", Input).value)
         self.post_message(PromptSubmitted(prompt, self.mode, paths))
         return None
@@ -197,21 +198,36 @@ class Composer(Vertical):
     def _cursor_moved(self) -> None:
         if self.query_one("#suggest").display:
             self._update_suggestions(open_list=False)
+        if self.text_area.issues:
+            self._show_lint()  # the problem under the cursor is the one shown
 
     def _show_lint(self) -> None:
-        issues = [i for i in self.text_area.issues if i.severity in ("error", "warning")]
+        cursor = self._cursor_index()
+        issues = [i for i in self.text_area.issues if i.severity in ("error", "warning")
+                  and not self._being_typed(i, cursor)]
         line = self.query_one("#lint", Static)
         if not issues:
             if line.display:
                 line.display = False
             return
-        issues.sort(key=lambda i: (i.severity != "error", i.start))
+        # the problem under the cursor first (arrow onto an underline to read it), then errors
+        issues.sort(key=lambda i: (not i.start <= cursor <= i.end, i.severity != "error", i.start))
         first = issues[0]
         error = first.severity == "error"
-        more = f"  (+{len(issues) - 1} more)" if len(issues) > 1 else ""
-        line.update(literal(f"{'✘' if error else '⚠'} {first.message}{more}", "$error" if error else "$warning",
-                            one_line=True))
+        more = f"  (+{len(issues) - 1} more: move onto an underline)" if len(issues) > 1 else ""
+        line.update(literal(f"{'✘' if error else '⚠'} {first.message}{more}", "$error" if error else "$warning"))
         line.display = True
+
+    def _being_typed(self, issue, cursor: int) -> bool:
+        """'--st' with the cursor at its end is a name still being typed, not yet unknown."""
+        if issue.code != "unknown-param" or issue.end != cursor:
+            return False
+        from ...core.prompt import complete
+
+        try:
+            return bool(complete(self.text_area.text, cursor))
+        except Exception:
+            return False
 
     # -- completion -------------------------------------------------------------------
     def _cursor_index(self) -> int:
