@@ -79,6 +79,12 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         # the refusal lists every error, not "and 2 more"
         assert all(m in notes.text() for m in ("positive", "0–1000", "--foo")), notes.text()
         assert submits(control) == before
+        # ctrl+l clears the box in one key; ctrl+z brings it back
+        screen.composer.text_area.focus()
+        await pilot.press("ctrl+l")
+        assert area.text == "" and lint_line(screen) == ""
+        await pilot.press("ctrl+z")
+        assert area.text == "a cat --ar 0:1 --stylize 5000 --foo"
 
 
 async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):

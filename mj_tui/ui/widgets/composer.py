@@ -45,6 +45,8 @@ class Composer(Vertical):
         Binding("ctrl+up,alt+up", "history(-1)", "Older prompt", id="history-prev", priority=True, show=False),
         Binding("ctrl+down,alt+down", "history(1)", "Newer prompt", id="history-next", priority=True, show=False),
         Binding("escape", "leave", "To tasks", id="leave-composer", show=False),
+        Binding("ctrl+l", "clear_prompt", "Clear", id="clear-prompt", priority=True, show=False,
+                tooltip="Clear the prompt box (ctrl+z brings it back)"),
         # completion: priority so the TextArea does not take the keys first; each only acts
         # when it applies (see check_action), otherwise the key does what it always does
         Binding("tab", "complete", "Complete", id="complete", priority=True, show=False,
@@ -162,6 +164,10 @@ class Composer(Vertical):
             return
         area.text = recalled
         area.move_cursor(area.document.end)
+
+    def action_clear_prompt(self) -> None:
+        self.text_area.clear()  # an edit like any other: ctrl+z undoes it
+        self.text_area.focus()
 
     def action_leave(self) -> None:
         self.screen.action_focus_pane("tasks")
