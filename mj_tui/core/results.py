@@ -67,8 +67,26 @@ def suggested_prompts(task: Task) -> list[str]:
     if action == "DESCRIBE":
         return describe_prompts(task)
     if action == "SHORTEN":
-        return shortened_prompts(task)
+        return [with_parameters_of(task.prompt, option) for option in shortened_prompts(task)]
     return []
+
+
+def with_parameters_of(original: str, option: str) -> str:
+    """/shorten proposes the words only: keep the original's --parameters (--ar, --stylize…)
+    on an option that has none, so picking one does not silently change the picture's shape."""
+    from .prompt import parse  # the prompt parser loads on first use, not at startup
+
+    if not original or _SHORTENED.search(original):
+        return option  # the original is not known here
+    try:
+        source, proposed = parse(original), parse(option)
+    except Exception:
+        return option
+    if not source.params or proposed.params:
+        return option
+    at = original.find(source.body)
+    tail = original[at + len(source.body):].strip() if source.body and at >= 0 else ""
+    return f"{option.rstrip()} {tail}" if tail.startswith("--") else option
 
 
 def origin_name(custom_id: str | None, parent: Task | None = None) -> str:

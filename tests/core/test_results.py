@@ -60,3 +60,12 @@ def test_download_dir(monkeypatch, tmp_path):
     assert download_dir(None) == tmp_path / "env"
     monkeypatch.delenv("MJ_TUI_DOWNLOAD_DIR")
     assert download_dir(None).name == "mj-tui" and isinstance(download_dir(None), Path)
+
+
+def test_a_shortened_option_keeps_the_original_parameters():
+    from mj_tui.core.results import with_parameters_of
+
+    original = "a misty lake at dawn, golden light --ar 16:9 --stylize 250"
+    assert with_parameters_of(original, "misty lake, dawn") == "misty lake, dawn --ar 16:9 --stylize 250"
+    assert with_parameters_of(original, "lake --ar 1:1") == "lake --ar 1:1"  # its own win
+    assert with_parameters_of("a misty lake", "misty lake") == "misty lake"

@@ -192,6 +192,7 @@ async def test_shorten_on_the_proxy_offers_shorter_prompts(emulator, tmp_path, g
         await pilot.press("enter")
         chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="dialog")
         assert len(chooser.prompts) == 5
+        assert all(p.endswith(" --ar 3:2") for p in chooser.prompts)  # the shape is kept
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.screen is screen, what="closed")
         assert screen.composer.text_area.text == chooser.prompts[1]
