@@ -272,15 +272,15 @@ class Flows(Screen):
 
     # -- suggestions (describe / shorten results) --------------------------------------
     def _announce(self, task: Task) -> None:  # Jobs.poll calls this for every finished task
-        super()._announce(task)
         if task.id not in self._suggest_ids or task.status != Status.SUCCESS:
+            super()._announce(task)
             return
         self._suggest_ids.discard(task.id)
         focus = self.app.focused
         typing = isinstance(focus, (TextArea, Input))
         current = self.tasks.current
         if self.app.screen is self and not typing and current is not None and current.id == task.id:
-            self.offer_prompts(task)
+            self.offer_prompts(task)  # the dialog is the news: no toast over its buttons
         else:
             self.notify(f"#{task.id}: press enter on it to pick a prompt.", title="Prompts ready", timeout=6,
                         markup=False)
