@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from .app import MjApp
 
 
+def palette_title(name: str, tooltip: str) -> str:
+    """'Parent: go to the task this one was made from': found by its short name or its words."""
+    if name and tooltip and name.lower() not in tooltip.lower():
+        return f"{name}: {tooltip[0].lower()}{tooltip[1:]}"
+    return tooltip or name
+
+
 def binding_commands(app: "MjApp", screen: Screen) -> Iterable[SystemCommand]:
     """One palette entry per binding of the app, the current screen and its panes."""
     seen: set[str] = set()
@@ -26,7 +33,7 @@ def binding_commands(app: "MjApp", screen: Screen) -> Iterable[SystemCommand]:
             owners.append((widget, type(widget)))
     for owner, cls in owners:
         for binding in bindings_of(c for c in cls.__mro__ if "BINDINGS" in c.__dict__ and c.__module__.startswith("mj_tui")):
-            title = binding.tooltip or binding.description
+            title = palette_title(binding.description, binding.tooltip)
             if title in seen or binding.action in ("quit", "app.quit"):
                 continue  # quit is already a system command
             seen.add(title)

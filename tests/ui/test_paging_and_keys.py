@@ -102,9 +102,10 @@ async def test_keymap_help_and_palette(emulator, tmp_path, graphics):
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
         titles = [c.title for c in app.get_system_commands(screen)]
-        for expected in ("Send the prompt", "Next page", "Zoom into quadrant 2", "Show all keys",
-                         "Focus the action bar (arrows, enter)", "Show or hide the preview"):
-            assert expected in titles
+        for expected in ("Send the prompt", "Next page", "Zoom into quadrant 2", "Help: show all keys",
+                         "Actions: focus the action bar (arrows, enter)", "Show or hide the preview",
+                         "Parent: go to the task this one was made from"):
+            assert expected in titles, titles
 
 
 async def test_every_binding_has_id_and_label():
