@@ -134,3 +134,12 @@ def test_narrow_forms_keep_their_meaning():
     assert balance_text(Balance("681500.00", unit="tokens"), short=True) == "681,500 tok"
     assert balance_text(Balance("12.5", unit="USD")) == "12.50 USD"
     assert balance_text(Balance("n/a", unit="tokens")) == "n/a tokens"
+
+
+def test_typed_paths_split_on_spaces_or_commas_and_quotes_keep_spaces():
+    from mj_tui.ui.widgets.composer import split_paths
+
+    assert split_paths("a.png, b.png") == ["a.png", "b.png"]
+    assert split_paths("'/tmp/with space/a b.png' ~/c.png") == ["/tmp/with space/a b.png", "~/c.png"]
+    assert split_paths("  ") == [] and split_paths("a.png ,") == ["a.png"]
+    assert split_paths('"unbalanced.png') == ['"unbalanced.png']

@@ -29,14 +29,15 @@ MAX_SUGGESTIONS = 40
 
 
 def split_paths(text: str) -> list[str]:
-    """File paths separated by spaces; quotes keep a path with spaces whole."""
+    """File paths separated by spaces (or "a.png, b.png"); quotes keep a path with spaces whole."""
     text = text.strip()
     if not text:
         return []
     try:
-        return shlex.split(text)
+        parts = shlex.split(text)
     except ValueError:  # an unbalanced quote: fall back to plain spaces
-        return text.split()
+        parts = text.split()
+    return [p for p in (part.rstrip(",") for part in parts) if p]
 
 
 class Composer(Vertical):
@@ -94,7 +95,7 @@ class Composer(Vertical):
                 compact=True,
                 id="mode",
             )
-            yield Input(placeholder="reference images: file paths", compact=True, id="refs")
+            yield Input(placeholder="reference images: file paths, space-separated", compact=True, id="refs")
 
     def on_mount(self) -> None:
         self.query_one("#suggest").display = False
