@@ -63,6 +63,9 @@ async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, gr
         assert bar.cursor in lines[1]
         await pilot.press("up")
         assert bar.cursor == lines[0][0]
+        await pilot.press("escape")  # back to the list
+        assert app.focused is screen.tasks
+        await pilot.press("a")
         # OhMyGPT has no dialog step: Custom Zoom is dimmed, and pressing it explains, sends nothing
         assert bar.unavailable == {ButtonKind.CUSTOM_ZOOM}
         custom = bar.find(ButtonKind.CUSTOM_ZOOM)

@@ -437,7 +437,12 @@ class Flows(Screen):
     def action_parent(self) -> None:
         task = self.tasks.current
         if task is None or not task.parent_id:
-            self.notify("The selected task was not made from another task.", severity="warning", timeout=3)
+            if task is not None and task.action.upper() not in ("IMAGINE", "BLEND", "DESCRIBE", "SHORTEN"):
+                # an upscale or a variation has a parent, but the provider did not say which
+                message = f"The provider did not say which task #{clean(task.id)} was made from."
+            else:
+                message = "The selected task was not made from another task."
+            self.notify(message, severity="warning", timeout=3, markup=False)
             return
         self.go_to_task(task.parent_id)
 

@@ -45,6 +45,7 @@ class ActionBar(Widget, can_focus=True):
         Binding("home", "jump(0)", show=False),
         Binding("end", "jump(-1)", show=False),
         Binding("enter,space", "press_cursor", "Press", id="action-press", tooltip="Press the selected button"),
+        Binding("escape", "leave", "To tasks", id="action-leave", show=False, tooltip="Back to the task list"),
     ]
 
     cursor = reactive(0)
@@ -162,6 +163,9 @@ class ActionBar(Widget, can_focus=True):
     def action_move(self, step: int) -> None:
         if self.buttons:
             self.cursor = (self.cursor + step) % len(self.buttons)
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(self.screen.query_one("TaskList"))
 
     def action_move_line(self, step: int) -> None:
         """Up/down: the button above or below the cursor (by column), or the first/last."""
