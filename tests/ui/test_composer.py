@@ -63,6 +63,11 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("space")
         assert "Unknown parameter --st" in lint_line(screen)  # the name is finished: now it is unknown
         screen.composer.text_area.text = ""
+        await type_text(pilot, "a cat --s")
+        assert lint_line(screen) == ""  # a known name just typed: its value comes next
+        await pilot.press("space")
+        assert "needs a value" in lint_line(screen)
+        screen.composer.text_area.text = ""
         await type_text(pilot, "a cat --ar 0:1 --stylize 5000 --foo")
         assert "(+2 more" in lint_line(screen)
         area = screen.composer.text_area

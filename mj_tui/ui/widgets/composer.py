@@ -83,7 +83,7 @@ class Composer(Vertical):
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
-            placeholder="Describe an image… (ctrl+j sends)",
+            placeholder="Type a prompt: what to draw… (ctrl+j sends)",
         )
         yield OptionList(id="suggest", compact=True)
         yield Static("", id="lint", markup=False)
@@ -226,8 +226,13 @@ class Composer(Vertical):
         line.display = True
 
     def _being_typed(self, issue, cursor: int) -> bool:
-        """'--st' with the cursor at its end is a name still being typed, not yet unknown."""
-        if issue.code != "unknown-param" or issue.end != cursor:
+        """'--st' or '--s' with the cursor at its end is still being typed: not yet unknown,
+        not yet missing its value."""
+        if issue.end != cursor:
+            return False
+        if issue.code == "missing-value":
+            return True
+        if issue.code != "unknown-param":
             return False
         from ...core.prompt import complete
 
