@@ -228,6 +228,7 @@ async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_p
     control.post("/_emulator/config", json={"job_seconds": 30})
     control.post("/_emulator/clock", json={"freeze": True})
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await main_screen(pilot, app)
         await type_text(pilot, "a {red, blue, green, pink} fox")
@@ -242,6 +243,8 @@ async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_p
         # a job finishes: room for one; the same text now sends only the prompt not sent yet
         control.post("/_emulator/clock", json={"advance": 60})
         await wait_for(pilot, lambda: screen.queue_room(), what="room", timeout=30)
+        # three finished in one poll: one toast for the three, not a stack over the preview
+        assert notes.titles().count("Done") == 1 and "3 tasks" in notes.text(), notes.text()
         screen.composer.text_area.focus()
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: submits(control) - before == 4 and not screen._sending, what="the fourth")

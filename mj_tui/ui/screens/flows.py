@@ -181,8 +181,8 @@ class Flows(Screen):
         else:
             self._rest = None
             self.composer.sent(original)
-            self.notify(f"{len(sent)} prompts from {short(original, 40)}", title="Submitted", timeout=4,
-                        markup=False)
+            self.notify(f"{len(sent)} prompt{'s' if len(sent) > 1 else ''} from {short(original, 40)}",
+                        title="Submitted", timeout=4, markup=False)
 
     def _show_new(self, task: Task) -> None:
         """Like task_added, without a toast per task."""
@@ -271,6 +271,9 @@ class Flows(Screen):
         self.task_added(task, f"Shorten: {short(prompt)}")
 
     # -- suggestions (describe / shorten results) --------------------------------------
+    def _announces_itself(self, task: Task) -> bool:
+        return task.id in self._suggest_ids
+
     def _announce(self, task: Task) -> None:  # Jobs.poll calls this for every finished task
         if task.id not in self._suggest_ids or task.status != Status.SUCCESS:
             super()._announce(task)

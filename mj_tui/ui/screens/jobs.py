@@ -327,7 +327,7 @@ class Jobs(Screen):
             self.tasks.update_task(task)
         for task in result.finished:
             self.tasks.update_task(task)
-            self._announce(task)
+        self._announce_all(result.finished)
         for task in result.modal:
             self.tasks.update_task(task)
             self.ask_modal(task)
@@ -339,6 +339,22 @@ class Jobs(Screen):
         self._update_queue()
         if result.finished:
             self.load_balance()
+
+    def _announce_all(self, finished) -> None:
+        """One toast per finished task, but several successes at once share one (a stack
+        of toasts would hide the preview on a small terminal)."""
+        plain = [t for t in finished if t.status == Status.SUCCESS and not self._announces_itself(t)]
+        if len(plain) > 1:
+            names = ", ".join(f"#{t.id}" for t in plain)
+            self.notify(f"{len(plain)} tasks: {names}", title="Done", severity="information", timeout=4,
+                        markup=False)
+        for task in finished:
+            if task not in plain or len(plain) == 1:
+                self._announce(task)
+
+    def _announces_itself(self, task: Task) -> bool:
+        """A task whose finishing opens its own dialog or toast (describe/shorten)."""
+        return False
 
     def _announce(self, task: Task) -> None:
         what = short(task.prompt or task.description or task.id, 40)
