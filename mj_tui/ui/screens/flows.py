@@ -305,6 +305,7 @@ class Flows(Screen):
             if choice is not None:
                 self.use_prompt(task, choice)
 
+        self.app.clear_notifications()  # "prompts ready" has done its job; it would cover the list
         self.app.push_screen(dialog, chosen)
         return True
 
