@@ -92,6 +92,8 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             )
             editor = MaskEditor(self.picture, id="region-editor")
             editor.border_title = "Areas to repaint"
+            # the full key line above goes on 24 rows; the border keeps the essentials
+            editor.border_subtitle = "arrows · shift+arrows · a add · del · drag"
             yield editor
             yield Static("", id="region-status", markup=False)
             area = TextArea(self.prompt, id="region-prompt", soft_wrap=True, tab_behavior="focus",
