@@ -202,6 +202,16 @@ def resolve_profile(
     base_url: str | None = None,
 ) -> Profile:
     """Pick a profile and apply the command-line overrides on top of it."""
+    if name is None and provider is not None:
+        # `--provider mjproxy` alone: a profile of that dialect (its own name, key and URL)
+        # rather than the default profile wearing another dialect
+        kind = _enum(provider, ProviderKind, "--provider")
+        default = config.profiles.get(config.default_profile)
+        if default is None or default.provider != kind:
+            same = [p for p in config.profiles.values() if p.provider == kind]
+            same.sort(key=lambda p: p.name != kind.value)  # the one named after the dialect first
+            if same:
+                name = same[0].name
     name = name or config.default_profile
     if name not in config.profiles:
         known = ", ".join(sorted(config.profiles))

@@ -27,6 +27,9 @@ def test_defaults_without_a_file():
     assert not config.exists
     assert config.profiles["ohmygpt"].provider == ProviderKind.OHMYGPT
     assert config.profiles["maxapi"].path_template == "/mj-{mode}/mj"
+    # --provider alone picks a profile of that dialect, not the default one relabelled
+    assert resolve_profile(config, provider="mjproxy").name == "maxapi"
+    assert resolve_profile(config, provider="ohmygpt").name == "ohmygpt"
 
 
 def test_profiles_and_overrides():
