@@ -331,12 +331,19 @@ def cmd_emulator(args) -> int:
 
 def run_tui(args) -> int:
     launch = _launch(args, need_key=False, demo_job_seconds=6.0)
+    from .ui import gc_tuning
+
+    gc_tuning.hold_for_startup()  # the app lets go after its first frame; finally: on any other way out
     try:
-        from .ui.app import run_app
-    except ImportError:
-        print("The TUI is not available in this build; use the scripting commands (mj-tui --help).", file=sys.stderr)
-        return EXIT_USAGE
-    return run_app(launch)
+        try:
+            from .ui.app import run_app
+        except ImportError:
+            print("The TUI is not available in this build; use the scripting commands (mj-tui --help).",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        return run_app(launch)
+    finally:
+        gc_tuning.startup_done()
 
 
 ASYNC_COMMANDS = {

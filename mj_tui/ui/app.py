@@ -14,6 +14,7 @@ from textual.screen import Screen
 
 from ..core.credentials import KeySource, ResolvedKey, Secret
 from ..core.errors import MjError
+from . import gc_tuning
 from .commands import ButtonCommands, binding_commands
 from .graphics import BLOCK_PIXELS, Graphics
 from .text import clean
@@ -70,6 +71,7 @@ class MjApp(ReportWorkerErrors, App[int]):
 
     # -- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.call_after_refresh(gc_tuning.startup_done)  # the first frame is out by then
         if self.keymap:
             self.set_keymap(self.keymap)
         theme = self.launch.config.theme

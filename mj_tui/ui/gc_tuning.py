@@ -10,6 +10,12 @@ So, once the main screen is connected:
 * let automatic full collections wait much longer (the young generations keep
   their usual thresholds), and
 * run the full collection ourselves when the person has been idle for a moment.
+
+Start-up itself (imports, the stylesheet, the first screen) allocates a few
+hundred thousand objects that all live on; Python's collector kept walking them
+before the first frame: ~40 ms of collections (one full) against ~12 ms in a bare
+Textual app (benchmarks/terminal.py).  So collections are off from just before
+the UI is imported until the first frame is out, then what is alive is frozen.
 """
 
 from __future__ import annotations
@@ -23,6 +29,28 @@ FULL_AFTER = 10  # generation-1 collections before a full one is due (Python's d
 THRESHOLD_2 = 1000  # automatic full collections: only after this many (a safety net)
 
 _tuned = False
+_held = False
+
+
+def hold_for_startup() -> None:
+    """No collections until `startup_done` (call it on every way out: see run_app)."""
+    global _held
+    if gc.isenabled():
+        _held = True
+        gc.disable()
+
+
+def startup_done() -> None:
+    """The first frame is out: freeze the start-up objects and collect again as usual.
+
+    Idempotent.  Garbage made during start-up is frozen with the rest until `tune`
+    (once the main screen is connected) unfreezes and collects it.
+    """
+    global _held
+    if _held:
+        _held = False
+        gc.freeze()
+        gc.enable()
 
 
 class IdleCollector:
@@ -48,6 +76,7 @@ def tune(app) -> None:
     if _tuned:
         return
     _tuned = True
+    gc.unfreeze()  # what start-up froze is looked at once, now
     gc.collect()
     gc.freeze()
     young, middle, _ = gc.get_threshold()
