@@ -37,6 +37,9 @@ TYPING_KEYS = {"quadrant", "unzoom", "chord", "reroll", "page", "focus_pane", "t
 
 
 class MainScreen(ReportWorkerErrors, Flows, Jobs):
+    # the prompt box has the focus from the start: focusing the task list first (Textual's
+    # default) and moving it in on_mount restyled the composer twice before the first frame
+    AUTO_FOCUS = "#prompt"
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "submit", "Send", id="submit", priority=True, tooltip="Send the prompt"),
         Binding("ctrl+t", "cycle_mode", "Mode", id="cycle-mode", priority=True, tooltip="Next speed mode"),

@@ -76,6 +76,9 @@ class Composer(Vertical):
         self.border_title = "Prompt"
         self.border_subtitle = "ctrl+j send"
         self.completions: list = []  # core.prompt Completions on show
+        # hidden until needed, so mounted just after the first frame (see _extras)
+        self._suggest: OptionList | None = None
+        self._lint: Static | None = None
 
     def compose(self) -> ComposeResult:
         yield PromptArea(
@@ -85,8 +88,6 @@ class Composer(Vertical):
             tab_behavior="focus",
             placeholder="Type a prompt: what to draw… (ctrl+j sends)",
         )
-        yield OptionList(id="suggest", compact=True)
-        yield Static("", id="lint", markup=False)
         with Horizontal(id="composer-options"):
             yield Select(
                 [(m.value, m) for m in self.modes],
@@ -98,10 +99,28 @@ class Composer(Vertical):
             yield Input(placeholder="reference images: file paths, space-separated", compact=True, id="refs")
 
     def on_mount(self) -> None:
-        self.query_one("#suggest").display = False
-        self.query_one("#lint").display = False
+        self.call_after_refresh(self._extras)
         self.text_area.lint_mode = self.mode.value if self.mode else None
         self._show_price()
+
+    def _extras(self) -> tuple[OptionList, Static]:
+        """The suggestion list and the lint line under the prompt box, both hidden until
+        needed: mounted after the first frame (or on first use), which keeps their
+        styling and layout out of start-up."""
+        if self._suggest is None or self._lint is None:
+            self._suggest = OptionList(id="suggest", compact=True)
+            self._lint = Static("", id="lint", markup=False)
+            self._suggest.display = self._lint.display = False
+            self.mount(self._suggest, self._lint, after=self.text_area)
+        return self._suggest, self._lint
+
+    @property
+    def _listing(self) -> bool:
+        return self._suggest is not None and self._suggest.display
+
+    def _close_list(self) -> None:
+        if self._suggest is not None:
+            self._suggest.display = False
 
     # -- values -----------------------------------------------------------------------
     @property
@@ -198,12 +217,12 @@ class Composer(Vertical):
     def _edited(self) -> None:
         self._show_lint()
         self._show_price()
-        if self.query_one("#suggest").display:
+        if self._listing:
             self._update_suggestions(open_list=False)
 
     @on(TextArea.SelectionChanged, "#prompt")
     def _cursor_moved(self) -> None:
-        if self.query_one("#suggest").display:
+        if self._listing:
             self._update_suggestions(open_list=False)
         if self.text_area.issues:
             self._show_lint()  # the problem under the cursor is the one shown
@@ -212,11 +231,11 @@ class Composer(Vertical):
         cursor = self._cursor_index()
         issues = [i for i in self.text_area.issues if i.severity in ("error", "warning")
                   and not self._being_typed(i, cursor)]
-        line = self.query_one("#lint", Static)
         if not issues:
-            if line.display:
-                line.display = False
+            if self._lint is not None and self._lint.display:
+                self._lint.display = False
             return
+        line = self._extras()[1]
         # the problem under the cursor first (arrow onto an underline to read it), then errors
         issues.sort(key=lambda i: (not i.start <= cursor <= i.end, i.severity != "error", i.start))
         first = issues[0]
@@ -256,7 +275,7 @@ class Composer(Vertical):
             return []
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        listing = self.query_one("#suggest").display
+        listing = self._listing
         if action in ("suggest_move", "suggest_accept", "suggest_close"):
             return listing
         if action == "complete":
@@ -273,16 +292,15 @@ class Composer(Vertical):
         return True
 
     def action_complete(self, show_list: bool = False) -> None:
-        if self.query_one("#suggest").display and not show_list:
+        if self._listing and not show_list:
             self.action_suggest_accept()  # tab on an open list takes the highlighted one
             return
         self._update_suggestions(open_list=True, apply_single=not show_list)
 
     def _update_suggestions(self, *, open_list: bool, apply_single: bool = False) -> None:
         items = self._completions()
-        suggest = self.query_one("#suggest", OptionList)
         if not items:
-            suggest.display = False
+            self._close_list()
             if open_list:
                 self.app.bell()
             return
@@ -291,6 +309,7 @@ class Composer(Vertical):
             self._update_suggestions(open_list=False)  # a name completed: offer its values
             return
         self.completions = items
+        suggest = self._extras()[0]
         suggest.set_options(Option(literal(c.label, one_line=True)) for c in items)
         suggest.highlighted = 0
         suggest.display = True
@@ -301,23 +320,23 @@ class Composer(Vertical):
         start = document.get_location_from_index(item.start)
         end = document.get_location_from_index(item.end)
         area.replace(item.text, start, end)
-        self.query_one("#suggest").display = False
+        self._close_list()
 
     def action_suggest_move(self, step: int) -> None:
-        suggest = self.query_one("#suggest", OptionList)
+        suggest = self._extras()[0]
         if suggest.option_count:
             suggest.highlighted = ((suggest.highlighted or 0) + step) % suggest.option_count
 
     def action_suggest_accept(self) -> None:
-        index = self.query_one("#suggest", OptionList).highlighted
+        index = self._extras()[0].highlighted
         if index is not None and 0 <= index < len(self.completions):
             self._apply(self.completions[index])
             # a name completed: offer its values right away
             self._update_suggestions(open_list=False)
 
     def action_suggest_close(self) -> None:
-        self.query_one("#suggest").display = False
+        self._close_list()
 
     def on_descendant_blur(self) -> None:
         if not self.text_area.has_focus:
-            self.query_one("#suggest").display = False
+            self._close_list()

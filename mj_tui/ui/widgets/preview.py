@@ -58,6 +58,7 @@ class PreviewPane(Vertical, can_focus=True):
         self.wanted: Shown | None = None  # what the workers are fetching
         self._resize_timer = None
         self._texts: dict[str, tuple] = {}  # what each Static shows now (text, spans)
+        self._image: Widget | None = None  # mounted after the first frame: see _mount_image
         self.border_title = "Preview"
 
     def compose(self) -> ComposeResult:
@@ -65,15 +66,25 @@ class PreviewPane(Vertical, can_focus=True):
         # a full-width box so the picture and its numbers can be centred in it
         with Vertical(id="picture"):
             yield Static(id="quad-top", classes="quad-labels", markup=False)
-            if self.image_class is not None:
-                yield self.image_class(id="preview-image")
             yield Static(id="quad-bottom", classes="quad-labels", markup=False)
         yield Static(id="preview-state", markup=False)
         yield Static(id="preview-prompt", markup=False)
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_image)
+
+    def _mount_image(self) -> Widget | None:
+        """The image widget, hidden until a picture arrives: mounted after the first frame
+        (or on first use) so start-up does not style and lay it out."""
+        if self._image is None and self.image_class is not None:
+            self._image = self.image_class(id="preview-image")
+            self._image.display = False
+            self.query_one("#picture").mount(self._image, after="#quad-top")
+        return self._image
+
     @property
     def image_widget(self) -> Widget | None:
-        return self.query_one("#preview-image") if self.image_class is not None else None
+        return self._image
 
     # -- what to show -----------------------------------------------------------------
     def show(self, task: Task | None) -> None:
@@ -214,7 +225,7 @@ class PreviewPane(Vertical, can_focus=True):
             self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
             return
         wanted = Shown(self.service.image_key(task), self.quadrant, self._box(task))
-        if wanted == self.shown and self.image_widget.display:
+        if wanted == self.shown and self.image_widget is not None and self.image_widget.display:
             self.wanted = wanted
             return
         if wanted == self.wanted:
@@ -256,7 +267,7 @@ class PreviewPane(Vertical, can_focus=True):
         px, py = self.pixels_per_cell
         cols = max(1, math.ceil(image.width / px))
         rows = max(1, math.ceil(image.height / py))
-        widget = self.image_widget
+        widget = self._mount_image()
         widget.styles.width = cols
         widget.styles.height = rows
         widget.image = image
