@@ -10,10 +10,18 @@ Cache layout (all in ``root``)::
 
     <name>.original            the downloaded bytes, exactly as served
     <name>.q2.512x512.png      previews: "full" or "q1".."q4", then the box
+    <name>.work.ppm            a big original scaled to 1024 px, uncompressed (see below)
     .<name>.<random>.tmp       in-flight writes, renamed into place atomically
 
 ``<name>`` is the key made filesystem-safe; it never contains a dot, so the
 glob ``<name>.*`` only ever matches that key's own files.
+
+The working copy is what makes a cached grid quick to show.  A real 2048x2048
+Midjourney PNG (~9 MB) takes ~110 ms to decode and ~70 ms to scale on a modest
+CPU; its working copy loads in ~1 ms and scales to a pane in ~15 ms.  It is made
+where the original is decoded anyway (download check, first preview), and only
+used when it holds at least as many pixels as the box asks for (a quadrant zoom
+on a large pane still reads the original).
 """
 
 from __future__ import annotations
@@ -56,6 +64,8 @@ DEFAULT_MAX_PIXELS = 80_000_000
 _FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 
 _ORIGINAL_SUFFIX = ".original"
+_WORK_SUFFIX = ".work.ppm"  # PPM: no compression, so "decoding" is a copy
+WORK_MAX = 1024  # the working copy's longest side
 _MEMORY_PREVIEWS = 32  # thumbnails are small; this covers scrolling a task list
 _DISK_PREVIEWS_PER_KEY = 6  # each terminal resize adds a box size; keep the newest few
 _STALE_TMP_SECONDS = 3600
@@ -435,11 +445,15 @@ class ImageCache:
 
     def _accept(self, name: str, path: Path, data: bytes, where: str, content_type: str) -> None:
         """Check `data` fully decodes as an image, then store it as the original."""
+        decoded = None
         try:
             with self._open(io.BytesIO(data), where) as image:
                 image.verify()  # chunk structure and CRCs
             with self._open(io.BytesIO(data), where) as image:
                 image.load()  # real decode: catches truncated JPEG/WebP that verify() passes
+                if max(image.size) > WORK_MAX:  # kept for the working copy (closing frees it)
+                    with contextlib.suppress(Exception):
+                        decoded = ImageOps.exif_transpose(image)
         except ImageError:
             raise
         except UnidentifiedImageError:
@@ -469,6 +483,9 @@ class ImageCache:
         self._forget_previews(name)
         with self._lock:
             self._checked[name] = (sig, True)
+        if decoded is not None:
+            with contextlib.suppress(Exception):  # best effort, like every preview file
+                self._write_work(name, decoded)
 
     # ------------------------------------------------------------------ decoding
 
@@ -542,11 +559,15 @@ class ImageCache:
         preview_path = self.root / f"{name}.{f'q{quadrant}' if quadrant else 'full'}.{max_width}x{max_height}.png"
         image = self._read_preview(preview_path, st, max_width, max_height)
         if image is None:
-            image = self._load_original(key, name, path, sig)
-            if quadrant:
-                image = crop_quadrant(image, quadrant)
+            image = self._from_work(name, st, max_width, max_height, quadrant)
+        if image is None:
+            original = self._load_original(key, name, path, sig)
+            image = crop_quadrant(original, quadrant) if quadrant else original
             image = fit_within(_display_mode(image), max_width, max_height)
             self._write_preview(name, preview_path, image)
+            if not self._work_is_fresh(name, st):
+                with contextlib.suppress(Exception):
+                    self._write_work(name, original)
 
         with self._lock:
             self._previews[memory_key] = image
@@ -554,6 +575,51 @@ class ImageCache:
             while len(self._previews) > _MEMORY_PREVIEWS:
                 self._previews.popitem(last=False)
         return image.copy()
+
+    def _work_path(self, name: str) -> Path:
+        return self.root / (name + _WORK_SUFFIX)
+
+    def _work_is_fresh(self, name: str, original: os.stat_result) -> bool:
+        try:
+            return self._work_path(name).stat().st_mtime_ns >= original.st_mtime_ns
+        except OSError:
+            return False
+
+    def _write_work(self, name: str, upright: Image.Image) -> None:
+        """The working copy of a big RGB original (upright); nothing for small or RGBA ones."""
+        if max(upright.size) <= WORK_MAX:
+            return
+        shown = _display_mode(upright)
+        if shown.mode != "RGB":
+            return
+        work = fit_within(shown, WORK_MAX, WORK_MAX)
+        try:
+            tmp = _atomic_write(self.root, name, lambda fh: work.save(fh, format="PPM"))
+            os.replace(tmp, self._work_path(name))
+        except (OSError, ValueError):
+            return
+
+    def _from_work(
+        self, name: str, original: os.stat_result, max_width: int, max_height: int, quadrant: int | None
+    ) -> Image.Image | None:
+        """The preview made from the working copy, or None when there is none (or it is
+        stale, damaged, or too small for this box: the original would give more pixels)."""
+        if not self._work_is_fresh(name, original):
+            return None
+        try:
+            with Image.open(self._work_path(name), formats=("PPM",)) as image:
+                width, height = image.size
+                if quadrant:
+                    width, height = width // 2, height // 2
+                if min(max_width / width, max_height / height) > 1:
+                    return None  # the box wants more pixels than the copy has
+                image.load()
+                work = image.convert("RGB") if image.mode != "RGB" else image.copy()
+        except Exception:
+            return None
+        if quadrant:
+            work = crop_quadrant(work, quadrant)
+        return fit_within(work, max_width, max_height)
 
     def _read_preview(self, path: Path, original: os.stat_result, max_width: int, max_height: int) -> Image.Image | None:
         try:
@@ -588,6 +654,7 @@ class ImageCache:
             for memory_key in [k for k in self._previews if k[0] == name]:
                 del self._previews[memory_key]
         with contextlib.suppress(OSError):
+            self._work_path(name).unlink(missing_ok=True)
             for p in self.root.glob(f"{name}.*.png"):
                 if _PREVIEW_NAME.fullmatch(p.name[len(name) :]):
                     p.unlink(missing_ok=True)

@@ -45,9 +45,9 @@ def _png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def make_grid(mode: str = "RGB") -> Image.Image:
-    width, height = GRID_SIZE
-    image = Image.new("RGB", GRID_SIZE)
+def make_grid(mode: str = "RGB", size: tuple[int, int] = GRID_SIZE) -> Image.Image:
+    width, height = size
+    image = Image.new("RGB", size)
     for n, colour in QUADRANT_COLOURS.items():
         x = 0 if n in (1, 3) else width // 2
         y = 0 if n in (1, 2) else height // 2
@@ -56,6 +56,8 @@ def make_grid(mode: str = "RGB") -> Image.Image:
 
 
 GRID_PNG = _png(make_grid())
+BIG_GRID_SIZE = (2400, 1800)  # over WORK_MAX, so it gets a working copy
+BIG_GRID_PNG = _png(make_grid(size=BIG_GRID_SIZE))
 _noise = Image.frombytes("RGB", (200, 200), random.Random(0).randbytes(200 * 200 * 3))
 CORRUPT_PNG = _png(_noise)[: len(_png(_noise)) * 6 // 10]  # cut mid-IDAT, as a crash would
 HTML = b"<!doctype html><html><body>This content is no longer available.</body></html>"
@@ -137,6 +139,9 @@ class Server:
     # routes: /name.ext -> route_name_ext
     def route_grid_png(self, h) -> None:
         h.reply(200, GRID_PNG)
+
+    def route_big_png(self, h) -> None:
+        h.reply(200, BIG_GRID_PNG)
 
     def route_gated_png(self, h) -> None:
         time.sleep(0.2)  # long enough for concurrent fetches to pile up
@@ -572,6 +577,81 @@ async def test_refetch_replaces_previews(server, client, cache):
     await cache.fetch(client, "t1", [server.url("/grid.png")])
     assert not stale.exists()
     assert colour_at(cache.preview("t1", 64, 64), 0.25, 0.25) == RED
+
+
+# --------------------------------------------------------------------------- working copy
+
+PURPLE = (128, 0, 128)
+
+
+def plant_work(cache: ImageCache, key: str, size: tuple[int, int]) -> Path:
+    """Replace the working copy with a purple one: a preview that comes out purple came from it."""
+    work = cache.root / (cache.path_for(key).name.removesuffix(".original") + ".work.ppm")
+    assert work.exists()
+    Image.new("RGB", size, PURPLE).save(work, format="PPM")
+    return work
+
+
+async def test_big_download_gets_a_working_copy_that_previews_use(server, client, cache):
+    await cache.fetch(client, "big", [server.url("/big.png")])
+    work = cache.root / "big.work.ppm"
+    with Image.open(work) as image:
+        assert image.size == (1024, 768) and image.format == "PPM"
+    full = cache.preview("big", 200, 200)
+    assert full.size == (200, 150)
+    assert colour_at(full, 0.25, 0.25) == RED and colour_at(full, 0.75, 0.75) == YELLOW
+    u2 = cache.preview("big", 300, 300, quadrant=2)
+    assert u2.size == (300, 225) and colour_at(u2, 0.5, 0.5) == GREEN
+    # proof of where it came from: a purple copy makes purple previews in a fresh cache
+    plant_work(cache, "big", (1024, 768))
+    assert colour_at(ImageCache(cache.root).preview("big", 120, 120), 0.5, 0.5) == PURPLE
+
+
+async def test_a_box_bigger_than_the_working_copy_reads_the_original(server, client, cache):
+    await cache.fetch(client, "big", [server.url("/big.png")])
+    plant_work(cache, "big", (1024, 768))
+    fresh = ImageCache(cache.root)
+    # a quadrant of the copy is 512x384: a 800x800 box wants more, so the original is read
+    u2 = fresh.preview("big", 800, 800, quadrant=2)
+    assert u2.size == (800, 600) and colour_at(u2, 0.5, 0.5) == GREEN
+    assert colour_at(fresh.preview("big", 1000, 1000), 0.5, 0.5) == PURPLE  # the copy covers this one
+
+
+async def test_stale_or_damaged_working_copy_is_not_used(server, client, cache):
+    await cache.fetch(client, "big", [server.url("/big.png")])
+    work = plant_work(cache, "big", (1024, 768))
+    original = cache.path_for("big").stat()
+    os.utime(work, ns=(original.st_atime_ns, original.st_mtime_ns - 10**9))  # older than the original
+    assert colour_at(ImageCache(cache.root).preview("big", 64, 64), 0.25, 0.25) == RED
+    work.write_bytes(b"P6\n1024 768\n255\n" + b"\0" * 100)  # truncated
+    assert colour_at(ImageCache(cache.root).preview("big", 66, 66), 0.25, 0.25) == RED
+
+
+async def test_refetch_drops_the_working_copy_and_makes_a_new_one(server, client, cache):
+    await cache.fetch(client, "big", [server.url("/big.png")])
+    plant_work(cache, "big", (1024, 768))
+    cache.path_for("big").write_bytes(b"garbage")
+    assert cache.cached("big") is None
+    await cache.fetch(client, "big", [server.url("/big.png")])
+    assert colour_at(cache.preview("big", 64, 64), 0.25, 0.25) == RED
+
+
+def test_an_older_cache_gets_its_working_copy_on_first_preview(tmp_path):
+    cache = ImageCache(tmp_path)
+    cache.path_for("old").write_bytes(BIG_GRID_PNG)  # downloaded before working copies existed
+    assert not (tmp_path / "old.work.ppm").exists()
+    assert colour_at(cache.preview("old", 64, 64), 0.75, 0.25) == GREEN
+    with Image.open(tmp_path / "old.work.ppm") as image:
+        assert image.size == (1024, 768)
+
+
+def test_small_or_transparent_originals_get_no_working_copy(tmp_path):
+    cache = ImageCache(tmp_path)
+    cache.path_for("small").write_bytes(GRID_PNG)
+    cache.path_for("alpha").write_bytes(_png(make_grid("RGBA", size=BIG_GRID_SIZE)))
+    cache.preview("small", 64, 64)
+    assert cache.preview("alpha", 64, 64).mode == "RGBA"
+    assert not list(tmp_path.glob("*.work.ppm"))
 
 
 def test_preview_of_missing_or_damaged_original(tmp_path):
