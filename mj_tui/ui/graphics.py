@@ -60,8 +60,10 @@ def load_graphics(choice: str = "auto") -> Graphics:
             return Graphics("none", None, BLOCK_PIXELS, note="textual-image could not be loaded")
         if choice == "auto":
             choice = "halfcell"
+    from .kitty_image import KittyImage  # TGPImage, encoding off the UI thread
+
     classes = {
-        "tgp": widgets.TGPImage,
+        "tgp": KittyImage,
         "sixel": widgets.SixelImage,
         "halfcell": widgets.HalfcellImage,
         "unicode": widgets.UnicodeImage,

@@ -1,0 +1,88 @@
+"""The kitty-graphics widget sends what the worker thread prepared, byte for byte what
+textual-image would have encoded on the UI thread (against the pinned textual-image)."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+
+import pytest
+from PIL import Image
+from textual_image._pixeldata import PixelData
+from textual_image.renderable import tgp
+from ui_helpers import fresh_key, make_app, make_launch, wait_for
+
+from mj_tui.ui.graphics import Graphics
+from mj_tui.ui.kitty_image import KittyImage, _PreparedRenderable, prepare
+from mj_tui.ui.screens.main import MainScreen
+
+
+@pytest.fixture
+def terminal(monkeypatch) -> io.StringIO:
+    """textual-image writes kitty sequences straight to sys.__stdout__."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "__stdout__", out)
+    return out
+
+
+def pictures(text: str) -> list[str]:
+    """The base64 payload of every picture transmitted (chunks joined)."""
+    done, chunks = [], []
+    for control, data in re.findall(r"\x1b_G([^;\x1b]*);([^\x1b]*)\x1b\\", text):
+        if "f=100" in control:
+            chunks.append(data)
+            if "m=0" in control:
+                done.append("".join(chunks))
+                chunks = []
+    return done
+
+
+def photo(size=(96, 80)) -> Image.Image:
+    return Image.effect_noise(size, 40).convert("RGB")
+
+
+def test_a_prepared_picture_is_sent_without_encoding_it_again(terminal, monkeypatch):
+    image = photo()
+    tgp.Image(image, 10, 4)._send_image_to_terminal(100, 80)  # the library's own way
+    library = pictures(terminal.getvalue())
+    assert len(library) == 1 and len(library[0]) > 4096  # several chunks
+
+    terminal.seek(0)
+    terminal.truncate()
+    prepare(image, (100, 80))
+
+    def no_encoding(self):
+        raise AssertionError("encoded on the drawing path")
+
+    monkeypatch.setattr(PixelData, "to_base64", no_encoding)
+    _PreparedRenderable(image, 10, 4)._send_image_to_terminal(100, 80)
+    assert pictures(terminal.getvalue()) == library
+
+
+def test_another_size_than_prepared_falls_back_to_the_library(terminal):
+    image = photo()
+    prepare(image, (100, 80))
+    _PreparedRenderable(image, 12, 5)._send_image_to_terminal(120, 100)
+    sent = pictures(terminal.getvalue())
+    terminal.seek(0)
+    terminal.truncate()
+    tgp.Image(photo_copy := image.copy(), 12, 5)._send_image_to_terminal(120, 100)
+    assert photo_copy.size == (96, 80) and sent == pictures(terminal.getvalue())
+
+
+async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulator, control, tmp_path):
+    graphics = Graphics("tgp", KittyImage, (10, 20))
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started
+                                and app.screen, what="main")
+        for ch in "a fox":
+            await pilot.press("space" if ch == " " else ch)
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: screen.preview.shown is not None, what="the grid on screen")
+        await pilot.pause()
+        widget = screen.preview.image_widget
+        size, payload = widget.image.info["mj_tui.kitty_png_base64"]
+        assert size == (widget.styles.width.value * 10, widget.styles.height.value * 20)
+        assert payload in pictures(terminal.getvalue())
