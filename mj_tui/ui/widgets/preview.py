@@ -9,6 +9,7 @@ can be zoomed to one quadrant.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -26,6 +27,8 @@ from ..text import literal
 from ...core.errors import MjError
 from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
+
+PREPARED_KEPT = 8  # ~1 MB each for a pane-sized picture
 
 QUADRANT_NAMES = {1: "top-left", 2: "top-right", 3: "bottom-left", 4: "bottom-right"}
 
@@ -59,6 +62,9 @@ class PreviewPane(Vertical, can_focus=True):
         self._resize_timer = None
         self._texts: dict[str, tuple] = {}  # what each Static shows now (text, spans)
         self._image: Widget | None = None  # mounted after the first frame: see _mount_image
+        # the last few pictures as the image widget's encoding wants them (kitty: base64
+        # PNG), so going back to one costs no encoding
+        self._prepared: OrderedDict[tuple, object] = OrderedDict()
         self.border_title = "Preview"
 
     def compose(self) -> ComposeResult:
@@ -139,8 +145,11 @@ class PreviewPane(Vertical, can_focus=True):
         if not task.image_urls and not task.image_url:
             text = task.description if task.is_describe else "This task has no image."
             return self._text_state(literal(text))
-        # after the next refresh: the action bar may change height with the task, and
-        # the picture's box should be measured once the layout has settled
+        # start now, so loading overlaps the redraw of the list and the action bar (~30 ms);
+        # then once more after that refresh: the action bar may change height with the task,
+        # and if the box it leaves differs, the picture is fitted again
+        if self.content_size.area:
+            self._want_image(task)
         self.call_after_refresh(self._want_image, task)
 
     def _caption(self, task: Task | None) -> None:
@@ -255,7 +264,28 @@ class PreviewPane(Vertical, can_focus=True):
             message = Content.assemble(("Image unavailable\n", "bold $warning"), literal(str(exc)))
             self.app.call_from_thread(self._failed, wanted, message)
             return
+        if (prepare := getattr(self.image_class, "prepare", None)) is not None:
+            # the drawing's own encoding (kitty graphics), done here rather than on the UI thread
+            cols, rows = self._cells(image)
+            px, py = self.pixels_per_cell
+            if (done := self._prepared.get(wanted)) is not None:
+                image.info.update(done)
+                self._prepared.move_to_end(wanted)
+            else:
+                try:
+                    prepare(image, (cols * px, rows * py))
+                except Exception:  # the widget encodes it itself then
+                    pass
+                else:
+                    self._prepared[wanted] = dict(image.info)
+                    while len(self._prepared) > PREPARED_KEPT:
+                        self._prepared.popitem(last=False)
         self.app.call_from_thread(self._display, wanted, image)
+
+    def _cells(self, image: PILImage.Image) -> tuple[int, int]:
+        """Columns and rows the picture takes (it arrives fitted to the box in pixels)."""
+        px, py = self.pixels_per_cell
+        return max(1, math.ceil(image.width / px)), max(1, math.ceil(image.height / py))
 
     def _failed(self, wanted: Shown, message: Content) -> None:
         if self.wanted == wanted:
@@ -264,9 +294,7 @@ class PreviewPane(Vertical, can_focus=True):
     def _display(self, wanted: Shown, image: PILImage.Image) -> None:
         if self.wanted != wanted:
             return  # the user moved on while this was decoding
-        px, py = self.pixels_per_cell
-        cols = max(1, math.ceil(image.width / px))
-        rows = max(1, math.ceil(image.height / py))
+        cols, rows = self._cells(image)
         widget = self._mount_image()
         widget.styles.width = cols
         widget.styles.height = rows
