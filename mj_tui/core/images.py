@@ -47,6 +47,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from mj_tui.core.errors import ImageError
 
 __all__ = [
+    "PNG_BYTES",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
     "ImageCache",
@@ -62,6 +63,10 @@ DEFAULT_MAX_PIXELS = 80_000_000
 # decoders (EPS shells out to Ghostscript, for one) away from whatever bytes a
 # URL happens to return.
 _FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
+
+# A preview's .info holds its PNG encoding under this key (the disk preview's bytes):
+# a renderer that sends PNG (kitty graphics) can use them instead of encoding again.
+PNG_BYTES = "mj_tui.png"
 
 _ORIGINAL_SUFFIX = ".original"
 _WORK_SUFFIX = ".work.ppm"  # PPM: no compression, so "decoding" is a copy
@@ -176,15 +181,20 @@ def _display_mode(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if alpha else "RGB")
 
 
-def _atomic_write(directory: Path, stem: str, write) -> Path:
-    """Write via `write(fileobj)` into a hidden tmp file in `directory`; return its path."""
+def _atomic_write(directory: Path, stem: str, write, *, sync: bool = True) -> Path:
+    """Write via `write(fileobj)` into a hidden tmp file in `directory`; return its path.
+
+    sync=False for files that can be made again (previews): a damaged one is simply
+    redrawn, and fsync can take tens of milliseconds on the way to the screen.
+    """
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
             # Without fsync a crash right after os.replace can leave a renamed but empty file.
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -209,8 +219,10 @@ def crop_quadrant(image: Image.Image, n: int) -> Image.Image:
     return image.crop((left, top, right, bottom))
 
 
-def fit_within(image: Image.Image, max_width: int, max_height: int) -> Image.Image:
-    """A copy scaled down (LANCZOS, aspect kept) to fit the box; never enlarged."""
+def fit_within(
+    image: Image.Image, max_width: int, max_height: int, resample: Image.Resampling = Image.Resampling.LANCZOS
+) -> Image.Image:
+    """A copy scaled down (LANCZOS by default, aspect kept) to fit the box; never enlarged."""
     _check_box(max_width, max_height)
     width, height = image.size
     scale = min(max_width / width, max_height / height)
@@ -222,7 +234,7 @@ def fit_within(image: Image.Image, max_width: int, max_height: int) -> Image.Ima
         image = _display_mode(image)
     # reducing_gap pre-shrinks big originals by integer factors first: much faster,
     # visually identical at 3.0 (Pillow's own guidance).
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image.resize(size, resample, reducing_gap=3.0)
 
 
 _PROMPT_URL = re.compile(r"<?\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
@@ -560,6 +572,8 @@ class ImageCache:
         image = self._read_preview(preview_path, st, max_width, max_height)
         if image is None:
             image = self._from_work(name, st, max_width, max_height, quadrant)
+            if image is not None:
+                self._write_preview(name, preview_path, image)
         if image is None:
             original = self._load_original(key, name, path, sig)
             image = crop_quadrant(original, quadrant) if quadrant else original
@@ -594,7 +608,7 @@ class ImageCache:
             return
         work = fit_within(shown, WORK_MAX, WORK_MAX)
         try:
-            tmp = _atomic_write(self.root, name, lambda fh: work.save(fh, format="PPM"))
+            tmp = _atomic_write(self.root, name, lambda fh: work.save(fh, format="PPM"), sync=False)
             os.replace(tmp, self._work_path(name))
         except (OSError, ValueError):
             return
@@ -619,24 +633,35 @@ class ImageCache:
             return None
         if quadrant:
             work = crop_quadrant(work, quadrant)
-        return fit_within(work, max_width, max_height)
+        # the copy is at most ~2x the box here, where bicubic looks the same as LANCZOS
+        # and takes two thirds of the time
+        return fit_within(work, max_width, max_height, Image.Resampling.BICUBIC)
 
     def _read_preview(self, path: Path, original: os.stat_result, max_width: int, max_height: int) -> Image.Image | None:
         try:
             if path.stat().st_mtime_ns < original.st_mtime_ns:
                 return None  # made from an older original (replaced by another process)
-            with Image.open(path, formats=("PNG",)) as image:
+            data = path.read_bytes()
+            with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
                 if image.width > max_width or image.height > max_height:
                     return None
                 image.load()
-                return _display_mode(image).copy()
+                shown = _display_mode(image).copy()
         except Exception:  # missing or damaged: just render it again
             return None
+        if shown.mode == image.mode:  # the bytes are this very picture
+            shown.info[PNG_BYTES] = data
+        return shown
 
     def _write_preview(self, name: str, path: Path, image: Image.Image) -> None:
+        """Save `image` as the disk preview at `path`; its PNG bytes also go in its .info."""
         # Best effort: the preview cache is an optimisation, never a reason to fail.
         try:
-            tmp = _atomic_write(self.root, name, lambda fh: image.save(fh, format="PNG", compress_level=3))
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", compress_level=1)  # fast: on the way to the screen
+            data = buffer.getvalue()
+            image.info[PNG_BYTES] = data
+            tmp = _atomic_write(self.root, name, lambda fh: fh.write(data), sync=False)
             os.replace(tmp, path)
         except (OSError, ValueError):
             return

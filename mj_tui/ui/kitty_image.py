@@ -18,16 +18,26 @@ from PIL import Image as PILImage
 from textual_image.renderable import tgp
 from textual_image.widget._base import Image as BaseImage
 
+from ..core.images import PNG_BYTES
+
 _PAYLOAD = "mj_tui.kitty_png_base64"  # key in the PIL image's .info: ((width, height), base64 PNG)
 _CHUNK = 4096  # the protocol's limit per escape sequence
 
 
-def prepare(image: PILImage.Image, pixel_size: tuple[int, int]) -> None:
-    """Scale and encode `image` as the renderable would for `pixel_size` (call it off the UI thread)."""
-    scaled = image if image.size == pixel_size else image.resize(pixel_size)
-    buffer = io.BytesIO()
-    scaled.save(buffer, format="png", compress_level=2)  # as textual-image encodes it
-    image.info[_PAYLOAD] = (pixel_size, b64encode(buffer.getvalue()).decode("ascii"))
+def prepare(image: PILImage.Image, pixel_size: tuple[int, int]) -> dict:
+    """Scale and encode `image` as the renderable would for `pixel_size` (call it off the UI thread).
+
+    A preview that came with its PNG bytes (the disk preview, see core.images) at
+    exactly that size is not encoded again.
+    """
+    png = image.info.get(PNG_BYTES) if image.size == pixel_size else None
+    if not isinstance(png, bytes):
+        scaled = image if image.size == pixel_size else image.resize(pixel_size)
+        buffer = io.BytesIO()
+        scaled.save(buffer, format="png", compress_level=2)  # as textual-image encodes it
+        png = buffer.getvalue()
+    image.info[_PAYLOAD] = (pixel_size, b64encode(png).decode("ascii"))
+    return {_PAYLOAD: image.info[_PAYLOAD]}  # what to put back in .info to skip all this next time
 
 
 class _PreparedRenderable(tgp.Image):

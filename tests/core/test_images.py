@@ -654,6 +654,18 @@ def test_small_or_transparent_originals_get_no_working_copy(tmp_path):
     assert not list(tmp_path.glob("*.work.ppm"))
 
 
+async def test_previews_carry_their_png_bytes(server, client, cache):
+    from mj_tui.core.images import PNG_BYTES
+
+    await cache.fetch(client, "big", [server.url("/big.png")])
+    made = cache.preview("big", 90, 90)  # from the working copy, saved as a disk preview
+    disk = cache.root / "big.full.90x90.png"
+    assert made.info[PNG_BYTES] == disk.read_bytes()
+    read = ImageCache(cache.root).preview("big", 90, 90)  # a new session reads that file
+    assert read.info[PNG_BYTES] == disk.read_bytes()
+    assert Image.open(io.BytesIO(read.info[PNG_BYTES])).tobytes() == read.tobytes() == made.tobytes()
+
+
 def test_preview_of_missing_or_damaged_original(tmp_path):
     cache = ImageCache(tmp_path)
     with pytest.raises(ImageError, match="not downloaded yet"):

@@ -3,6 +3,7 @@ textual-image would have encoded on the UI thread (against the pinned textual-im
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import sys
@@ -86,3 +87,19 @@ async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulato
         size, payload = widget.image.info["mj_tui.kitty_png_base64"]
         assert size == (widget.styles.width.value * 10, widget.styles.height.value * 20)
         assert payload in pictures(terminal.getvalue())
+
+
+def test_a_preview_with_its_png_bytes_is_not_encoded_again(monkeypatch):
+    from mj_tui.core.images import PNG_BYTES
+
+    image = photo((100, 80))
+    stand_in = io.BytesIO()
+    Image.new("RGB", (100, 80), (128, 0, 128)).save(stand_in, format="PNG")
+    image.info[PNG_BYTES] = stand_in.getvalue()  # as the image cache attaches the disk preview's bytes
+    monkeypatch.setattr(Image.Image, "save", lambda *a, **k: (_ for _ in ()).throw(AssertionError("encoded")))
+    done = prepare(image, (100, 80))
+    (size, payload), = done.values()
+    assert size == (100, 80) and base64.b64decode(payload) == stand_in.getvalue()
+    monkeypatch.undo()
+    (size, payload), = prepare(image, (120, 100)).values()  # another size: scaled and encoded
+    assert size == (120, 100) and Image.open(io.BytesIO(base64.b64decode(payload))).size == (120, 100)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from typing import Callable
 
@@ -28,7 +29,8 @@ from ...core.errors import MjError
 from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
 
-PREPARED_KEPT = 8  # ~1 MB each for a pane-sized picture
+LOADING_AFTER = 0.15  # s: a picture slower than this gets a "Loading image…" line
+PREPARED_KEPT = 8  # ~1 MB each (base64 PNG of a pane-sized picture)
 
 QUADRANT_NAMES = {1: "top-left", 2: "top-right", 3: "bottom-left", 4: "bottom-right"}
 
@@ -241,9 +243,18 @@ class PreviewPane(Vertical, can_focus=True):
             return  # already on its way
         self.wanted = wanted
         if self.shown is None or self.shown.key != wanted.key:
+            if self.image_widget is not None and self.image_widget.display:
+                # picture to picture: a cached one is here in ~50 ms, so the old one stays up
+                # until then instead of a "Loading" line flashing (and the pane laid out twice)
+                self.set_timer(LOADING_AFTER, partial(self._still_loading, wanted))
+            else:
+                self._still_loading(wanted)
+        self._fetch(task, wanted)
+
+    def _still_loading(self, wanted: Shown) -> None:
+        if self.wanted == wanted and self.shown != wanted:
             self._text_state(Content.styled("Loading image…", "$text-muted"))
             self.wanted = wanted
-        self._fetch(task, wanted)
 
     @work(exclusive=True, group="preview-fetch", exit_on_error=False)
     async def _fetch(self, task: Task, wanted: Shown) -> None:
@@ -273,11 +284,11 @@ class PreviewPane(Vertical, can_focus=True):
                 self._prepared.move_to_end(wanted)
             else:
                 try:
-                    prepare(image, (cols * px, rows * py))
+                    done = prepare(image, (cols * px, rows * py))
                 except Exception:  # the widget encodes it itself then
                     pass
                 else:
-                    self._prepared[wanted] = dict(image.info)
+                    self._prepared[wanted] = done
                     while len(self._prepared) > PREPARED_KEPT:
                         self._prepared.popitem(last=False)
         self.app.call_from_thread(self._display, wanted, image)
