@@ -60,10 +60,8 @@ def load_graphics(choice: str = "auto") -> Graphics:
             return Graphics("none", None, BLOCK_PIXELS, note="textual-image could not be loaded")
         if choice == "auto":
             choice = "halfcell"
-    from .kitty_image import KittyImage  # TGPImage, encoding off the UI thread
-
     classes = {
-        "tgp": KittyImage,
+        "tgp": widgets.TGPImage,
         "sixel": widgets.SixelImage,
         "halfcell": widgets.HalfcellImage,
         "unicode": widgets.UnicodeImage,
@@ -73,6 +71,10 @@ def load_graphics(choice: str = "auto") -> Graphics:
 
         choice = {SixelImage: "sixel", TGPImage: "tgp", UnicodeImage: "unicode"}.get(Auto, "halfcell")
     image_class = classes.get(choice, widgets.HalfcellImage)
+    if choice == "tgp":
+        from .kitty_image import KittyImage  # TGPImage, with the encoding done off the UI thread
+
+        image_class = KittyImage
     if choice in ("tgp", "sixel"):
         from textual_image._terminal import get_cell_size
 

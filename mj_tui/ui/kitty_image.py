@@ -18,8 +18,6 @@ from PIL import Image as PILImage
 from textual_image.renderable import tgp
 from textual_image.widget._base import Image as BaseImage
 
-from ..core.images import PNG_BYTES
-
 _PAYLOAD = "mj_tui.kitty_png_base64"  # key in the PIL image's .info: ((width, height), base64 PNG)
 _CHUNK = 4096  # the protocol's limit per escape sequence
 
@@ -30,6 +28,8 @@ def prepare(image: PILImage.Image, pixel_size: tuple[int, int]) -> dict:
     A preview that came with its PNG bytes (the disk preview, see core.images) at
     exactly that size is not encoded again.
     """
+    from ..core.images import PNG_BYTES  # not at import: it loads httpx, which start-up does without
+
     png = image.info.get(PNG_BYTES) if image.size == pixel_size else None
     if not isinstance(png, bytes):
         scaled = image if image.size == pixel_size else image.resize(pixel_size)

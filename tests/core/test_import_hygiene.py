@@ -32,3 +32,13 @@ def test_cli_help_does_not_import_textual():
     mods = _modules_after("import mj_tui.cli")
     assert "mj_tui.cli" in mods
     assert "textual" not in mods
+
+
+def test_the_first_frame_does_not_wait_for_httpx():
+    # httpx (~30 ms, ~6 MB) loads with the service, in a thread after the first frame;
+    # everything the first frame needs, kitty widget included, does without it
+    mods = _modules_after(
+        "import mj_tui.cli, mj_tui.ui.app, mj_tui.ui.screens.main, mj_tui.ui.kitty_image, mj_tui.launch"
+    )
+    assert "mj_tui.ui.kitty_image" in mods and "mj_tui.ui.screens.main" in mods
+    assert "httpx" not in mods
