@@ -157,7 +157,7 @@ class PreviewPane(Vertical, can_focus=True):
     def _caption(self, task: Task | None) -> None:
         if task is None:
             self._update("#preview-caption", "", layout=False)
-            self.border_subtitle = ""
+            self._subtitle("")
             return
         now = self.clock()
         bits = [f"#{task.id}", action_tag(task)]
@@ -176,14 +176,20 @@ class PreviewPane(Vertical, can_focus=True):
             text = Content.assemble(
                 (f"quadrant {self.quadrant} · {QUADRANT_NAMES[self.quadrant]}", "bold $accent"), "  ", text
             )
-            self.border_subtitle = "0 back · u upscale · v vary · s save"
+            self._subtitle("0 back · u upscale · v vary · s save")
         elif task.is_grid and task.status == Status.SUCCESS:
-            self.border_subtitle = "1-4 zoom · s save"
+            self._subtitle("1-4 zoom · s save")
         elif task.status == Status.SUCCESS and (task.image_urls or task.image_url):
-            self.border_subtitle = "s save · y copy" + (" · g parent" if task.parent_id else " · o open")
+            self._subtitle("s save · y copy" + (" · g parent" if task.parent_id else " · o open"))
         else:
-            self.border_subtitle = ""
+            self._subtitle("")
         self._update("#preview-caption", text, layout=False)  # one line, always
+
+    def _subtitle(self, text: str) -> None:
+        # setting the border's text repaints the whole pane even when it is unchanged:
+        # once a second while a job runs, ~6 kB to the terminal for nothing
+        if self.border_subtitle != text:
+            self.border_subtitle = text
 
     def _update(self, selector: str, content: Content | str, *, layout: bool | None = True) -> None:
         """Static.update, skipped when the content is what is shown already: a changed
@@ -209,7 +215,9 @@ class PreviewPane(Vertical, can_focus=True):
     def _text_state(self, text: Content) -> None:
         self.wanted = None
         self._show_parts(image=False, labels=False)
-        self._update("#preview-state", text)
+        # a progress tick changes the text, not its height: no layout (which would repaint
+        # the whole pane, ~6 kB a second to the terminal while a job runs)
+        self._update("#preview-state", text, layout=None)
 
     def _show_parts(self, *, image: bool, labels: bool) -> None:
         if (widget := self.image_widget) is not None:

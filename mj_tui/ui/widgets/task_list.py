@@ -58,7 +58,7 @@ class TaskList(OptionList):
         for i, old in enumerate(self.tasks):
             if old.id == task.id:
                 self.tasks[i] = task
-                self.replace_option_prompt_at_index(i, self._row(task))
+                self._set_row(i, task)
                 if i == self.highlighted:
                     self.post_message(TaskHighlighted(task))
                 return True
@@ -68,7 +68,7 @@ class TaskList(OptionList):
         """Advance the elapsed time of running rows (once a second)."""
         for i, task in enumerate(self.tasks):
             if task.status.in_flight:
-                self.replace_option_prompt_at_index(i, self._row(task))
+                self._set_row(i, task)
 
     def redraw(self) -> None:
         self._rebuild(self.current.id if self.current else None)
@@ -90,6 +90,23 @@ class TaskList(OptionList):
 
     def _row(self, task: Task):
         return task_row(task, self.clock(), compact=self._compact())
+
+    def _set_row(self, index: int, task: Task) -> None:
+        """Redraw one row.  OptionList.replace_option_prompt_at_index repaints the whole
+        list: ~16 kB sent to the terminal per progress tick, over SSH too.  A row is one
+        line (nowrap), so only that line needs painting.  Uses OptionList internals
+        (textual is pinned); if they are not there, the whole list it is."""
+        try:
+            option = self.get_option_at_index(index)
+            cache = self._option_render_cache
+            line = self._index_to_line[index]
+        except (AttributeError, KeyError, IndexError):
+            self.replace_option_prompt_at_index(index, self._row(task))
+            return
+        option._set_prompt(self._row(task))
+        for key in [key for key in cache.keys() if key[0] is option]:
+            cache.discard(key)
+        self.refresh_lines(line)
 
     def _rebuild(self, keep: str | None) -> None:
         self.set_options(Option(self._row(t), id=t.id) for t in self.tasks)
