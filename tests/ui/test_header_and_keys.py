@@ -141,3 +141,19 @@ async def test_modes_come_from_the_provider_and_ctrl_t_cycles(emulator, tmp_path
         assert screen.composer.mode.value == "relax" and "mode relax" in header_text(screen)
         await pilot.press("ctrl+t", "ctrl+t")
         assert screen.composer.mode.value == "fast"
+
+
+async def test_the_mode_chip_steps_with_keys_and_clicks(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_of(pilot, app)
+        await wait_for(pilot, lambda: screen.service is not None, what="service")
+        chip = screen.composer.query_one("#mode")
+        chip.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "mode relax" in header_text(screen), what="relax in the header")
+        await pilot.press("left", "left")
+        assert screen.composer.mode.value == "turbo"  # wraps round
+        await pilot.click("#mode")
+        await wait_for(pilot, lambda: "mode fast" in header_text(screen), what="fast in the header")
+        assert "fast" in str(chip.render())

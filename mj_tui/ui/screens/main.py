@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Select, TextArea
+from textual.widgets import TextArea
 
 from ..messages import ActionRequested, PromptSubmitted, TaskActivated, TaskHighlighted
 from ..prompt_history import PromptHistory
@@ -20,6 +20,7 @@ from ..widgets.action_bar import ActionBar
 from ..widgets.composer import Composer
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
+from ..widgets.mode_chip import ModeChip
 from ..widgets.preview import PreviewPane
 from ..widgets.task_list import TaskList
 from ..worker_errors import ReportWorkerErrors
@@ -179,9 +180,9 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
     def _action(self, event: ActionRequested) -> None:
         self.press(event.task, event.button)
 
-    @on(Select.Changed, "#mode")
-    def _mode(self, event: Select.Changed) -> None:
-        self.query_one(AppHeader).mode = str(event.value) if event.value != Select.NULL else ""
+    @on(ModeChip.Changed, "#mode")
+    def _mode(self, event: ModeChip.Changed) -> None:
+        self.query_one(AppHeader).mode = str(event.value or "")
 
     # -- actions ----------------------------------------------------------------------
     def action_submit(self) -> None:

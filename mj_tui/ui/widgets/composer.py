@@ -16,13 +16,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, OptionList, Select, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from ..messages import PromptSubmitted
 from ..prompt_history import PromptHistory
 from ..text import literal
 from ...core.models import Mode
+from .mode_chip import ModeChip
 from .prompt_area import PromptArea
 
 MAX_SUGGESTIONS = 40
@@ -89,13 +90,7 @@ class Composer(Vertical):
             placeholder="Type a prompt: what to draw… (ctrl+j sends)",
         )
         with Horizontal(id="composer-options"):
-            yield Select(
-                [(m.value, m) for m in self.modes],
-                value=self._initial_mode if self._initial_mode else Select.NULL,
-                allow_blank=self._initial_mode is None,
-                compact=True,
-                id="mode",
-            )
+            yield ModeChip(self.modes, self._initial_mode, id="mode")
             yield Input(placeholder="reference images: file paths, space-separated", compact=True, id="refs")
 
     def on_mount(self) -> None:
@@ -129,29 +124,15 @@ class Composer(Vertical):
 
     @property
     def mode(self) -> Mode | None:
-        value = self.query_one("#mode", Select).value
-        return value if isinstance(value, Mode) else None
+        return self.query_one("#mode", ModeChip).value
 
     def set_modes(self, modes: tuple[Mode, ...]) -> None:
         """The provider's speed modes, once known; keeps the current choice if offered."""
-        current = self.mode
         self.modes = modes
-        select = self.query_one("#mode", Select)
-        with select.prevent(Select.Changed):
-            select.set_options([(m.value, m) for m in modes])
-            if current in modes:
-                select.value = current
-            elif modes:
-                select.value = modes[0]
+        self.query_one("#mode", ModeChip).set_modes(modes)
 
     def cycle_mode(self) -> Mode | None:
-        if not self.modes:
-            return None
-        select = self.query_one("#mode", Select)
-        current = self.mode
-        index = self.modes.index(current) + 1 if current in self.modes else 0
-        select.value = self.modes[index % len(self.modes)]
-        return self.mode
+        return self.query_one("#mode", ModeChip).step(1)
 
     def submit(self) -> str | None:
         """Send what is typed (the screen decides what happens); else why not."""
@@ -192,7 +173,7 @@ class Composer(Vertical):
     def action_leave(self) -> None:
         self.screen.action_focus_pane("tasks")
 
-    @on(Select.Changed, "#mode")
+    @on(ModeChip.Changed, "#mode")
     def _mode_changed(self) -> None:
         self.text_area.lint_mode = self.mode.value if self.mode else None
         self.text_area.relint()  # permutations are an error in relax mode
