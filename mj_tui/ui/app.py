@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, Iterable
 
 from textual import events
@@ -60,6 +61,10 @@ class MjApp(ReportWorkerErrors, App[int]):
         self.service = None
         self.current_key: Secret | None = launch.key.key
         self.key_source: KeySource = launch.key.source
+        if self._welcome_first():
+            # the first screen is a dialog-styled one: its stylesheet (see dialogs.tcss) is
+            # read with the app's, as Textual reads a screen's own CSS_PATH only on a push
+            self.css_path.append(Path(__file__).with_name("dialogs.tcss"))
 
     @property
     def image_class(self):
@@ -83,9 +88,12 @@ class MjApp(ReportWorkerErrors, App[int]):
         if self.graphics.note:
             self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
 
+    def _welcome_first(self) -> bool:
+        return self.launch.key.key is None and not self.launch.demo
+
     def get_default_screen(self) -> Screen:
         # the first screen is the real one: no blank screen composed and laid out first
-        if self.launch.key.key is None and not self.launch.demo:
+        if self._welcome_first():
             from .screens.welcome import WelcomeScreen
 
             return self._sized(WelcomeScreen(self.launch))

@@ -38,6 +38,7 @@ def _sections():
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close", id="help-close")]
 
     def compose(self) -> ComposeResult:

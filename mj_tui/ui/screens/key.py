@@ -19,6 +19,7 @@ from ..widgets.key_form import KeyForm
 
 class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
     """Dismisses with the chosen key (the app reconnects with it), or None."""
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [Binding("escape", "dismiss", "Close", id="key-close")]
 

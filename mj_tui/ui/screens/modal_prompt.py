@@ -17,6 +17,7 @@ from ..text import literal
 
 class PromptDialog(ModalScreen[str | None]):
     """Edit a prompt and send it (ctrl+j / ctrl+s) or cancel (escape)."""
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "send", "Send", id="dialog-send", priority=True, tooltip="Send the dialog"),

@@ -78,6 +78,7 @@ def short_path(path: Path) -> str:
 
 
 class PickImagesDialog(ModalScreen[Picked | None]):
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "send", "Send", id="pick-send", priority=True, tooltip="Send the picked images"),
         Binding("escape", "cancel", "Cancel", id="pick-cancel", tooltip="Close without sending"),

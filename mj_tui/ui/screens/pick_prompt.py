@@ -27,6 +27,7 @@ class PromptChoice:
 
 
 class PickPromptDialog(ModalScreen[PromptChoice | None]):
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "choose('imagine')", "Imagine", id="pick-prompt-imagine", priority=True,
                 tooltip="Imagine the highlighted prompt now (a paid job)"),

@@ -66,6 +66,7 @@ def load_for_editor(image_path: Path) -> Image.Image:
 
 class RegionDialog(ModalScreen[RegionResult | None]):
     """Returns the selected boxes and the prompt, or None when cancelled."""
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "send", "Send", id="region-send", priority=True, tooltip="Send Vary (Region)"),

@@ -17,6 +17,7 @@ from ...core.credentials import NO_KEYRING_HELP
 
 
 class WelcomeScreen(ReportWorkerErrors, Screen):
+    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BINDINGS = [
         Binding("f2", "demo", "Try the demo", id="welcome-demo", priority=True),
         Binding("ctrl+q", "app.quit", "Quit", id="welcome-quit", priority=True),
