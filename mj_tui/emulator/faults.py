@@ -10,6 +10,8 @@ What each kind does to the request:
 - malformed: the app DOES run (a task may be created), then the body is cut
   in half, as when a proxy truncates a response;
 - delay: the request waits, then runs normally.
+- slow_answer: the request runs at once; its answer is held back for `seconds`
+  (a slow link home: what it says is already out of date when it arrives).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import EmulatorConfig
 
-KINDS = {"http", "rate_limit", "malformed", "drop", "delay", "html"}
+KINDS = {"http", "rate_limit", "malformed", "drop", "delay", "slow_answer", "html"}
 CLOSE_KEY = "mj_emulator.close_connection"  # set by server.py when running on a real socket
 _PROXY_PATH = re.compile(r"^/(mj-(fast|relax|turbo)/)?mj/")
 
@@ -141,6 +143,8 @@ class FaultMiddleware:
         elif kind == "delay":
             await asyncio.sleep(float(fault.get("seconds", 1.0)))
             await self.app(scope, receive, send)
+        elif kind == "slow_answer":
+            await self._slow_answer(scope, receive, send, float(fault.get("seconds", 1.0)))
         elif kind == "drop":
             await self._drop(scope)
         elif kind == "malformed":
@@ -164,6 +168,17 @@ class FaultMiddleware:
         if httpx is not None:
             raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
         raise ConnectionResetError("Server disconnected without sending a response.")
+
+    async def _slow_answer(self, scope: Scope, receive: Receive, send: Send, seconds: float) -> None:
+        messages: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            messages.append(message)
+
+        await self.app(scope, receive, hold)
+        await asyncio.sleep(seconds)
+        for message in messages:
+            await send(message)
 
     async def _malformed(self, scope: Scope, receive: Receive, send: Send) -> None:
         messages: list[Message] = []

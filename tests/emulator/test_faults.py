@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import httpx
@@ -70,6 +71,25 @@ def test_delay_and_html_gateway_page(client: httpx.Client) -> None:
     r = client.get("/mj/task/1/fetch")
     assert r.status_code == 502 and r.headers["content-type"].startswith("text/html")
     assert "502 Bad Gateway" in r.text
+
+
+def test_slow_answer_says_what_was_true_when_it_left(client: httpx.Client) -> None:
+    # the page is read at once and held back: a task made meanwhile is not in it
+    inject(client, {"kind": "slow_answer", "seconds": 1.0}, path_contains="query-mj-tasks")
+    answers: list[httpx.Response] = []
+    page = threading.Thread(target=lambda: answers.append(client.post(
+        f"{OMG}/query-mj-tasks", params={"page": 1, "pageSize": 10}, json={"model": "midjourney"})))
+    started = time.monotonic()
+    page.start()
+    while client.get("/_emulator/state").json()["faults_pending"]:  # the page has been read
+        time.sleep(0.01)
+    time.sleep(0.2)  # and answered, on the emulator's side
+    omg_ok(client, "imagine", prompt="made meanwhile")
+    page.join()
+    assert time.monotonic() - started >= 1.0
+    assert answers[0].json()["data"] == {"total": 0, "tasks": []}
+    now = omg_ok(client, "query-mj-tasks")
+    assert now["total"] == 1 and now["tasks"][0]["prompt"] == "made meanwhile"
 
 
 def test_path_contains_targets_requests_in_order(client: httpx.Client) -> None:
