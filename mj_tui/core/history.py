@@ -149,7 +149,11 @@ class History:
             rows = []
             for task in tasks:
                 old = known.get(task.id)
-                if old is not None:
+                if old is not None and old.status.is_terminal and task.status.in_flight:
+                    # an answer that left the server before the task ended (a history page
+                    # asked for earlier): a finished task never starts again
+                    task = old
+                elif old is not None:
                     task = task.with_(
                         mode=task.mode or old.mode,
                         parent_id=task.parent_id or old.parent_id,

@@ -46,6 +46,20 @@ def test_merge_keeps_what_the_server_does_not_repeat(tmp_path):
     assert history.page("ns", 1, 5).tasks[0].status == Status.SUCCESS
 
 
+def test_an_old_answer_never_moves_a_finished_task_back(tmp_path):
+    # a history page asked for before the task ended can arrive after the poll that saw it end
+    history = History(tmp_path / "h.sqlite3")
+    done = make(1, status=Status.SUCCESS, image_url="http://a/1.png", progress=100)
+    history.upsert("ns", [done])
+    (merged,) = history.upsert("ns", [make(1, status=Status.IN_PROGRESS, progress=40)])
+    assert merged == done and history.get("ns", "1") == done
+    assert history.in_flight("ns") == []
+    # anything still running moves as the server says, finishing included
+    history.upsert("ns", [make(2, status=Status.IN_PROGRESS, progress=40)])
+    (failed,) = history.upsert("ns", [make(2, status=Status.FAILURE, fail_reason="banned")])
+    assert failed.status == Status.FAILURE and history.get("ns", "2").fail_reason == "banned"
+
+
 def test_in_flight_survives_a_restart(tmp_path):
     path = tmp_path / "h.sqlite3"
     history = History(path)
