@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
@@ -164,3 +165,29 @@ async def test_custom_zoom_opens_dialog_with_a_zoom_value(emulator, tmp_path, gr
                                 and t.status == Status.SUCCESS and t, what="zoomed")
         assert zoomed.is_grid
         assert not notes.titles("error"), notes.text()
+
+
+@pytest.mark.parametrize("job_seconds", [0, 3], ids=["done-first", "page-first"])
+async def test_a_prompt_sent_while_the_first_page_loads_stays_listed(emulator, control, tmp_path, graphics,
+                                                                     job_seconds):
+    # the history page asked for at start comes back after the submit (a slow link, a busy
+    # box): what it says is older than the submit, and must not take the new task off the
+    # list (its progress would have nowhere to show) nor move a finished one back
+    control.post("/_emulator/config", json={"job_seconds": job_seconds})
+    control.post("/_emulator/faults", json={"next": [{"kind": "slow_answer", "seconds": 1.0}],
+                                            "path_contains": "query-mj-tasks"})
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_for(pilot, lambda: control.get("/_emulator/state").json()["faults_pending"] == 0
+                                and app.screen, what="the page asked for")
+        screen.composer.text_area.text = "a heron at dawn"
+        screen.composer.text_area.focus()
+        await pilot.press("ctrl+j")
+        sent = await wait_for(pilot, lambda: screen.tasks.current, what="the submit")
+        await wait_for(pilot, lambda: not any(w.group == "page" and w.is_running for w in app.workers),
+                       what="the slow page")
+        assert [t.id for t in screen.tasks.tasks] == [sent.id]
+        assert screen.tasks.current.id == sent.id and screen.tasks.page.total == 1
+        assert (screen.tasks.current.status == Status.SUCCESS) == (job_seconds == 0)
+        await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS, what="done")
+        assert [t.id for t in screen.tasks.tasks] == [sent.id]

@@ -17,7 +17,7 @@ from .. import gc_tuning
 from ..text import clean
 from ...core.errors import MjError, QueueFull
 from ...core.history import store_page
-from ...core.models import Button, ButtonKind, Mode, Status, Task
+from ...core.models import Button, ButtonKind, Mode, Page, Status, Task
 from ...core.uploads import image_data_uri
 from .modal_prompt import PromptDialog
 from ...core import pricing
@@ -49,6 +49,7 @@ class Jobs(Screen):
         self._modal_open = False
         self._poll_running = False
         self._service_timers: list = []  # the service's timers, stopped on reconnect
+        self._added: list[str] = []  # ids of the tasks this session added, oldest first
 
     def first_frame(self) -> None:
         """The local store only: tasks on screen before httpx, the emulator or the network."""
@@ -122,9 +123,26 @@ class Jobs(Screen):
 
     @work(exclusive=True, group="page", exit_on_error=False)
     async def load_page(self, number: int) -> None:
+        since = len(self._added)
         page = await (await self.ready()).page(number)
+        if page.page == 1 and len(self._added) > since:
+            page = self._with_added(page, self._added[since:])
         self.tasks.show_page(page)
         self._update_queue()
+
+    def _with_added(self, page: Page, added: list[str]) -> Page:
+        """Page 1 as the server saw it, plus what was submitted while the answer was on its
+        way (a slow link): it would take the new task off the list, and its progress with it."""
+        there = {t.id for t in page.tasks}
+        late: list[Task] = []
+        for task_id in reversed(added):  # newest first, as on the list
+            task = self.service.get_cached(task_id)
+            if task is not None and task.id not in there:
+                there.add(task.id)
+                late.append(task)
+        if not late:
+            return page
+        return Page([*late, *page.tasks][: page.page_size], page.page, page.page_size, page.total + len(late))
 
     @work(exclusive=True, group="refresh", exit_on_error=False)
     async def refresh_task(self, task_id: str) -> None:
@@ -252,6 +270,7 @@ class Jobs(Screen):
         if self.tasks.page is not None and self.tasks.page.page != 1:
             self.tasks.show_page(self.service.cached_page(1), select=task.id)  # a task implies a service
         self.tasks.put_first(task)
+        self._added.append(task.id)
         self.notify(message, title="Submitted", timeout=3, markup=False)
         self._update_queue()
 
