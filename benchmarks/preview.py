@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import sys
 import statistics
 import tempfile
 import time
@@ -137,17 +136,15 @@ async def _session(keys: list[str]) -> dict[str, list[tuple[float, float]]]:
     return {"forward": forward, "back": back}
 
 
-class _Sink(io.StringIO):
-    """Stands in for the terminal: the kitty widget writes its image data straight to
-    sys.__stdout__, outside Textual's frames."""
+class _Sink:
+    """Counts the pictures the app writes to the (headless) terminal: the kitty widget
+    sends them through the driver, as Textual's frames go."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.images = 0
 
-    def write(self, text: str) -> int:
+    def write(self, text: str) -> None:
         self.images += text.count(",m=0,")  # the last chunk of one picture
-        return len(text)
 
 
 def run() -> Report:
@@ -165,8 +162,10 @@ def run() -> Report:
         keys = [f"{name}-mjproxy-{1_800_000_000_000_000 + i}" for i in range(GRIDS)]
         images = scratch / "cache" / "images"
 
-        terminal, sink = sys.__stdout__, _Sink()
-        sys.__stdout__ = sink
+        from textual.drivers.headless_driver import HeadlessDriver
+
+        sink, drop = _Sink(), HeadlessDriver.write
+        HeadlessDriver.write = lambda driver, text: sink.write(text)  # this process only
         try:
             cold = asyncio.run(_session(keys))["forward"]  # original only: decodes, leaves working copies
             seen = asyncio.run(_session(keys))  # a new session: the previews from the first are on disk
@@ -174,7 +173,7 @@ def run() -> Report:
                 preview.unlink()  # only the original and its working copy
             resized = asyncio.run(_session(keys))["forward"]
         finally:
-            sys.__stdout__ = terminal
+            HeadlessDriver.write = drop
 
     report.add("original in the image cache", f"{len(png) / 1e6:.1f} MB PNG")
     rows = (("original only (older cache), first view", cold, False),

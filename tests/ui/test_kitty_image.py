@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from PIL import Image
+from textual.drivers.headless_driver import HeadlessDriver
 from textual_image._pixeldata import PixelData
 from textual_image.renderable import tgp
 from ui_helpers import fresh_key, make_app, make_launch, wait_for
@@ -21,7 +22,7 @@ from mj_tui.ui.screens.main import MainScreen
 
 @pytest.fixture
 def terminal(monkeypatch) -> io.StringIO:
-    """textual-image writes kitty sequences straight to sys.__stdout__."""
+    """Outside an app, textual-image (and the widget) write kitty sequences to sys.__stdout__."""
     out = io.StringIO()
     monkeypatch.setattr(sys, "__stdout__", out)
     return out
@@ -61,6 +62,26 @@ def test_a_prepared_picture_is_sent_without_encoding_it_again(terminal, monkeypa
     assert pictures(terminal.getvalue()) == library
 
 
+def test_with_a_writer_nothing_goes_behind_its_back(terminal):
+    writes: list[str] = []
+    renderable = _PreparedRenderable(photo(), 10, 4)
+    renderable.write = writes.append
+    renderable._send_image_to_terminal(100, 80)
+    renderable._create_virtual_placement(10, 4)
+    image_id = renderable.terminal_image_id
+    renderable.cleanup()
+    assert terminal.getvalue() == ""
+    sent, placed, freed = writes  # the whole picture (many chunks) in one write
+    assert len(pictures(sent)) == 1 and sent.count("\x1b_G") > 1 and f"i={image_id}," in sent
+    assert placed == f"\x1b_Ga=p,i={image_id},c=10,r=4,U=1,q=2\x1b\\"
+    assert freed == f"\x1b_Ga=d,I={image_id}\x1b\\" and renderable.terminal_image_id is None
+    library = tgp.Image(photo(), 10, 4)  # spelled as the library spells them
+    library.terminal_image_id = image_id
+    library._create_virtual_placement(10, 4)
+    library.cleanup()
+    assert terminal.getvalue() == placed + freed
+
+
 def test_another_size_than_prepared_falls_back_to_the_library(terminal):
     image = photo()
     prepare(image, (100, 80))
@@ -72,7 +93,10 @@ def test_another_size_than_prepared_falls_back_to_the_library(terminal):
     assert photo_copy.size == (96, 80) and sent == pictures(terminal.getvalue())
 
 
-async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulator, control, tmp_path):
+async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulator, control, tmp_path, monkeypatch):
+    # everything the app writes to the terminal, in order (the headless driver drops it)
+    written: list[str] = []
+    monkeypatch.setattr(HeadlessDriver, "write", lambda self, data: written.append(data))
     graphics = Graphics("tgp", KittyImage, (10, 20))
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -86,7 +110,11 @@ async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulato
         widget = screen.preview.image_widget
         size, payload = widget.image.info["mj_tui.kitty_png_base64"]
         assert size == (widget.styles.width.value * 10, widget.styles.height.value * 20)
-        assert payload in pictures(terminal.getvalue())
+        # the picture went through the app's writer (Textual's writer thread on a terminal), as one
+        # write; a headless app writes no frames, so their order was checked on a real pty
+        (picture,) = [text for text in written if payload in pictures(text)]
+        assert pictures(picture) == [payload]
+        assert terminal.getvalue() == ""  # nothing behind Textual's back on sys.__stdout__
 
 
 def test_a_preview_with_its_png_bytes_is_not_encoded_again(monkeypatch):
