@@ -75,6 +75,10 @@ def load_graphics(choice: str = "auto") -> Graphics:
         from .kitty_image import KittyImage  # TGPImage, with the encoding done off the UI thread
 
         image_class = KittyImage
+    elif choice == "sixel":
+        from .sixel_image import SixelImage  # the same for Sixel
+
+        image_class = SixelImage
     if choice in ("tgp", "sixel"):
         from textual_image._terminal import get_cell_size
 

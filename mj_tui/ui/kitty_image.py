@@ -26,8 +26,9 @@ _PAYLOAD = "mj_tui.kitty_png_base64"  # key in the PIL image's .info: ((width, h
 _CHUNK = 4096  # the protocol's limit per escape sequence
 
 
-def prepare(image: PILImage.Image, pixel_size: tuple[int, int]) -> dict:
+def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tuple | None = None) -> dict:
     """Scale and encode `image` as the renderable would for `pixel_size` (call it off the UI thread).
+    kitty draws on whatever is behind it, so `background` does not matter here.
 
     A preview that came with its PNG bytes (the disk preview, see core.images) at
     exactly that size is not encoded again.

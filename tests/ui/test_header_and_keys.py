@@ -128,6 +128,10 @@ def test_graphics_choices_resolve(graphics):
     assert load_graphics("unicode").name == "unicode"
     tgp = load_graphics("tgp")
     assert tgp.name == "tgp" and tgp.pixels_per_cell == (10, 20)
+    sixel = load_graphics("sixel")
+    assert sixel.name == "sixel" and sixel.pixels_per_cell == (10, 20)
+    # both encode in the preview's worker thread (kitty_image.py, sixel_image.py)
+    assert all(callable(getattr(g.image_class, "prepare", None)) for g in (tgp, sixel))
     assert load_graphics("none").image_class is None
 
 

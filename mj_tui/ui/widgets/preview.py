@@ -9,6 +9,7 @@ can be zoomed to one quadrant.
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,7 @@ from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
 
 LOADING_AFTER = 0.15  # s: a picture slower than this gets a "Loading image…" line
-PREPARED_KEPT = 8  # ~1 MB each (base64 PNG of a pane-sized picture)
+PREPARED_KEPT = 8  # ~1 MB each (base64 PNG or Sixel text of a pane-sized picture)
 
 QUADRANT_NAMES = {1: "top-left", 2: "top-right", 3: "bottom-left", 4: "bottom-right"}
 
@@ -65,8 +66,9 @@ class PreviewPane(Vertical, can_focus=True):
         self._texts: dict[str, tuple] = {}  # what each Static shows now (text, spans)
         self._image: Widget | None = None  # mounted after the first frame: see _mount_image
         # the last few pictures as the image widget's encoding wants them (kitty: base64
-        # PNG), so going back to one costs no encoding
+        # PNG; Sixel: its text), so going back to one costs no encoding
         self._prepared: OrderedDict[tuple, object] = OrderedDict()
+        self._encoding = threading.Lock()  # decode threads take turns at the encoding
         self.border_title = "Preview"
 
     def compose(self) -> ComposeResult:
@@ -273,10 +275,15 @@ class PreviewPane(Vertical, can_focus=True):
                 self._text_state(Content.assemble(("Image unavailable\n", "bold $warning"), literal(str(exc))))
             return
         if self.wanted == wanted:
-            self._decode(wanted)
+            self._decode(wanted, self._backdrop())
+
+    def _backdrop(self) -> tuple:
+        """The colour behind the picture, (r, g, b, a): Sixel encodes against it."""
+        _, colour = (self.image_widget or self).background_colors
+        return colour.r, colour.g, colour.b, colour.a
 
     @work(thread=True, exclusive=True, group="preview-decode", exit_on_error=False)
-    def _decode(self, wanted: Shown) -> None:
+    def _decode(self, wanted: Shown, backdrop: tuple) -> None:
         try:
             image = self.service.images.preview(wanted.key, *wanted.box, quadrant=wanted.quadrant)
         except MjError as exc:
@@ -284,22 +291,30 @@ class PreviewPane(Vertical, can_focus=True):
             self.app.call_from_thread(self._failed, wanted, message)
             return
         if (prepare := getattr(self.image_class, "prepare", None)) is not None:
-            # the drawing's own encoding (kitty graphics), done here rather than on the UI thread
-            cols, rows = self._cells(image)
-            px, py = self.pixels_per_cell
-            if (done := self._prepared.get(wanted)) is not None:
-                image.info.update(done)
-                self._prepared.move_to_end(wanted)
-            else:
-                try:
-                    done = prepare(image, (cols * px, rows * py))
-                except Exception:  # the widget encodes it itself then
-                    pass
-                else:
-                    self._prepared[wanted] = done
-                    while len(self._prepared) > PREPARED_KEPT:
-                        self._prepared.popitem(last=False)
+            # the drawing's own encoding (kitty graphics, Sixel), done here rather than on the UI
+            # thread; one at a time, and not at all for a picture the person has already left
+            # (Sixel takes ~0.45 s: a held arrow key would otherwise stack up encodings)
+            with self._encoding:
+                if self.wanted != wanted:
+                    return
+                self._prepare(prepare, wanted, backdrop, image)
         self.app.call_from_thread(self._display, wanted, image)
+
+    def _prepare(self, prepare: Callable, wanted: Shown, backdrop: tuple, image: PILImage.Image) -> None:
+        key = (wanted, backdrop)
+        if (done := self._prepared.get(key)) is not None:
+            image.info.update(done)
+            self._prepared.move_to_end(key)
+            return
+        cols, rows = self._cells(image)
+        px, py = self.pixels_per_cell
+        try:
+            done = prepare(image, (cols * px, rows * py), backdrop)
+        except Exception:  # the widget encodes it itself then
+            return
+        self._prepared[key] = done
+        while len(self._prepared) > PREPARED_KEPT:
+            self._prepared.popitem(last=False)
 
     def _cells(self, image: PILImage.Image) -> tuple[int, int]:
         """Columns and rows the picture takes (it arrives fitted to the box in pixels)."""
