@@ -16,6 +16,10 @@ the frame, widget included, and only skips turning it into bytes).  It is taken 
 - seen this session: in memory.
 The longest single event-loop callback in the same window shows that decoding and
 scaling stay off the UI thread.
+
+Then the same with the Sixel widget (its pictures are encoded in the worker thread),
+and, for comparison, with textual-image's own Sixel widget, which encodes while the
+frame is drawn.
 """
 
 from __future__ import annotations
@@ -76,16 +80,30 @@ def fill(scratch: Path, png: bytes) -> None:
     history.close()
 
 
-async def _session(keys: list[str]) -> dict[str, list[tuple[float, float]]]:
+def _widget(kind: str) -> type:
+    if kind == "tgp":
+        from mj_tui.ui.kitty_image import KittyImage
+
+        return KittyImage
+    if kind == "sixel":
+        from mj_tui.ui.sixel_image import SixelImage
+
+        return SixelImage
+    from textual_image.widget import SixelImage as LibrarySixel  # encodes while drawing
+
+    return LibrarySixel
+
+
+async def _session(keys: list[str], kind: str = "tgp") -> dict[str, list[tuple[float, float]]]:
     """Select each grid in turn with `down`, then go back `up`; (ms to on screen, longest callback ms)."""
     from mj_tui.launch import build_launch
     from mj_tui.ui.app import MjApp
     from mj_tui.ui.graphics import Graphics, load_graphics
 
     load_graphics("halfcell")  # imports textual-image the way the app does
-    from mj_tui.ui.kitty_image import KittyImage
+    graphics = Graphics("sixel" if "sixel" in kind else kind, _widget(kind), (10, 20))
     launch = build_launch(demo=True, provider="mjproxy", demo_job_seconds=0, demo_seed_history=0)
-    app = MjApp(launch, graphics=Graphics("tgp", KittyImage, (10, 20)), blink_cursor=False, animations=False)
+    app = MjApp(launch, graphics=graphics, blink_cursor=False, animations=False)
     frames: list[float] = []  # when the app handed a frame to the terminal driver
     handed: dict[str, float] = {}  # image key -> when the preview gave it to the image widget
 
@@ -152,7 +170,7 @@ def run() -> Report:
 
     _Busy.install()
     report = Report(f"Preview: a cached {SIZE}² grid on screen after selecting its task (headless, 120x40, "
-                    "kitty widget, 10x20 px cells)")
+                    "kitty widget unless named, 10x20 px cells)")
     png = photo_like_png()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -172,6 +190,8 @@ def run() -> Report:
             for preview in images.glob("*.png"):  # a new terminal size: no preview of this size yet,
                 preview.unlink()  # only the original and its working copy
             resized = asyncio.run(_session(keys))["forward"]
+            sixel = asyncio.run(_session(keys, "sixel"))  # previews on disk, as in `seen`
+            library = asyncio.run(_session(keys, "sixel-library"))["forward"]
         finally:
             HeadlessDriver.write = drop
 
@@ -189,6 +209,18 @@ def run() -> Report:
                    verdict(max(ms) <= BUDGET_MS) if judged else "")
         report.add(f"{label}: longest UI callback", f"{longest:.1f} ms", f"frame {FRAME_MS:.0f} ms",
                    verdict(longest <= FRAME_MS))
+    # Sixel: encoded from the picture, ~0.45 s per picture without numpy (not a dependency:
+    # it would slow every start); the worker thread does it, so keys are never held up
+    for label, samples, judged in (("Sixel, viewed before at this size", sixel["forward"], False),
+                                   ("Sixel, seen this session (memory)", sixel["back"], True),
+                                   ("Sixel, drawn by textual-image itself (as before)", library, None)):
+        ms = [m for m, _ in samples]
+        longest = max(step for _, step in samples)
+        report.add(f"{label}: median/worst", f"{statistics.median(ms):.0f}/{max(ms):.0f} ms",
+                   f"budget {BUDGET_MS:.0f} ms" if judged else "encoding included",
+                   verdict(max(ms) <= BUDGET_MS) if judged else "")
+        report.add(f"{label}: longest UI callback", f"{longest:.1f} ms", f"frame {FRAME_MS:.0f} ms",
+                   "" if judged is None else verdict(longest <= FRAME_MS))
     shown = 3 * (1 + 2 * (GRIDS - 1))  # three sessions: the first grid, then each way along the list
     report.add("pictures sent to the terminal (kitty)", f"{sink.images}", f"{shown} pictures shown",
                verdict(sink.images <= shown))
