@@ -2,7 +2,8 @@
 
 textual-image's Sixel widget encodes the picture while the frame is drawn, on the
 UI thread: without numpy (which mj-tui does not pull in: it would slow every start)
-that is ~0.45 s for a 580x580 preview, half a second in which no key is handled.
+that is 0.1-0.45 s for a 580x580 preview (the more colours, the longer), time in
+which no key is handled (benchmarks/preview.py).
 As with kitty (kitty_image.py), the preview's worker thread does it (`prepare`) and
 the widget takes the ready text when the size and background it draws with are
 the ones prepared for; otherwise the library encodes as before.  Built on
