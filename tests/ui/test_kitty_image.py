@@ -13,11 +13,10 @@ from PIL import Image
 from textual.drivers.headless_driver import HeadlessDriver
 from textual_image._pixeldata import PixelData
 from textual_image.renderable import tgp
-from ui_helpers import fresh_key, make_app, make_launch, wait_for
+from ui_helpers import fresh_key, grid_in_preview, make_app, make_launch
 
 from mj_tui.ui.graphics import Graphics
 from mj_tui.ui.kitty_image import KittyImage, _PreparedRenderable, prepare
-from mj_tui.ui.screens.main import MainScreen
 
 
 @pytest.fixture
@@ -100,12 +99,7 @@ async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulato
     graphics = Graphics("tgp", KittyImage, (10, 20))
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started
-                                and app.screen, what="main")
-        for ch in "a fox":
-            await pilot.press("space" if ch == " " else ch)
-        await pilot.press("ctrl+j")
-        await wait_for(pilot, lambda: screen.preview.shown is not None, what="the grid on screen")
+        screen = await grid_in_preview(pilot, app, "a fox")
         await pilot.pause()
         widget = screen.preview.image_widget
         size, payload = widget.image.info["mj_tui.kitty_png_base64"]

@@ -8,10 +8,9 @@ import threading
 import textual_image.widget.sixel as library
 from textual_image._pixeldata import PixelData
 from textual_image._sixel import image_to_sixels
-from ui_helpers import fresh_key, make_app, make_launch, wait_for
+from ui_helpers import fresh_key, grid_in_preview, make_app, make_launch, wait_for
 
 from mj_tui.ui.graphics import Graphics
-from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.sixel_image import SixelImage, _PreparedSixels
 
 
@@ -32,12 +31,7 @@ async def test_the_preview_encodes_sixels_off_the_ui_thread(emulator, control, t
     graphics = Graphics("sixel", SixelImage, (10, 20))
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started
-                                and app.screen, what="main")
-        for ch in "a fox":
-            await pilot.press("space" if ch == " " else ch)
-        await pilot.press("ctrl+j")
-        await wait_for(pilot, lambda: screen.preview.shown is not None, what="the grid on screen")
+        screen = await grid_in_preview(pilot, app, "a fox")
         widget = screen.preview.image_widget
         drawn = await wait_for(pilot, lambda: (impl := widget.query(_PreparedSixels).first(None)) is not None
                                and impl._cached_sixels is not None and impl, what="the sixels drawn")

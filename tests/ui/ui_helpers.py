@@ -78,6 +78,19 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10.0
         await pilot.pause(0.05)
 
 
+async def grid_in_preview(pilot, app, prompt: str = "a fox"):
+    """Type `prompt` key by key, send it, and wait until its grid is in the preview; the main screen."""
+    from mj_tui.ui.screens.main import MainScreen
+
+    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen,
+                            what="main")
+    for ch in prompt:
+        await pilot.press("space" if ch == " " else ch)
+    await pilot.press("ctrl+j")
+    await wait_for(pilot, lambda: screen.preview.shown is not None, what="the grid on screen")
+    return screen
+
+
 def submits(control) -> int:
     """Submit requests (imagine, action, shorten...) the emulator has seen: never polls or pages."""
     requests = control.get("/_emulator/state").json()["requests"]
