@@ -18,14 +18,20 @@ from mj_tui.core.service import MjService
 def machine() -> str:
     import os
 
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    cpu = platform.processor() or platform.machine()
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {system}"
 
 
 def service_for(kind: ProviderKind, url: str, key: str, scratch: Path | None = None) -> MjService:
     scratch = scratch or Path(tempfile.mkdtemp(prefix="mj-bench-"))
     profile = replace(default_profile("bench", kind), base_url=url, poll_interval=0.01)
-    return MjService(profile, Secret(key), history=History(scratch / f"{kind.value}-{key}.sqlite3"),
-                     images=ImageCache(scratch / "images"))
+    return MjService(
+        profile,
+        Secret(key),
+        history=History(scratch / f"{kind.value}-{key}.sqlite3"),
+        images=ImageCache(scratch / "images"),
+    )
 
 
 class Report:

@@ -1,6 +1,6 @@
 """The floor for startup: a bare Textual app that imports textual-image and draws one line."""
 
-import textual_image.renderable  # noqa: F401  (the same terminal queries mj-tui makes)
+import textual_image.renderable
 import textual_image.widget  # noqa: F401
 from textual.app import App, ComposeResult
 from textual.widgets import Static

@@ -66,14 +66,21 @@ def run() -> Report:
             for _ in range(10):
                 asyncio.run(idle.poll())
             per_idle = (_sent(control) - before) / 10
-            report.add(f"{kind.value}: requests/tick, 0 in flight", f"{per_idle:.2f}", "budget 0", verdict(per_idle == 0))
+            report.add(
+                f"{kind.value}: requests/tick, 0 in flight", f"{per_idle:.2f}", "budget 0", verdict(per_idle == 0)
+            )
             for n in (1, 10, 50):
                 per_tick, _ = asyncio.run(_ticks(kind, url, control, n))
-                report.add(f"{kind.value}: requests/tick, {n} in flight", f"{per_tick:.2f}", "budget 1",
-                           verdict(per_tick <= 1))
+                report.add(
+                    f"{kind.value}: requests/tick, {n} in flight", f"{per_tick:.2f}", "budget 1", verdict(per_tick <= 1)
+                )
         first, second, full = asyncio.run(_preview_bytes(url, control))
-        report.add("preview bytes, first view (2048² grid)", f"{first:,}", f"full image {full:,} B",
-                   f"ratio {first / full:.2f}")
+        report.add(
+            "preview bytes, first view (2048² grid)",
+            f"{first:,}",
+            f"full image {full:,} B",
+            f"ratio {first / full:.2f}",
+        )
         report.add("preview bytes, every later view", f"{second:,}", "budget 0 (disk cache)", verdict(second == 0))
     return report
 

@@ -30,7 +30,7 @@ import os
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .common import Report, verdict
@@ -47,8 +47,14 @@ def photo_like_png(size: int = SIZE) -> bytes:
 
     noise = Image.effect_noise((size, size), 60)
     ramp = Image.linear_gradient("L").resize((size, size))
-    image = Image.merge("RGB", (Image.blend(ramp, noise, 0.5), Image.blend(ramp.rotate(90), noise, 0.4),
-                                noise.filter(ImageFilter.GaussianBlur(1))))
+    image = Image.merge(
+        "RGB",
+        (
+            Image.blend(ramp, noise, 0.5),
+            Image.blend(ramp.rotate(90), noise, 0.4),
+            noise.filter(ImageFilter.GaussianBlur(1)),
+        ),
+    )
     buffer = io.BytesIO()
     image.filter(ImageFilter.GaussianBlur(0.6)).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -66,13 +72,21 @@ def fill(scratch: Path, png: bytes) -> None:
     images = ImageCache(scratch / "cache" / "images")
     images.root.mkdir(parents=True, exist_ok=True)
     buttons = tuple(Button(f"MJ::JOB::upsample::{i}::h", f"U{i}") for i in range(1, 5))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tasks = []
     for i in range(GRIDS):
-        task = Task(id=str(1_800_000_000_000_000 + i), provider=ProviderKind.MJPROXY, status=Status.SUCCESS,
-                    progress=100, prompt=f"grid {i}, oil on canvas --ar 1:1", mode=Mode.FAST,
-                    submit_time=now - timedelta(seconds=i), finish_time=now - timedelta(seconds=i),
-                    image_url=f"{DEMO_BASE_URL}/never-fetched/{i}.png", buttons=buttons)
+        task = Task(
+            id=str(1_800_000_000_000_000 + i),
+            provider=ProviderKind.MJPROXY,
+            status=Status.SUCCESS,
+            progress=100,
+            prompt=f"grid {i}, oil on canvas --ar 1:1",
+            mode=Mode.FAST,
+            submit_time=now - timedelta(seconds=i),
+            finish_time=now - timedelta(seconds=i),
+            image_url=f"{DEMO_BASE_URL}/never-fetched/{i}.png",
+            buttons=buttons,
+        )
         task = task.with_(image_urls=(task.image_url,))
         tasks.append(task)
         images.path_for(f"{launch.profile.name}-mjproxy-{task.id}").write_bytes(png)
@@ -169,8 +183,10 @@ def run() -> Report:
     from mj_tui.launch import build_launch
 
     _Busy.install()
-    report = Report(f"Preview: a cached {SIZE}² grid on screen after selecting its task (headless, 120x40, "
-                    "kitty widget unless named, 10x20 px cells)")
+    report = Report(
+        f"Preview: a cached {SIZE}² grid on screen after selecting its task (headless, 120x40, "
+        "kitty widget unless named, 10x20 px cells)"
+    )
     png = photo_like_png()
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -196,34 +212,56 @@ def run() -> Report:
             HeadlessDriver.write = drop
 
     report.add("original in the image cache", f"{len(png) / 1e6:.1f} MB PNG")
-    rows = (("original only (older cache), first view", cold, False),
-            ("new session, viewed before at this size", seen["forward"], True),
-            ("new session, first view at this size (working copy)", resized, True),
-            ("seen this session (memory)", seen["back"], True))
+    rows = (
+        ("original only (older cache), first view", cold, False),
+        ("new session, viewed before at this size", seen["forward"], True),
+        ("new session, first view at this size (working copy)", resized, True),
+        ("seen this session (memory)", seen["back"], True),
+    )
     for label, samples, judged in rows:
         ms = [m for m, _ in samples]
         longest = max(step for _, step in samples)
         median = statistics.median(ms)
-        report.add(f"{label}: median/worst", f"{median:.0f}/{max(ms):.0f} ms",
-                   f"budget {BUDGET_MS:.0f} ms" if judged else "once per image, ever",
-                   verdict(max(ms) <= BUDGET_MS) if judged else "")
-        report.add(f"{label}: longest UI callback", f"{longest:.1f} ms", f"frame {FRAME_MS:.0f} ms",
-                   verdict(longest <= FRAME_MS))
+        report.add(
+            f"{label}: median/worst",
+            f"{median:.0f}/{max(ms):.0f} ms",
+            f"budget {BUDGET_MS:.0f} ms" if judged else "once per image, ever",
+            verdict(max(ms) <= BUDGET_MS) if judged else "",
+        )
+        report.add(
+            f"{label}: longest UI callback",
+            f"{longest:.1f} ms",
+            f"frame {FRAME_MS:.0f} ms",
+            verdict(longest <= FRAME_MS),
+        )
     # Sixel: encoded from the picture, ~0.45 s per picture without numpy (not a dependency:
     # it would slow every start); the worker thread does it, so keys are never held up
-    for label, samples, judged in (("Sixel, viewed before at this size", sixel["forward"], False),
-                                   ("Sixel, seen this session (memory)", sixel["back"], True),
-                                   ("Sixel, drawn by textual-image itself (as before)", library, None)):
+    for label, samples, judged in (
+        ("Sixel, viewed before at this size", sixel["forward"], False),
+        ("Sixel, seen this session (memory)", sixel["back"], True),
+        ("Sixel, drawn by textual-image itself (as before)", library, None),
+    ):
         ms = [m for m, _ in samples]
         longest = max(step for _, step in samples)
-        report.add(f"{label}: median/worst", f"{statistics.median(ms):.0f}/{max(ms):.0f} ms",
-                   f"budget {BUDGET_MS:.0f} ms" if judged else "encoding included",
-                   verdict(max(ms) <= BUDGET_MS) if judged else "")
-        report.add(f"{label}: longest UI callback", f"{longest:.1f} ms", f"frame {FRAME_MS:.0f} ms",
-                   "" if judged is None else verdict(longest <= FRAME_MS))
+        report.add(
+            f"{label}: median/worst",
+            f"{statistics.median(ms):.0f}/{max(ms):.0f} ms",
+            f"budget {BUDGET_MS:.0f} ms" if judged else "encoding included",
+            verdict(max(ms) <= BUDGET_MS) if judged else "",
+        )
+        report.add(
+            f"{label}: longest UI callback",
+            f"{longest:.1f} ms",
+            f"frame {FRAME_MS:.0f} ms",
+            "" if judged is None else verdict(longest <= FRAME_MS),
+        )
     shown = 3 * (1 + 2 * (GRIDS - 1))  # three sessions: the first grid, then each way along the list
-    report.add("pictures sent to the terminal (kitty)", f"{sink.images}", f"{shown} pictures shown",
-               verdict(sink.images <= shown))
+    report.add(
+        "pictures sent to the terminal (kitty)",
+        f"{sink.images}",
+        f"{shown} pictures shown",
+        verdict(sink.images <= shown),
+    )
     return report
 
 

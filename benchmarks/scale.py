@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mj_tui.core.history import History
@@ -18,12 +18,22 @@ GRID_BUTTONS = tuple(Button(f"MJ::JOB::upsample::{i}::h", f"U{i}") for i in rang
 
 
 def fill(history: History, namespace: str, count: int) -> None:
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     batch = []
     for i in range(count):
-        batch.append(Task(id=str(1_000_000 + i), provider=ProviderKind.MJPROXY, status=Status.SUCCESS, progress=100,
-                          prompt=f"benchmark prompt number {i} --ar 3:2 --v 7", submit_time=t0 + timedelta(seconds=i),
-                          buttons=GRID_BUTTONS, image_url=f"http://x/{i}.png", image_urls=(f"http://x/{i}.png",)))
+        batch.append(
+            Task(
+                id=str(1_000_000 + i),
+                provider=ProviderKind.MJPROXY,
+                status=Status.SUCCESS,
+                progress=100,
+                prompt=f"benchmark prompt number {i} --ar 3:2 --v 7",
+                submit_time=t0 + timedelta(seconds=i),
+                buttons=GRID_BUTTONS,
+                image_url=f"http://x/{i}.png",
+                image_urls=(f"http://x/{i}.png",),
+            )
+        )
         if len(batch) == 5000:
             history.upsert(namespace, batch)
             batch = []
@@ -53,8 +63,12 @@ def run() -> Report:
             fill(history, "ns", count)
             worst, median, peak = measure(history, "ns", count // 12)
             results[count] = peak
-            report.add(f"{count:,} tasks: page read worst", f"{worst:.2f} ms", f"frame {FRAME_MS:.0f} ms",
-                       verdict(worst < FRAME_MS))
+            report.add(
+                f"{count:,} tasks: page read worst",
+                f"{worst:.2f} ms",
+                f"frame {FRAME_MS:.0f} ms",
+                verdict(worst < FRAME_MS),
+            )
             report.add(f"{count:,} tasks: page read median", f"{median:.2f} ms")
             report.add(f"{count:,} tasks: peak Python memory while paging", f"{peak / 1024:.0f} KiB")
             history.close()

@@ -29,12 +29,14 @@ import tempfile
 import termios
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .common import Report, verdict
 
-ANSI = re.compile(rb"\x1b\[[0-9;?<>=$ ]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78cM]")
+ANSI = re.compile(
+    rb"\x1b\[[0-9;?<>=$ ]*[ -/]*[@-~]|\x1b[PX^_].*?\x1b\\|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78cM]"
+)
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 11  # this box's startup times spread by ±25% from run to run (a shared VM): medians of many
 
@@ -110,16 +112,21 @@ def start(argv: list[str], env: dict[str, str], cols: int = 120, rows: int = 40,
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, cwd=ROOT)
     os.close(slave)
     return PtyRun(proc, master, started, answer=answer)
 
 
 def demo_env(scratch: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"TERM": "xterm-256color", "COLORTERM": "truecolor", "MJ_TUI_DEMO_DIR": str(scratch),
-                "MJ_TUI_CONFIG": str(scratch / "none.toml")})
+    env.update(
+        {
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "MJ_TUI_DEMO_DIR": str(scratch),
+            "MJ_TUI_CONFIG": str(scratch / "none.toml"),
+        }
+    )
     env.pop("MJ_TUI_API_KEY", None)
     # an installed program runs from cached bytecode; a box that forbids writing it
     # would make every start compile mj-tui's own modules (~80 ms) but not the
@@ -135,13 +142,22 @@ def prefill(scratch: Path, count: int) -> None:
 
     history = History(scratch / "data" / "history.sqlite3")
     namespace = f"demo|mjproxy|{DEMO_BASE_URL}"
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     buttons = tuple(Button(f"MJ::JOB::upsample::{i}::h", f"U{i}") for i in range(1, 5))
     batch = []
     for i in range(count):
-        batch.append(Task(id=str(1_700_000_000_000_000 + i), provider=ProviderKind.MJPROXY, status=Status.SUCCESS,
-                          progress=100, prompt=f"history task {i}, watercolor --ar 3:2", mode=Mode.FAST,
-                          submit_time=t0 + timedelta(seconds=i), buttons=buttons))
+        batch.append(
+            Task(
+                id=str(1_700_000_000_000_000 + i),
+                provider=ProviderKind.MJPROXY,
+                status=Status.SUCCESS,
+                progress=100,
+                prompt=f"history task {i}, watercolor --ar 3:2",
+                mode=Mode.FAST,
+                submit_time=t0 + timedelta(seconds=i),
+                buttons=buttons,
+            )
+        )
         if len(batch) == 5000:
             history.upsert(namespace, batch)
             batch = []
@@ -174,14 +190,24 @@ def run() -> Report:
                 app.stop()
             f_t, a_t = statistics.median(floor_times), statistics.median(app_times)
             f_m, a_m = statistics.median(floor_mem), statistics.median(app_mem)
-            report.add(f"first frame, floor, {where} (median of {RUNS})", f"{f_t * 1000:.0f} ms",
-                       f"range {min(floor_times) * 1000:.0f}–{max(floor_times) * 1000:.0f} ms")
-            report.add(f"first frame, mj-tui --demo, 10k history, {where}", f"{a_t * 1000:.0f} ms",
-                       f"ratio {a_t / f_t:.2f} (budget 1.3); range {min(app_times) * 1000:.0f}–"
-                       f"{max(app_times) * 1000:.0f} ms", verdict(a_t / f_t <= 1.3))
+            report.add(
+                f"first frame, floor, {where} (median of {RUNS})",
+                f"{f_t * 1000:.0f} ms",
+                f"range {min(floor_times) * 1000:.0f}–{max(floor_times) * 1000:.0f} ms",
+            )
+            report.add(
+                f"first frame, mj-tui --demo, 10k history, {where}",
+                f"{a_t * 1000:.0f} ms",
+                f"ratio {a_t / f_t:.2f} (budget 1.3); range {min(app_times) * 1000:.0f}–{max(app_times) * 1000:.0f} ms",
+                verdict(a_t / f_t <= 1.3),
+            )
             report.add(f"peak RSS at first frame, floor, {where}", f"{f_m / 1024:.1f} MiB")
-            report.add(f"peak RSS at first frame, mj-tui, {where}", f"{a_m / 1024:.1f} MiB",
-                       f"ratio {a_m / f_m:.2f} (budget 1.5)", verdict(a_m / f_m <= 1.5))
+            report.add(
+                f"peak RSS at first frame, mj-tui, {where}",
+                f"{a_m / 1024:.1f} MiB",
+                f"ratio {a_m / f_m:.2f} (budget 1.5)",
+                verdict(a_m / f_m <= 1.5),
+            )
 
         # traffic: idle for 10 s after settling, then one demo job from submit to done
         app = start(app_argv, env)
@@ -198,10 +224,16 @@ def run() -> Report:
         # the first window also holds the submit (box cleared, a new row, a toast); the
         # largest is the picture; idle windows after it are empty
         updates = sorted(w for w in windows[1:] if w > 0)[:-1] or [0]
-        report.add("bytes per progress update (1-s window, job running)", f"{statistics.median(updates):.0f} B",
-                   "one list row, the preview's bar")
-        report.add("bytes in the window the finished picture arrives", f"{max(windows):,} B",
-                   f"120x40 half-cell picture; job total {sum(windows):,} B")
+        report.add(
+            "bytes per progress update (1-s window, job running)",
+            f"{statistics.median(updates):.0f} B",
+            "one list row, the preview's bar",
+        )
+        report.add(
+            "bytes in the window the finished picture arrives",
+            f"{max(windows):,} B",
+            f"120x40 half-cell picture; job total {sum(windows):,} B",
+        )
         app.stop()
     return report
 

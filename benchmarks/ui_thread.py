@@ -77,11 +77,11 @@ async def _floor() -> list[float]:
 
 
 async def _app(scratch: Path) -> dict[str, list[float]]:
+    import os
+
     from mj_tui.launch import build_launch
     from mj_tui.ui.app import MjApp
     from mj_tui.ui.graphics import load_graphics
-
-    import os
 
     os.environ["MJ_TUI_DEMO_DIR"] = str(scratch)
     launch = build_launch(demo=True, provider="mjproxy", demo_job_seconds=0, demo_seed_history=0)
@@ -114,10 +114,17 @@ def run() -> Report:
             longest = max(step for _, step in samples)
             median = statistics.median(busy for busy, _ in samples)
             worst = max(busy for busy, _ in samples)
-            report.add(f"{count:,} tasks: {name}, longest callback", f"{longest:.1f} ms", f"frame {FRAME_MS:.0f} ms",
-                       verdict(longest <= FRAME_MS))
-            report.add(f"{count:,} tasks: {name}, busy median/worst", f"{median:.1f}/{worst:.1f} ms",
-                       f"ratio {median / floor_ms:.2f} to floor")
+            report.add(
+                f"{count:,} tasks: {name}, longest callback",
+                f"{longest:.1f} ms",
+                f"frame {FRAME_MS:.0f} ms",
+                verdict(longest <= FRAME_MS),
+            )
+            report.add(
+                f"{count:,} tasks: {name}, busy median/worst",
+                f"{median:.1f}/{worst:.1f} ms",
+                f"ratio {median / floor_ms:.2f} to floor",
+            )
     return report
 
 

@@ -10,8 +10,9 @@ import asyncio
 import getpass
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
 from .core.errors import ConfigError, CredentialsError, MjError
@@ -26,13 +27,16 @@ class UsageError(Exception):
 
 # -- argument parsing ----------------------------------------------------------------
 
+
 def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--profile", default=default, help="config profile to use")
     parser.add_argument("--provider", choices=["ohmygpt", "mjproxy"], default=default, help="API dialect")
     parser.add_argument("--base-url", default=default, help="override the profile's base URL")
     parser.add_argument(
-        "--demo", action="store_true", default=argparse.SUPPRESS if suppress else False,
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
         help="use the built-in emulator: no key, no network",
     )
 
@@ -95,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- output helpers --------------------------------------------------------------------
+
 
 def task_json(task: Task) -> dict[str, Any]:
     """The normalized task for scripts: the stored form without the raw payload."""
@@ -163,6 +168,7 @@ def _progress_printer():
 
 # -- commands ------------------------------------------------------------------------------
 
+
 def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds: float = 1.0):
     from .launch import build_launch
 
@@ -209,8 +215,19 @@ def _find_button(task: Task, wanted: str):
 async def cmd_tasks(args, service) -> int:
     page = await service.page(args.page, args.page_size)
     if args.json:
-        print(json.dumps({"page": page.page, "page_size": page.page_size, "total": page.total, "pages": page.pages,
-                          "tasks": [task_json(t) for t in page.tasks]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    "page": page.page,
+                    "page_size": page.page_size,
+                    "total": page.total,
+                    "pages": page.pages,
+                    "tasks": [task_json(t) for t in page.tasks],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for task in page.tasks:
             print(_task_line(task))
@@ -273,7 +290,8 @@ async def cmd_download(args, service) -> int:
         task = await service.refresh(args.id)
     await service.fetch_image(task)
     name = safe_filename(task.id, task.prompt, quadrant=args.quadrant)
-    path = service.images.export(service.image_key(task), Path(args.output).expanduser(), name, quadrant=args.quadrant)
+    folder = Path(args.output)  # `~` is expanded in the export's thread
+    path = await asyncio.to_thread(service.images.export, service.image_key(task), folder, name, quadrant=args.quadrant)
     print(path)
     return EXIT_OK
 
@@ -324,8 +342,11 @@ def cmd_config(args) -> int:
 def cmd_emulator(args) -> int:
     from .emulator import EmulatorConfig, serve
 
-    serve(host=args.host, port=args.port, config=EmulatorConfig(job_seconds=args.job_seconds,
-                                                                seed_history=args.seed_history))
+    serve(
+        host=args.host,
+        port=args.port,
+        config=EmulatorConfig(job_seconds=args.job_seconds, seed_history=args.seed_history),
+    )
     return EXIT_OK
 
 
@@ -338,8 +359,9 @@ def run_tui(args) -> int:
         try:
             from .ui.app import run_app
         except ImportError:
-            print("The TUI is not available in this build; use the scripting commands (mj-tui --help).",
-                  file=sys.stderr)
+            print(
+                "The TUI is not available in this build; use the scripting commands (mj-tui --help).", file=sys.stderr
+            )
             return EXIT_USAGE
         return run_app(launch)
     finally:

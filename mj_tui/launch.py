@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-
 from typing import TYPE_CHECKING, Any
 
 from .core.config import Config, Profile, cache_dir, data_dir, default_profile, load_config, resolve_profile
@@ -38,7 +37,7 @@ class Launch:
     key: ResolvedKey
     demo: bool = False
     graphics: str = "auto"
-    transport: "httpx.AsyncBaseTransport | None" = None
+    transport: httpx.AsyncBaseTransport | None = None
     data_dir: Path | None = None
     cache_dir: Path | None = None
     emulator_app: object | None = None  # the in-process emulator in demo mode
@@ -53,7 +52,7 @@ class Launch:
         """The local store alone: enough to draw the first frame."""
         return History(self.history_path)
 
-    def _transport(self) -> "httpx.AsyncBaseTransport | None":
+    def _transport(self) -> httpx.AsyncBaseTransport | None:
         if self.transport is None and self.demo_emulator is not None:
             import httpx
 
@@ -63,7 +62,7 @@ class Launch:
             self.transport = httpx.ASGITransport(app=self.emulator_app)
         return self.transport
 
-    def make_service(self, key: Secret | None = None, *, history: History | None = None) -> "MjService":
+    def make_service(self, key: Secret | None = None, *, history: History | None = None) -> MjService:
         from .core.images import ImageCache
         from .core.service import MjService
 
@@ -97,8 +96,12 @@ def _demo(launch: Launch, *, job_seconds: float, seed_history: int) -> Launch:
         demo=True,
         data_dir=scratch / "data",
         cache_dir=scratch / "cache",
-        demo_emulator={"job_seconds": job_seconds, "seed_history": seed_history, "grid_size": 1024,
-                       "demo_key": DEMO_KEY},
+        demo_emulator={
+            "job_seconds": job_seconds,
+            "seed_history": seed_history,
+            "grid_size": 1024,
+            "demo_key": DEMO_KEY,
+        },
     )
 
 

@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
 import keyring  # noqa: E402
 import keyring.backend  # noqa: E402
-
 import scenes  # noqa: E402
 
 
@@ -80,7 +79,7 @@ def main() -> int:
 
     from textual_image._terminal import CellSize, get_cell_size
 
-    setattr(get_cell_size, "_result", CellSize(10, 20))  # fixed cell size: same pictures everywhere
+    get_cell_size._result = CellSize(10, 20)  # fixed cell size: same pictures everywhere
     with mock.patch.object(sys, "__stdin__", None):  # no terminal queries: these are files, not a tty
         import textual_image.widget  # noqa: F401
     keyring.set_keyring(MemoryKeyring())

@@ -84,8 +84,7 @@ def _run_with_timeout(fn, *args):
         return pool.submit(fn, *args).result(timeout=KEYRING_TIMEOUT)
     except concurrent.futures.TimeoutError:
         raise CredentialsError(
-            f"The OS keyring did not answer within {KEYRING_TIMEOUT:.0f}s (is it locked?). "
-            f"Unlock it, or use {ENV_VAR}."
+            f"The OS keyring did not answer within {KEYRING_TIMEOUT:.0f}s (is it locked?). Unlock it, or use {ENV_VAR}."
         ) from None
     finally:
         pool.shutdown(wait=False)

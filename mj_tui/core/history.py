@@ -11,9 +11,10 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .models import Button, Mode, Page, ProviderKind, Status, Task
 
@@ -43,7 +44,7 @@ def namespace_for(profile) -> str:
     return f"{profile.name}|{profile.provider.value}|{profile.base_url}"
 
 
-def store_page(history: "History", profile, page: int, page_size: int | None = None) -> Page:
+def store_page(history: History, profile, page: int, page_size: int | None = None) -> Page:
     """A page from the local store alone (the first frame; offline).
 
     For a dialect with server history the total is the server's last known
@@ -161,8 +162,8 @@ class History:
                         prompt=task.prompt or old.prompt,
                         submit_time=task.submit_time or old.submit_time,
                     )
-                sort_key = task.submit_time.timestamp() if task.submit_time else (
-                    self._sort_key_of(profile, task.id) or now
+                sort_key = (
+                    task.submit_time.timestamp() if task.submit_time else (self._sort_key_of(profile, task.id) or now)
                 )
                 merged.append(task)
                 rows.append((profile, task.id, sort_key, task.status.value, now, json.dumps(task_to_dict(task))))

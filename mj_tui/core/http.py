@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -117,13 +118,9 @@ class HttpClient:
             try:
                 last = None
                 self.request_count += 1
-                response = await self.client.request(
-                    method, url, json=json, params=params, headers=self._headers()
-                )
+                response = await self.client.request(method, url, json=json, params=params, headers=self._headers())
             except httpx.TimeoutException:
-                last = RequestTimeout(
-                    "The server did not answer in time." + ("" if idempotent else AMBIGUOUS_SUBMIT)
-                )
+                last = RequestTimeout("The server did not answer in time." + ("" if idempotent else AMBIGUOUS_SUBMIT))
                 continue
             except (httpx.TransportError, OSError) as exc:
                 dropped = isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError))

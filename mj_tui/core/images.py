@@ -47,9 +47,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from mj_tui.core.errors import ImageError
 
 __all__ = [
-    "PNG_BYTES",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PIXELS",
+    "PNG_BYTES",
     "ImageCache",
     "crop_quadrant",
     "fit_within",
@@ -637,7 +637,9 @@ class ImageCache:
         # and takes two thirds of the time
         return fit_within(work, max_width, max_height, Image.Resampling.BICUBIC)
 
-    def _read_preview(self, path: Path, original: os.stat_result, max_width: int, max_height: int) -> Image.Image | None:
+    def _read_preview(
+        self, path: Path, original: os.stat_result, max_width: int, max_height: int
+    ) -> Image.Image | None:
         try:
             if path.stat().st_mtime_ns < original.st_mtime_ns:
                 return None  # made from an older original (replaced by another process)
@@ -709,10 +711,9 @@ class ImageCache:
         if quadrant is None:
             # An upright PNG original is copied byte for byte: lossless, keeps its metadata,
             # and skips a slow re-encode.
-            with contextlib.suppress(Exception):
-                with self._open(path, "The cached image") as image:
-                    if image.format == "PNG" and image.getexif().get(_ORIENTATION_TAG, 1) == 1:
-                        data = path.read_bytes()
+            with contextlib.suppress(Exception), self._open(path, "The cached image") as image:
+                if image.format == "PNG" and image.getexif().get(_ORIENTATION_TAG, 1) == 1:
+                    data = path.read_bytes()
         if data is None:
             image = self._load_original(key, name, path, sig)
             if quadrant:
@@ -723,7 +724,7 @@ class ImageCache:
             image.save(buffer, format="PNG")
             data = buffer.getvalue()
 
-        dest_dir = Path(dest_dir)
+        dest_dir = Path(dest_dir).expanduser()
         try:
             dest_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -731,7 +732,8 @@ class ImageCache:
         for n in range(1, 10_000):
             target = dest_dir / (f"{stem}.png" if n == 1 else f"{stem} ({n}).png")
             try:
-                fh = open(target, "xb")  # "x": fails rather than overwrite, even racing another export
+                # "x": fails rather than overwrite, even racing another export; closed below
+                fh = open(target, "xb")  # noqa: SIM115
             except FileExistsError:
                 continue
             except OSError as exc:

@@ -37,7 +37,7 @@ class Status(StrEnum):
     UNKNOWN = "UNKNOWN"
 
     @classmethod
-    def parse(cls, value: Any) -> "Status":
+    def parse(cls, value: Any) -> Status:
         text = str(value or "").strip().upper()
         if not text:
             # gateways (new-api) report "" until their first upstream poll
@@ -207,7 +207,7 @@ class Task:
     def is_describe(self) -> bool:
         return self.action.upper() == "DESCRIBE"
 
-    def with_(self, **changes: Any) -> "Task":
+    def with_(self, **changes: Any) -> Task:
         return replace(self, **changes)
 
 

@@ -47,7 +47,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,9 @@ def _scan(text: str) -> _Scan:
         elif m.group(1) == "--":
             # Not a parameter (Midjourney would likely choke on it). After a parameter it still
             # ends that parameter's value, so "--v 6.1 --" being typed keeps "--v 6.1" intact.
-            notes.append(Issue(W, "“--” without a parameter name: finish or remove it",
-                               m.start(), m.end(), "stray-dashes"))
+            notes.append(
+                Issue(W, "“--” without a parameter name: finish or remove it", m.start(), m.end(), "stray-dashes")
+            )
             if heads:
                 heads.append(m)
     body_end = heads[0].start() if heads else len(text)
@@ -182,15 +183,22 @@ def _scan(text: str) -> _Scan:
         if value is not None:
             vstart = name_end + (len(rest) - len(rest.lstrip()))
             vend = vstart + len(value)
-        params.append(_RawParam(R.BY_WRITTEN.get(written.lower()), written, dash,
-                                m.start(), name_end, value, vstart, vend))
+        params.append(
+            _RawParam(R.BY_WRITTEN.get(written.lower()), written, dash, m.start(), name_end, value, vstart, vend)
+        )
         if dash != "--":
-            notes.append(Issue(I, f"Midjourney reads “{dash}” as “--”; typing --{written} is clearer",
-                               m.start(), m.start() + 1, "dash-style"))
+            notes.append(
+                Issue(
+                    INFO,
+                    f"Midjourney reads “{dash}” as “--”; typing --{written} is clearer",
+                    m.start(),
+                    m.start() + 1,
+                    "dash-style",
+                )
+            )
         if rest and not rest[0].isspace():
             # "--ar16:9": parsed as "--ar 16:9" so the other checks still run
-            notes.append(Issue(W, f"Put a space between --{written} and its value",
-                               m.start(), vend, "missing-space"))
+            notes.append(Issue(W, f"Put a space between --{written} and its value", m.start(), vend, "missing-space"))
     return _Scan(urls, pos, body_end, params, notes)
 
 
@@ -203,7 +211,7 @@ def _segments(body: str) -> tuple[tuple[str, float], ...]:
     segs: list[tuple[str, float]] = []
     last = 0
     for m in _WEIGHT_RE.finditer(body):
-        segs.append((body[last:m.start()].strip(), float(m.group(1)) if m.group(1) else 1.0))
+        segs.append((body[last : m.start()].strip(), float(m.group(1)) if m.group(1) else 1.0))
         last = m.end()
     tail = body[last:].strip()
     if tail:
@@ -215,7 +223,7 @@ def _segments(body: str) -> tuple[tuple[str, float], ...]:
 
 
 def normalize_version(value: str) -> str | None:
-    """"7.0" -> "7", "v6.1" -> "6.1", "niji6" -> "niji 6", "niji" -> "niji 6"; None if not a version."""
+    """ "7.0" -> "7", "v6.1" -> "6.1", "niji6" -> "niji 6", "niji" -> "niji 6"; None if not a version."""
     s = value.strip().lower()
     niji = s.startswith("niji")
     s = s[4:].strip() if niji else s.removeprefix("v").strip()
@@ -259,10 +267,9 @@ def parse(text: str, *, default_version: str = "7") -> ParsedPrompt:
     """Tokenise a prompt as typed (braces are not expanded; see expand_permutations)."""
     sc = _scan(text)
     version, _ = _resolve_version(sc.params, default_version)
-    body = text[sc.body_start:sc.body_end]
+    body = text[sc.body_start : sc.body_end]
     params = tuple(
-        Param(p.spec.name if p.spec else p.written.lower(), p.written, p.value, p.start, p.end)
-        for p in sc.params
+        Param(p.spec.name if p.spec else p.written.lower(), p.written, p.value, p.start, p.end) for p in sc.params
     )
     return ParsedPrompt(text, tuple(u for _, _, u in sc.urls), body, params, _segments(body), version)
 
@@ -309,7 +316,7 @@ class _Linter:
 
     def run(self) -> list[Issue]:
         sc, text = self.sc, self.text
-        body = text[sc.body_start:sc.body_end]
+        body = text[sc.body_start : sc.body_end]
         self._check_images(body)
         first: dict[str, _RawParam] = {}
         last: dict[str, _RawParam] = {}
@@ -321,8 +328,7 @@ class _Linter:
                 continue
             name = spec.name
             if name in first:
-                self.add(W, f"--{p.written} is given more than once; keep one",
-                         p.start, p.end, "duplicate-param")
+                self.add(W, f"--{p.written} is given more than once; keep one", p.start, p.end, "duplicate-param")
             else:
                 first[name] = p
                 if name in R.SPEED_FLAGS:
@@ -330,11 +336,21 @@ class _Linter:
             last[name] = p
             self._check_value(p)
             if spec.legacy:
-                self.add(W, f"--{p.written} is a legacy parameter; current models ignore or reject it",
-                         p.start, p.end, "legacy-param")
+                self.add(
+                    W,
+                    f"--{p.written} is a legacy parameter; current models ignore or reject it",
+                    p.start,
+                    p.end,
+                    "legacy-param",
+                )
             elif spec.reseller:
-                self.add(W, f"--{p.written} is not a verified Midjourney parameter; "
-                            "only some resellers accept it", p.start, p.end, "reseller-param")
+                self.add(
+                    W,
+                    f"--{p.written} is not a verified Midjourney parameter; only some resellers accept it",
+                    p.start,
+                    p.end,
+                    "reseller-param",
+                )
             elif self.known:
                 self._check_support(p)
         self._check_model_choice(first)
@@ -347,18 +363,27 @@ class _Linter:
     def _check_images(self, body: str) -> None:
         sc = self.sc
         if not body and not sc.urls:
-            self.add(E, "The prompt is empty: describe what you want to see",
-                     0, len(self.text), "empty-prompt")
+            self.add(E, "The prompt is empty: describe what you want to see", 0, len(self.text), "empty-prompt")
         elif not body and len(sc.urls) == 1:
             s, e, _ = sc.urls[0]
             self.add(E, "One image URL needs some text too (or add a second image)", s, e, "image-only")
         for s, e, url in sc.urls:
             if not _is_image_link(url):
-                self.add(W, "Image prompts must be direct links ending in .png, .gif, .webp, .jpg or .jpeg",
-                         s, e, "image-url")
+                self.add(
+                    W,
+                    "Image prompts must be direct links ending in .png, .gif, .webp, .jpg or .jpeg",
+                    s,
+                    e,
+                    "image-url",
+                )
         for m in _BODY_URL_RE.finditer(self.text, sc.body_start, sc.body_end):
-            self.add(W, "Image URLs must come first to act as image prompts; this one is read as text",
-                     m.start(), m.end(), "url-position")
+            self.add(
+                W,
+                "Image URLs must come first to act as image prompts; this one is read as text",
+                m.start(),
+                m.end(),
+                "url-position",
+            )
 
     def _unknown(self, p: _RawParam) -> None:
         guess = _did_you_mean(p.written.lower())
@@ -371,26 +396,22 @@ class _Linter:
         kind = spec.kind
         if kind == "flag":
             if v is not None:
-                self.add(W, f"--{w} takes no value; move “{v}” before the parameters",
-                         p.vstart, p.vend, "flag-value")
+                self.add(W, f"--{w} takes no value; move “{v}” before the parameters", p.vstart, p.vend, "flag-value")
             return
         if kind in ("any", "codes"):
             return
         if kind == "niji":
             n = normalize_version(v) if v is not None else "6"
             if n is None or n.startswith("niji"):
-                self.add(E, f"--{w} must be a niji version such as 6 (got {v})",
-                         p.vstart, p.vend, "bad-value")
+                self.add(E, f"--{w} must be a niji version such as 6 (got {v})", p.vstart, p.vend, "bad-value")
             return
         if v is None:
-            self.add(E, f"--{w} needs a value, e.g. --{w} {spec.example}",
-                     p.start, p.name_end, "missing-value")
+            self.add(E, f"--{w} needs a value, e.g. --{w} {spec.example}", p.start, p.name_end, "missing-value")
             return
         if kind == "version":
             n = normalize_version(v)
             if n is None or n.startswith("niji"):
-                self.add(E, f"--{w} must be a model version such as 7 or 6.1 (got {v})",
-                         p.vstart, p.vend, "bad-value")
+                self.add(E, f"--{w} must be a model version such as 7 or 6.1 (got {v})", p.vstart, p.vend, "bad-value")
         elif kind == "aspect":
             self._check_aspect(p)
         elif kind in ("int", "number"):
@@ -411,16 +432,25 @@ class _Linter:
         v = p.value or ""
         k = v.find(_FULLWIDTH_COLON)
         if k >= 0:
-            self.add(I, "Midjourney accepts a full-width “：” here, but “:” is the standard form",
-                     p.vstart + k, p.vstart + k + 1, "fullwidth-colon")
+            self.add(
+                INFO,
+                "Midjourney accepts a full-width “：” here, but “:” is the standard form",
+                p.vstart + k,
+                p.vstart + k + 1,
+                "fullwidth-colon",
+            )
             v = v.replace(_FULLWIDTH_COLON, ":")
         m = _ASPECT_RE.fullmatch(v)
         if m is None:
-            self.add(E, f"--{p.written} must be W:H in whole numbers, e.g. 16:9 or 139:100 (got {p.value})",
-                     p.vstart, p.vend, "ar-format")
+            self.add(
+                E,
+                f"--{p.written} must be W:H in whole numbers, e.g. 16:9 or 139:100 (got {p.value})",
+                p.vstart,
+                p.vend,
+                "ar-format",
+            )
         elif int(m.group(1)) == 0 or int(m.group(2)) == 0:
-            self.add(E, f"--{p.written} sides must be positive (got {p.value})",
-                     p.vstart, p.vend, "ar-format")
+            self.add(E, f"--{p.written} sides must be positive (got {p.value})", p.vstart, p.vend, "ar-format")
 
     def _check_number(self, p: _RawParam) -> None:
         spec, v, w = p.spec, p.value or "", p.written
@@ -432,16 +462,20 @@ class _Linter:
             return
         x = float(v)
         if whole and not _INT_RE.fullmatch(v):
-            self.add(W, f"--{w} takes whole numbers; {v} may be rounded or rejected",
-                     p.vstart, p.vend, "bad-value")
+            self.add(W, f"--{w} takes whole numbers; {v} may be rounded or rejected", p.vstart, p.vend, "bad-value")
         if spec.name == "repeat" and x >= 1 and _INT_RE.fullmatch(v):
             self.repeat = int(x)  # same rule as job_count()
         if spec.name == "quality":
             allowed = R.QUALITY_SETS.get(self.version)
             if allowed is not None and x not in allowed:
                 opts = " ".join(_fmt(q) for q in allowed)
-                self.add(W, f"--{w} {v} is not a {self.vlabel} quality ({opts}); Midjourney rounds it",
-                         p.vstart, p.vend, "quality-value")
+                self.add(
+                    W,
+                    f"--{w} {v} is not a {self.vlabel} quality ({opts}); Midjourney rounds it",
+                    p.vstart,
+                    p.vend,
+                    "quality-value",
+                )
             return
         lo, hi, is_error, where = spec.lo, spec.hi, spec.range_error, ""
         per_version = R.RANGE_BY_VERSION.get(spec.name, {})
@@ -451,8 +485,13 @@ class _Linter:
         elif per_version and (not self.known or self.version in R.LEGACY_VERSIONS):
             is_error = False  # no verified range for this model: the generic one is only a hint
         if lo is not None and hi is not None and not lo <= x <= hi:
-            self.add(E if is_error else W, f"--{w} must be {_fmt(lo)}–{_fmt(hi)}{where} (got {v})",
-                     p.vstart, p.vend, "out-of-range")
+            self.add(
+                E if is_error else W,
+                f"--{w} must be {_fmt(lo)}–{_fmt(hi)}{where} (got {v})",
+                p.vstart,
+                p.vend,
+                "out-of-range",
+            )
 
     def _check_style(self, p: _RawParam) -> None:
         value = (p.value or "").lower()
@@ -463,18 +502,28 @@ class _Linter:
             cell = row[self.version]
             if cell == "-":
                 works = _works_on(row) or "legacy models only"
-                self.add(E, f"--style {value} is not supported by {self.vlabel} (works on {works})",
-                         p.vstart, p.vend, "version-unsupported")
+                self.add(
+                    E,
+                    f"--style {value} is not supported by {self.vlabel} (works on {works})",
+                    p.vstart,
+                    p.vend,
+                    "version-unsupported",
+                )
             elif cell == "?":
-                self.add(W, f"--style {value} is unverified on {self.vlabel}",
-                         p.vstart, p.vend, "version-unsupported")
+                self.add(W, f"--style {value} is unverified on {self.vlabel}", p.vstart, p.vend, "version-unsupported")
             return
         if self.version in R.STYLE_TUNER_VERSIONS and _CODE_RE.fullmatch(value):
             return  # a Style Tuner code, "raw-<code>" or "random-32-15"
         known = [s for s, r in R.STYLE_MATRIX.items() if r[self.version] == "+"]
         hint = f"; {self.vlabel} knows: {', '.join(known)}" if known else ""
-        self.add(W, f"“{p.value}” is not a --style this client knows for {self.vlabel}{hint} "
-                    "(Style Tuner codes work on V5.2 only)", p.vstart, p.vend, "unknown-style")
+        self.add(
+            W,
+            f"“{p.value}” is not a --style this client knows for {self.vlabel}{hint} "
+            "(Style Tuner codes work on V5.2 only)",
+            p.vstart,
+            p.vend,
+            "unknown-style",
+        )
 
     def _check_support(self, p: _RawParam) -> None:
         assert p.spec is not None
@@ -487,41 +536,45 @@ class _Linter:
             hint = R.UNSUPPORTED_HINTS.get((name, self.version), "")
             works = _works_on(row)
             tail = f" (works on {works})" if works else ""
-            self.add(E, f"--{w} is not supported by {self.vlabel}{hint}{tail}",
-                     p.start, p.end, "version-unsupported")
+            self.add(E, f"--{w} is not supported by {self.vlabel}{hint}{tail}", p.start, p.end, "version-unsupported")
         elif cell == "?":
             code, msg = R.UNVERIFIED_NOTES.get(
-                name, ("version-unsupported", "--{w} is unverified on {ver}; it may be ignored or rejected"))
+                name, ("version-unsupported", "--{w} is unverified on {ver}; it may be ignored or rejected")
+            )
             self.add(W, msg.format(w=w, ver=self.vlabel), p.start, p.end, code)
 
     def _check_model_choice(self, first: dict[str, _RawParam]) -> None:
         v, n = first.get("version"), first.get("niji")
         if v is not None and n is not None:
             later = max(v, n, key=lambda p: p.start)
-            self.add(E, "--v and --niji both choose a model; keep only one",
-                     later.start, later.end, "v-and-niji")
+            self.add(E, "--v and --niji both choose a model; keep only one", later.start, later.end, "v-and-niji")
         vp = self.vparam
         if vp is not None and not self.known:
-            self.add(W, f"{self.vlabel} is not a model this client knows yet; only general checks apply",
-                     vp.start, vp.end, "unverified-version")
+            self.add(
+                W,
+                f"{self.vlabel} is not a model this client knows yet; only general checks apply",
+                vp.start,
+                vp.end,
+                "unverified-version",
+            )
 
-    def _check_combinations(self, first: dict[str, _RawParam], last: dict[str, _RawParam],
-                            speeds: list[_RawParam], has_text: bool) -> None:
+    def _check_combinations(
+        self, first: dict[str, _RawParam], last: dict[str, _RawParam], speeds: list[_RawParam], has_text: bool
+    ) -> None:
         if len(speeds) > 1:
             a, b = speeds[0], speeds[1]
-            self.add(E, f"--{a.written} and --{b.written} conflict; use one speed flag",
-                     b.start, b.end, "speed-conflict")
+            self.add(
+                E, f"--{a.written} and --{b.written} conflict; use one speed flag", b.start, b.end, "speed-conflict"
+            )
         # a speed flag in the prompt overrides the account mode; the last one wins
         flags = [p.spec.name for p in self.sc.params if p.spec and p.spec.name in R.SPEED_FLAGS]
         if flags:
             self.effective_mode = flags[-1]
         if self.effective_mode == "relax" and "repeat" in first:
             r = first["repeat"]
-            self.add(E, f"--{r.written} only works in Fast or Turbo mode, not Relax",
-                     r.start, r.end, "relax-mode")
+            self.add(E, f"--{r.written} only works in Fast or Turbo mode, not Relax", r.start, r.end, "relax-mode")
         q, oref = last.get("quality"), first.get("oref")
-        if q is not None and oref is not None and q.value and _NUM_RE.fullmatch(q.value) \
-                and float(q.value) == 4:
+        if q is not None and oref is not None and q.value and _NUM_RE.fullmatch(q.value) and float(q.value) == 4:
             # evolink says so [R]; not confirmed by Midjourney, hence a warning
             self.add(W, f"--{q.written} 4 is reported not to work with --oref", q.start, q.end, "incompatible")
         for weight, refs, what in (
@@ -534,20 +587,23 @@ class _Linter:
                 self.add(W, f"--{p.written} has no effect without {what}", p.start, p.end, "missing-reference")
         iw = first.get("iw")
         if iw is not None and not self.sc.urls:
-            self.add(W, f"--{iw.written} has no effect without an image prompt (image URLs at the start)",
-                     iw.start, iw.end, "missing-reference")
+            self.add(
+                W,
+                f"--{iw.written} has no effect without an image prompt (image URLs at the start)",
+                iw.start,
+                iw.end,
+                "missing-reference",
+            )
         if not has_text and self.sc.urls:
             for name in ("sref", "cref"):
                 p = first.get(name)
                 # with a single URL the URL itself is already flagged as image-only
                 if p is not None and len(self.sc.urls) > 1:
-                    self.add(E, f"--{p.written} needs a text prompt, not only image URLs",
-                             p.start, p.end, "image-only")
+                    self.add(E, f"--{p.written} needs a text prompt, not only image URLs", p.start, p.end, "image-only")
             for name in ("stylize", "weird"):
                 p = first.get(name)
                 if p is not None:
-                    self.add(W, f"--{p.written} has no effect on image-only prompts",
-                             p.start, p.end, "image-only")
+                    self.add(W, f"--{p.written} has no effect on image-only prompts", p.start, p.end, "image-only")
 
     def _check_multiprompt(self, body: str) -> None:
         k = body.find("::")
@@ -556,12 +612,22 @@ class _Linter:
         start = self.sc.body_start
         total = sum(w for _, w in _segments(body))
         if total <= 0:
-            self.add(E, f"Multi-prompt weights add up to {_fmt(total)}; the total must be positive",
-                     start, self.sc.body_end, "weights-sum")
+            self.add(
+                E,
+                f"Multi-prompt weights add up to {_fmt(total)}; the total must be positive",
+                start,
+                self.sc.body_end,
+                "weights-sum",
+            )
         if self.version == "7":
             # evolink says V7 does not support "::", another source says it behaves differently [R]
-            self.add(W, "Multi-prompts (::) may not work as before on V7 (sources disagree)",
-                     start + k, start + k + 2, "multiprompt-v7")
+            self.add(
+                W,
+                "Multi-prompts (::) may not work as before on V7 (sources disagree)",
+                start + k,
+                start + k + 2,
+                "multiprompt-v7",
+            )
 
 
 # --- permutations -------------------------------------------------------------------------
@@ -647,8 +713,7 @@ def _parse_braces(text: str) -> list:
         lit_start = m.end()
     if stack:
         g = stack[-1]
-        raise PromptError(f"Unclosed “{{” at character {g.start + 1}: add a matching “}}”",
-                          g.start, g.start + 1)
+        raise PromptError(f"Unclosed “{{” at character {g.start + 1}: add a matching “}}”", g.start, g.start + 1)
     _flush(root, text, lit_start, len(text))
     return root
 
@@ -666,7 +731,7 @@ def _expand(seq: list) -> list[tuple[_Lit, ...]]:
     out: list[tuple[_Lit, ...]] = [()]
     for item in seq:
         if isinstance(item, _Lit):
-            out = [o + (item,) for o in out]
+            out = [(*o, item) for o in out]
         else:
             choices = [c for opt in item.options for c in _expand(opt)]
             out = [o + c for o in out for c in choices]
@@ -731,8 +796,7 @@ def expand_permutations(text: str, *, limit: int = 40) -> list[str]:
     tree = _parse_braces(text)
     n = _count(tree)
     if n > limit:
-        raise PromptError(f"This prompt expands to {n} prompts, more than the limit of {limit}; "
-                          "remove some options")
+        raise PromptError(f"This prompt expands to {n} prompts, more than the limit of {limit}; remove some options")
     return [" ".join("".join(p.text for p in pieces).split()) for pieces in _expand(tree)]
 
 
@@ -795,13 +859,27 @@ def lint(text: str, *, default_version: str = "7", mode: str | None = None) -> l
             jobs *= n
         g = groups[0]
         if relax:
-            issues.append(Issue(E, "Permutation prompts {…} only work in Fast or Turbo mode, not Relax",
-                                g.start, g.end, "relax-mode"))
+            issues.append(
+                Issue(
+                    E,
+                    "Permutation prompts {…} only work in Fast or Turbo mode, not Relax",
+                    g.start,
+                    g.end,
+                    "relax-mode",
+                )
+            )
         if jobs > R.MAX_JOBS:
             # plan caps are per account (Basic 4, Standard 10, Pro/Mega 40); we do not know the plan
-            issues.append(Issue(W, f"This prompt makes {jobs} jobs; Midjourney allows at most "
-                                   f"{R.MAX_JOBS} per prompt (Basic 4, Standard 10)",
-                                g.start, g.end, "permutation-limit"))
+            issues.append(
+                Issue(
+                    W,
+                    f"This prompt makes {jobs} jobs; Midjourney allows at most "
+                    f"{R.MAX_JOBS} per prompt (Basic 4, Standard 10)",
+                    g.start,
+                    g.end,
+                    "permutation-limit",
+                )
+            )
     unique = list(dict.fromkeys(issues))  # variants repeat the same findings
     unique.sort(key=lambda i: (i.start, i.end))
     return unique
@@ -912,8 +990,7 @@ def complete(text: str, cursor: int, *, version: str | None = None) -> list[Comp
     ]
 
 
-def _complete_names(text: str, start: int, end: int, prefix: str, version: str,
-                    used: set[str]) -> list[Completion]:
+def _complete_names(text: str, start: int, end: int, prefix: str, version: str, used: set[str]) -> list[Completion]:
     space = "" if end < len(text) and text[end].isspace() else " "
     ranked: list[tuple[int, int, int, Completion]] = []
     for order, spec in enumerate(R.PARAMS):

@@ -16,7 +16,19 @@ from dataclasses import dataclass
 
 # Column order of every matrix below. "niji N" is the Niji model; bare numbers are --v.
 VERSIONS: tuple[str, ...] = (
-    "1", "2", "3", "4", "5", "5.1", "5.2", "6", "6.1", "7", "niji 4", "niji 5", "niji 6",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "5.1",
+    "5.2",
+    "6",
+    "6.1",
+    "7",
+    "niji 4",
+    "niji 5",
+    "niji 6",
 )
 # What `--niji` with no number means. niji 7 exists per resellers only [R], so stay on 6.
 DEFAULT_NIJI = "6"
@@ -78,8 +90,16 @@ PARAMS: tuple[ParamSpec, ...] = (
     *(
         ParamSpec(n, (), "any", legacy=True, suggest=False)
         for n in (
-            "hd", "test", "testp", "creative", "uplight", "upbeta", "upanime",
-            "sameseed", "public", "stealth",
+            "hd",
+            "test",
+            "testp",
+            "creative",
+            "uplight",
+            "upbeta",
+            "upanime",
+            "sameseed",
+            "public",
+            "stealth",
         )
     ),
     # apimart / AceDataCloud expose these; not verified as Midjourney parameters [R]
@@ -185,8 +205,14 @@ QUALITY_SETS: dict[str, tuple[float, ...]] = {
 RANGE_BY_VERSION: dict[str, dict[str, tuple[float, float]]] = {
     "iw": {
         "3": (-10000, 10000),
-        "5": (0, 2), "5.1": (0, 2), "5.2": (0, 2), "niji 5": (0, 2),
-        "6": (0, 3), "6.1": (0, 3), "7": (0, 3), "niji 6": (0, 3),
+        "5": (0, 2),
+        "5.1": (0, 2),
+        "5.2": (0, 2),
+        "niji 5": (0, 2),
+        "6": (0, 3),
+        "6.1": (0, 3),
+        "7": (0, 3),
+        "niji 6": (0, 3),
     },
     "stylize": {"3": (625, 60000)},
 }
@@ -201,17 +227,36 @@ MAX_JOBS = 40
 
 # --- completion values: (value, note) -------------------------------------------------------
 ASPECT_VALUES = (
-    ("1:1", "square, default"), ("2:3", "portrait"), ("3:2", "landscape"), ("3:4", "portrait"),
-    ("4:3", "landscape"), ("4:5", "portrait print"), ("5:4", "print"), ("7:4", "close to 16:9"),
-    ("9:16", "phone"), ("16:9", "widescreen"),
+    ("1:1", "square, default"),
+    ("2:3", "portrait"),
+    ("3:2", "landscape"),
+    ("3:4", "portrait"),
+    ("4:3", "landscape"),
+    ("4:5", "portrait print"),
+    ("5:4", "print"),
+    ("7:4", "close to 16:9"),
+    ("9:16", "phone"),
+    ("16:9", "widescreen"),
 )
 VERSION_VALUES = (
-    ("7", "current default"), ("6.1", ""), ("6", ""), ("5.2", ""), ("5.1", ""), ("5", ""),
+    ("7", "current default"),
+    ("6.1", ""),
+    ("6", ""),
+    ("5.2", ""),
+    ("5.1", ""),
+    ("5", ""),
 )
 NIJI_VALUES = (("6", "current niji"), ("5", "styles cute, expressive, original, scenic"))
 COMMON_VALUES: dict[str, tuple[tuple[str, str], ...]] = {
-    "stylize": (("0", ""), ("50", "low"), ("100", "default"), ("250", "high"), ("500", ""),
-                ("750", "very high"), ("1000", "max")),
+    "stylize": (
+        ("0", ""),
+        ("50", "low"),
+        ("100", "default"),
+        ("250", "high"),
+        ("500", ""),
+        ("750", "very high"),
+        ("1000", "max"),
+    ),
     "chaos": (("0", "default"), ("10", ""), ("25", ""), ("50", ""), ("100", "max")),
     "weird": tuple((str(v), "default" if v == 0 else "") for v in range(0, 3001, 250)),
     "exp": (("5", ""), ("10", ""), ("25", ""), ("50", ""), ("100", "max")),

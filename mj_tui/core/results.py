@@ -30,7 +30,7 @@ def numbered_prompts(text: str) -> list[str]:
     items = []
     for k, mark in enumerate(marks):
         end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
-        item = " ".join(text[mark.end():end].split())
+        item = " ".join(text[mark.end() : end].split())
         if item:
             items.append(item)
     return items
@@ -55,7 +55,7 @@ def shortened_prompts(task: Task) -> list[str]:
         text = text or ""
         heading = _SHORTENED.search(text)
         if heading is not None:
-            found = numbered_prompts(text[heading.end():])
+            found = numbered_prompts(text[heading.end() :])
             if found:
                 return found
     return []
@@ -85,7 +85,7 @@ def with_parameters_of(original: str, option: str) -> str:
     if not source.params or proposed.params:
         return option
     at = original.find(source.body)
-    tail = original[at + len(source.body):].strip() if source.body and at >= 0 else ""
+    tail = original[at + len(source.body) :].strip() if source.body and at >= 0 else ""
     return f"{option.rstrip()} {tail}" if tail.startswith("--") else option
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Awaitable, Callable, Sequence
 
 import httpx
 
@@ -113,7 +113,7 @@ class MjService:
             prompt=prompt,
             final_prompt=result.final_prompt or prompt,
             description=result.description,
-            submit_time=datetime.now(timezone.utc),
+            submit_time=datetime.now(UTC),
             mode=mode,
             parent_id=parent.id if parent else None,
             origin_custom_id=button.custom_id if button else None,
@@ -289,4 +289,4 @@ class MjService:
         await self.provider.aclose()
 
 
-__all__ = ["MjService", "PressOutcome", "PollResult", "TaskNotFound"]
+__all__ = ["MjService", "PollResult", "PressOutcome", "TaskNotFound"]

@@ -22,7 +22,9 @@ def image_data_uri(path: str | Path, *, max_side: int = MAX_SIDE) -> str:
         raise InvalidRequest(f"No image file at {path}.")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InvalidRequest(f"{path.name} is {size / 1e6:.0f} MB; images up to {MAX_FILE_BYTES / 1e6:.0f} MB are accepted.")
+        raise InvalidRequest(
+            f"{path.name} is {size / 1e6:.0f} MB; images up to {MAX_FILE_BYTES / 1e6:.0f} MB are accepted."
+        )
     data = path.read_bytes()
     try:
         with Image.open(io.BytesIO(data)) as img:

@@ -20,34 +20,66 @@ _ZOOM = re.compile(r"--zoom\s+(\d+(?:\.\d+)?|\.\d+)(?![\d.])")
 
 
 class ActionsMixin:
-    def action(self, owner: str, dialect: str, parent_id: object, custom_id: str, mode: str, *,
-               mask: bytes | None = None, **extra: object) -> Submitted:
+    def action(
+        self,
+        owner: str,
+        dialect: str,
+        parent_id: object,
+        custom_id: str,
+        mode: str,
+        *,
+        mask: bytes | None = None,
+        **extra: object,
+    ) -> Submitted:
         parent = self.get(owner, dialect, parent_id)
         if parent is None:
             raise EmulatorError("not_found", f"Task {parent_id} does not exist or has expired")
         status = self.view(parent).status
         if status != "SUCCESS":
-            raise EmulatorError("state", f"Task {parent.id} is {status}; buttons can only be pressed on a "
-                                "SUCCESS task", status=status)
+            raise EmulatorError(
+                "state", f"Task {parent.id} is {status}; buttons can only be pressed on a SUCCESS task", status=status
+            )
         if custom_id not in {b.custom_id for b in self.buttons(parent)}:
-            raise EmulatorError("button", f"customId {custom_id!r} is not one of task {parent.id}'s buttons",
-                                custom_id=custom_id)
+            raise EmulatorError(
+                "button", f"customId {custom_id!r} is not one of task {parent.id}'s buttons", custom_id=custom_id
+            )
         if dialect == OHMYGPT and mode != parent.mode:
             # Seed 004/001: the FAST and NORMAL pools are separate accounts.
-            raise EmulatorError("mode", f"Mode mismatch: task {parent.id} ran in {parent.mode} mode, so actions "
-                                f"on it must also use type={parent.mode} (got {mode}); the FAST and NORMAL "
-                                "resource pools are managed separately", parent_mode=parent.mode)
+            raise EmulatorError(
+                "mode",
+                f"Mode mismatch: task {parent.id} ran in {parent.mode} mode, so actions "
+                f"on it must also use type={parent.mode} (got {mode}); the FAST and NORMAL "
+                "resource pools are managed separately",
+                parent_mode=parent.mode,
+            )
         press = parse(custom_id)
         assert press is not None  # every button we hand out parses
         modal = self._modal_kind(dialect, press, mask)
         if press.op == "picread_retry":
             _, upload, attempt = parent.recipe
-            return self.describe(owner, dialect, self.uploads[upload], mode, attempt=attempt + 1, parent=parent,
-                                 custom_id=custom_id, description="/describe (retry)", **extra)
+            return self.describe(
+                owner,
+                dialect,
+                self.uploads[upload],
+                mode,
+                attempt=attempt + 1,
+                parent=parent,
+                custom_id=custom_id,
+                description="/describe (retry)",
+                **extra,
+            )
         if press.op == "picreader" and modal is None:  # OhMyGPT: imagine the chosen prompt directly
             prompt = parent.choices[press.index - 1]
-            return self.imagine(owner, dialect, prompt, mode, parent=parent, custom_id=custom_id,
-                                description=f"/imagine {prompt}", **extra)
+            return self.imagine(
+                owner,
+                dialect,
+                prompt,
+                mode,
+                parent=parent,
+                custom_id=custom_id,
+                description=f"/imagine {prompt}",
+                **extra,
+            )
 
         action = ACTION_OF[press.op]
         queued, ahead = self.admit(owner, dialect, self.price(action, mode), queue=modal is None)
@@ -57,10 +89,22 @@ class ActionsMixin:
             suggestion = f"{parent.prompt} --zoom 2"
         elif press.op in ("picreader", "analyzer"):
             suggestion = parent.choices[press.index - 1]
-        task = self.create(owner, dialect, action=action, kind=kind, prompt=parent.prompt, mode=mode,
-                           recipe=recipe, family=family, parent=parent, custom_id=custom_id, modal=modal,
-                           prompt_en=parent.prompt_en or parent.prompt, description=_describe(press, parent),
-                           **extra)
+        task = self.create(
+            owner,
+            dialect,
+            action=action,
+            kind=kind,
+            prompt=parent.prompt,
+            mode=mode,
+            recipe=recipe,
+            family=family,
+            parent=parent,
+            custom_id=custom_id,
+            modal=modal,
+            prompt_en=parent.prompt_en or parent.prompt,
+            description=_describe(press, parent),
+            **extra,
+        )
         task.final_prompt = suggestion if modal else (parent.final_prompt or parent.prompt)
         return Submitted(task, ahead, queued, modal=modal is not None)
 
@@ -70,11 +114,17 @@ class ActionsMixin:
                 return ALWAYS_MODAL[press.op]
             return "remix" if self.config.remix and press.op in REMIX_MODAL else None
         if press.op == "custom_zoom":
-            raise EmulatorError("unsupported", "Custom Zoom is not supported by this API: it needs a prompt "
-                                "dialog (modal) and there is no modal endpoint; use Zoom Out 2x or 1.5x")
+            raise EmulatorError(
+                "unsupported",
+                "Custom Zoom is not supported by this API: it needs a prompt "
+                "dialog (modal) and there is no modal endpoint; use Zoom Out 2x or 1.5x",
+            )
         if press.op == "inpaint" and mask is None:
-            raise EmulatorError("invalid", "Vary (Region) requires base64Mask: a PNG mask as base64 or data URL, "
-                                "white = area to repaint, black = keep")
+            raise EmulatorError(
+                "invalid",
+                "Vary (Region) requires base64Mask: a PNG mask as base64 or data URL, "
+                "white = area to repaint, black = keep",
+            )
         return None
 
     def _result_of(self, press: Press, parent: Task, mask: bytes | None) -> tuple[str, tuple, float]:
@@ -113,8 +163,10 @@ class ActionsMixin:
             raise EmulatorError("invalid", "prompt must not be empty")
         if task.modal == "inpaint":
             if mask is None:
-                raise EmulatorError("invalid", "maskBase64 is required for Vary (Region): a PNG data URL, "
-                                    "white = area to repaint, black = keep")
+                raise EmulatorError(
+                    "invalid",
+                    "maskBase64 is required for Vary (Region): a PNG data URL, white = area to repaint, black = keep",
+                )
             task.recipe = ("inpaint", mask)
         elif task.modal == "custom_zoom":
             m = _ZOOM.search(prompt)

@@ -18,9 +18,21 @@ from .model import MJPROXY, OHMYGPT
 from .wire import read_json
 
 # Fields that may be changed at run time through POST /_emulator/config.
-TUNABLE = {"job_seconds", "grid_size", "queue_limit", "proxy_concurrency", "proxy_queue_size", "open_access",
-           "remix", "banned_words", "moderated_words", "error_rate", "drop_rate", "malformed_rate",
-           "latency_seconds"}
+TUNABLE = {
+    "job_seconds",
+    "grid_size",
+    "queue_limit",
+    "proxy_concurrency",
+    "proxy_queue_size",
+    "open_access",
+    "remix",
+    "banned_words",
+    "moderated_words",
+    "error_rate",
+    "drop_rate",
+    "malformed_rate",
+    "latency_seconds",
+}
 
 
 async def _body(request: Request) -> dict | JSONResponse:
@@ -86,15 +98,17 @@ async def state(request: Request) -> JSONResponse:
         for entry in engine.ledger:
             charged[entry["key"]] = charged.get(entry["key"], 0.0) + entry["amount"]
         accounts = {k: {**dataclasses.asdict(a), "charged": charged.get(k, 0.0)} for k, a in engine.accounts.items()}
-        return JSONResponse({
-            "requests": dict(fs.requests),
-            "requests_total": sum(fs.requests.values()),
-            "faults_pending": fs.pending(),
-            "clock": _clock_json(engine),
-            "tasks": {"total": len(engine.tasks), **counts, "unfinished": unfinished},
-            "accounts": accounts,
-            "ledger": engine.ledger[-100:],
-        })
+        return JSONResponse(
+            {
+                "requests": dict(fs.requests),
+                "requests_total": sum(fs.requests.values()),
+                "faults_pending": fs.pending(),
+                "clock": _clock_json(engine),
+                "tasks": {"total": len(engine.tasks), **counts, "unfinished": unfinished},
+                "accounts": accounts,
+                "ledger": engine.ledger[-100:],
+            }
+        )
 
 
 async def accounts(request: Request) -> JSONResponse:

@@ -98,8 +98,9 @@ def _shape(draw: ImageDraw.ImageDraw, kind: str, box: tuple[float, float, float,
                 draw.rectangle((x, y0, x + step - 1, y1), fill=fill)
 
 
-def panel(size: tuple[int, int], hue: float, shape: str, rng: random.Random,
-          colours: Sequence[RGB] = ()) -> Image.Image:
+def panel(
+    size: tuple[int, int], hue: float, shape: str, rng: random.Random, colours: Sequence[RGB] = ()
+) -> Image.Image:
     """One picture: a gradient background, a main shape and a few accents."""
     w, h = size
     if colours:
@@ -258,20 +259,58 @@ def image_colour(raw: bytes) -> RGB:
 # ---------------------------------------------------------------- text
 
 
-_SUBJECTS = ("a lighthouse", "a red fox", "an old tram", "a koi pond", "a paper crane", "a desert city",
-             "a glass greenhouse", "a sleeping cat", "a mountain shrine", "a vintage robot", "a lantern market",
-             "a whale in the clouds")
-_STYLES = ("watercolor", "isometric illustration", "35mm film photo", "ukiyo-e woodblock print",
-           "oil painting", "low poly render", "pastel gouache", "cinematic still", "linocut print")
-_MOODS = ("misty morning light", "golden hour", "neon night", "soft overcast", "dramatic chiaroscuro",
-          "dreamy haze", "crisp winter air")
-_COLOURS = {"red": (200, 40, 40), "orange": (230, 130, 30), "yellow": (230, 210, 60), "green": (50, 160, 70),
-            "teal": (30, 150, 150), "blue": (40, 80, 200), "purple": (130, 60, 170), "pink": (230, 120, 170),
-            "brown": (120, 80, 40), "grey": (128, 128, 128), "black": (20, 20, 20), "white": (235, 235, 235)}
+_SUBJECTS = (
+    "a lighthouse",
+    "a red fox",
+    "an old tram",
+    "a koi pond",
+    "a paper crane",
+    "a desert city",
+    "a glass greenhouse",
+    "a sleeping cat",
+    "a mountain shrine",
+    "a vintage robot",
+    "a lantern market",
+    "a whale in the clouds",
+)
+_STYLES = (
+    "watercolor",
+    "isometric illustration",
+    "35mm film photo",
+    "ukiyo-e woodblock print",
+    "oil painting",
+    "low poly render",
+    "pastel gouache",
+    "cinematic still",
+    "linocut print",
+)
+_MOODS = (
+    "misty morning light",
+    "golden hour",
+    "neon night",
+    "soft overcast",
+    "dramatic chiaroscuro",
+    "dreamy haze",
+    "crisp winter air",
+)
+_COLOURS = {
+    "red": (200, 40, 40),
+    "orange": (230, 130, 30),
+    "yellow": (230, 210, 60),
+    "green": (50, 160, 70),
+    "teal": (30, 150, 150),
+    "blue": (40, 80, 200),
+    "purple": (130, 60, 170),
+    "pink": (230, 120, 170),
+    "brown": (120, 80, 40),
+    "grey": (128, 128, 128),
+    "black": (20, 20, 20),
+    "white": (235, 235, 235),
+}
 
 
 def colour_name(rgb: RGB) -> str:
-    return min(_COLOURS, key=lambda n: sum((a - b) ** 2 for a, b in zip(_COLOURS[n], rgb)))
+    return min(_COLOURS, key=lambda n: sum((a - b) ** 2 for a, b in zip(_COLOURS[n], rgb, strict=True)))
 
 
 def describe_prompts(raw: bytes, attempt: int = 0) -> list[str]:
@@ -303,6 +342,6 @@ def shorten(prompt: str) -> tuple[str, list[str]]:
         "## Important tokens\n"
         + " ".join(f"**{w}**" if i < 3 else w for i, w in enumerate(important))
         + "\n\n## Shortened prompts\n\n"
-        + "\n\n".join(f"{e} {p}" for e, p in zip(("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"), shortened))
+        + "\n\n".join(f"{e} {p}" for e, p in zip(("1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"), shortened, strict=False))
     )
     return report, shortened

@@ -25,8 +25,14 @@ from .model import OHMYGPT, EmulatorError, Submitted, Task, View, find_word, new
 
 # Seed 004 price table (tokens), FAST / NORMAL. REROLL is priced as IMAGINE.
 PRICES = {
-    "IMAGINE": (14000, 7000), "REROLL": (14000, 7000), "UPSCALE": (3500, 1750), "VARIATION": (14000, 7000),
-    "ZOOM": (14000, 7000), "PAN": (14000, 7000), "DESCRIBE": (3500, 1750), "BLEND": (14000, 7000),
+    "IMAGINE": (14000, 7000),
+    "REROLL": (14000, 7000),
+    "UPSCALE": (3500, 1750),
+    "VARIATION": (14000, 7000),
+    "ZOOM": (14000, 7000),
+    "PAN": (14000, 7000),
+    "DESCRIBE": (3500, 1750),
+    "BLEND": (14000, 7000),
     "SHORTEN": (3500, 1750),  # proxy only; not in seed 004, priced like DESCRIBE
 }
 SLOW_MODES = {"NORMAL", "RELAX"}
@@ -115,9 +121,18 @@ class Engine(ActionsMixin):
                     if not task.failure:  # failed jobs are not billed
                         acct = self.accounts[task.owner]
                         acct.balance -= task.price
-                        self.ledger.append({"key": task.owner, "dialect": task.dialect, "taskId": task.id,
-                                            "action": task.action, "mode": task.mode, "amount": task.price,
-                                            "balance": acct.balance, "time": task.end_at})
+                        self.ledger.append(
+                            {
+                                "key": task.owner,
+                                "dialect": task.dialect,
+                                "taskId": task.id,
+                                "action": task.action,
+                                "mode": task.mode,
+                                "amount": task.price,
+                                "balance": acct.balance,
+                                "time": task.end_at,
+                            }
+                        )
                 else:
                     keep.append(task)
             self._pending = keep
@@ -168,7 +183,7 @@ class Engine(ActionsMixin):
         """Newest first."""
         ids = self._order.get((owner, dialect), [])
         end = len(ids) - (page - 1) * size
-        chosen = ids[max(0, end - size): max(0, end)]
+        chosen = ids[max(0, end - size) : max(0, end)]
         return len(ids), [self.tasks[(dialect, i)] for i in reversed(chosen)]
 
     def buttons(self, task: Task) -> list[Button]:
@@ -208,15 +223,18 @@ class Engine(ActionsMixin):
     def check_prompt(self, prompt: str) -> None:
         word = find_word(prompt, self.config.banned_words)
         if word:
-            raise EmulatorError("banned", f"Banned prompt: the prompt contains the banned word '{word}'",
-                                word=word, prompt=prompt)
+            raise EmulatorError(
+                "banned", f"Banned prompt: the prompt contains the banned word '{word}'", word=word, prompt=prompt
+            )
 
     def moderation(self, prompt: str) -> str | None:
         word = find_word(prompt, self.config.moderated_words)
         if word is None:
             return None
-        return ("[Banned prompt detected] It appears your prompt may contain content that goes against "
-                f"our community standards: the word `{word}` is not allowed.")
+        return (
+            "[Banned prompt detected] It appears your prompt may contain content that goes against "
+            f"our community standards: the word `{word}` is not allowed."
+        )
 
     def admit(self, owner: str, dialect: str, price: float, *, queue: bool = True) -> tuple[bool, int]:
         """Queue and balance checks before a job is accepted. Returns (queued, ahead)."""
@@ -225,8 +243,12 @@ class Engine(ActionsMixin):
             acct = self.accounts[owner]
             limit = acct.queue_limit if acct.queue_limit is not None else self.config.queue_limit
             if len(self.unfinished(owner, dialect)) >= limit:
-                raise EmulatorError("queue_limit", f"Too many unfinished tasks: the limit is {limit} unfinished "
-                                    "Midjourney tasks per account; wait until one finishes", limit=limit)
+                raise EmulatorError(
+                    "queue_limit",
+                    f"Too many unfinished tasks: the limit is {limit} unfinished "
+                    "Midjourney tasks per account; wait until one finishes",
+                    limit=limit,
+                )
         elif queue:
             # FIFO over N workers: beyond N jobs in flight, the rest wait (MODAL ones don't count).
             in_flight = sum(1 for t in self.unfinished(owner, dialect) if t.start_at is not None)
@@ -234,13 +256,17 @@ class Engine(ActionsMixin):
             if in_flight >= workers:
                 ahead = in_flight - workers
                 if ahead >= self.config.proxy_queue_size:
-                    raise EmulatorError("queue_full", "Queue full: try again later",
-                                        size=self.config.proxy_queue_size)
+                    raise EmulatorError("queue_full", "Queue full: try again later", size=self.config.proxy_queue_size)
                 queued = True
         available = self.available(owner)
         if price > available:
-            raise EmulatorError("balance", f"Insufficient balance: this task costs {price:.0f} tokens but only "
-                                f"{max(0.0, available):.2f} are available", price=price, available=available)
+            raise EmulatorError(
+                "balance",
+                f"Insufficient balance: this task costs {price:.0f} tokens but only "
+                f"{max(0.0, available):.2f} are available",
+                price=price,
+                available=available,
+            )
         return queued, ahead
 
     def _worker_slots(self, owner: str) -> list[float]:
@@ -264,15 +290,43 @@ class Engine(ActionsMixin):
         task.start_at = max(now, slots[i])
         slots[i] = task.end_at
 
-    def create(self, owner: str, dialect: str, *, action: str, kind: str, prompt: str, mode: str,
-               recipe: tuple, family: float, parent: Task | None = None, custom_id: str = "",
-               modal: str | None = None, **extra: object) -> Task:
+    def create(
+        self,
+        owner: str,
+        dialect: str,
+        *,
+        action: str,
+        kind: str,
+        prompt: str,
+        mode: str,
+        recipe: tuple,
+        family: float,
+        parent: Task | None = None,
+        custom_id: str = "",
+        modal: str | None = None,
+        **extra: object,
+    ) -> Task:
         now = self.clock.now()
         tid = self.new_id(dialect, now)
-        task = Task(id=tid, dialect=dialect, owner=owner, action=action, kind=kind, prompt=prompt, mode=mode,
-                    submit_at=now, hash=new_hash(dialect, tid, self.config.random_seed), recipe=recipe,
-                    family=family % 1.0, parent_id=parent.id if parent else None, custom_id=custom_id,
-                    modal=modal, price=self.price(action, mode), charged=False, **extra)
+        task = Task(
+            id=tid,
+            dialect=dialect,
+            owner=owner,
+            action=action,
+            kind=kind,
+            prompt=prompt,
+            mode=mode,
+            submit_at=now,
+            hash=new_hash(dialect, tid, self.config.random_seed),
+            recipe=recipe,
+            family=family % 1.0,
+            parent_id=parent.id if parent else None,
+            custom_id=custom_id,
+            modal=modal,
+            price=self.price(action, mode),
+            charged=False,
+            **extra,
+        )
         if modal is None:
             self.schedule(task)
         return self.add(task)
@@ -328,41 +382,105 @@ class Engine(ActionsMixin):
 
     # ------------------------------------------------------------ submissions
 
-    def imagine(self, owner: str, dialect: str, prompt: str, mode: str, *, prompt_en: str | None = None,
-                parent: Task | None = None, custom_id: str = "", **extra: object) -> Submitted:
+    def imagine(
+        self,
+        owner: str,
+        dialect: str,
+        prompt: str,
+        mode: str,
+        *,
+        prompt_en: str | None = None,
+        parent: Task | None = None,
+        custom_id: str = "",
+        **extra: object,
+    ) -> Submitted:
         self.check_prompt(prompt)
         queued, ahead = self.admit(owner, dialect, self.price("IMAGINE", mode))
-        task = self.create(owner, dialect, action="IMAGINE", kind=GRID, prompt=prompt, mode=mode,
-                           recipe=("grid", prompt), family=art.family_of(prompt), parent=parent, custom_id=custom_id,
-                           prompt_en=prompt_en if prompt_en is not None else prompt,
-                           failure=self.moderation(prompt), **extra)
+        task = self.create(
+            owner,
+            dialect,
+            action="IMAGINE",
+            kind=GRID,
+            prompt=prompt,
+            mode=mode,
+            recipe=("grid", prompt),
+            family=art.family_of(prompt),
+            parent=parent,
+            custom_id=custom_id,
+            prompt_en=prompt_en if prompt_en is not None else prompt,
+            failure=self.moderation(prompt),
+            **extra,
+        )
         task.final_prompt = task.prompt_en
         return Submitted(task, ahead, queued)
 
-    def blend(self, owner: str, dialect: str, images: list[bytes], aspect: tuple[int, int], mode: str,
-              **extra: object) -> Submitted:
+    def blend(
+        self, owner: str, dialect: str, images: list[bytes], aspect: tuple[int, int], mode: str, **extra: object
+    ) -> Submitted:
         queued, ahead = self.admit(owner, dialect, self.price("BLEND", mode))
         colours = [art.image_colour(raw) for raw in images]
-        task = self.create(owner, dialect, action="BLEND", kind=GRID, prompt="", mode=mode,
-                           recipe=("blend", colours, aspect), family=art.hue_of(colours[0]), **extra)
+        task = self.create(
+            owner,
+            dialect,
+            action="BLEND",
+            kind=GRID,
+            prompt="",
+            mode=mode,
+            recipe=("blend", colours, aspect),
+            family=art.hue_of(colours[0]),
+            **extra,
+        )
         return Submitted(task, ahead, queued)
 
-    def describe(self, owner: str, dialect: str, raw: bytes, mode: str, *, attempt: int = 0,
-                 parent: Task | None = None, custom_id: str = "", **extra: object) -> Submitted:
+    def describe(
+        self,
+        owner: str,
+        dialect: str,
+        raw: bytes,
+        mode: str,
+        *,
+        attempt: int = 0,
+        parent: Task | None = None,
+        custom_id: str = "",
+        **extra: object,
+    ) -> Submitted:
         queued, ahead = self.admit(owner, dialect, self.price("DESCRIBE", mode))
         upload = self.add_upload(raw)
         prompts = art.describe_prompts(raw, attempt)
-        text = "\n\n".join(f"{e} {p}" for e, p in zip(("1️⃣", "2️⃣", "3️⃣", "4️⃣"), prompts))
-        task = self.create(owner, dialect, action="DESCRIBE", kind=DESCRIBE, prompt="", mode=mode,
-                           recipe=("describe", upload, attempt), family=0.0, parent=parent,
-                           custom_id=custom_id, result_text=text, choices=prompts, **extra)
+        text = "\n\n".join(f"{e} {p}" for e, p in zip(("1️⃣", "2️⃣", "3️⃣", "4️⃣"), prompts, strict=False))
+        task = self.create(
+            owner,
+            dialect,
+            action="DESCRIBE",
+            kind=DESCRIBE,
+            prompt="",
+            mode=mode,
+            recipe=("describe", upload, attempt),
+            family=0.0,
+            parent=parent,
+            custom_id=custom_id,
+            result_text=text,
+            choices=prompts,
+            **extra,
+        )
         return Submitted(task, ahead, queued)
 
     def shorten(self, owner: str, dialect: str, prompt: str, mode: str, **extra: object) -> Submitted:
         self.check_prompt(prompt)
         queued, ahead = self.admit(owner, dialect, self.price("SHORTEN", mode))
         report, choices = art.shorten(prompt)
-        task = self.create(owner, dialect, action="SHORTEN", kind=SHORTEN, prompt=prompt, mode=mode,
-                           recipe=("shorten",), family=0.0, prompt_en=prompt, result_text=report,
-                           choices=choices, **extra)
+        task = self.create(
+            owner,
+            dialect,
+            action="SHORTEN",
+            kind=SHORTEN,
+            prompt=prompt,
+            mode=mode,
+            recipe=("shorten",),
+            family=0.0,
+            prompt_en=prompt,
+            result_text=report,
+            choices=choices,
+            **extra,
+        )
         return Submitted(task, ahead, queued)

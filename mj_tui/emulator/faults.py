@@ -118,8 +118,10 @@ def _rate_limited(path: str, entry: dict) -> Response:
 
 def _gateway_page(status: int) -> Response:
     phrase = _phrase(status)
-    html = (f"<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n")
+    html = (
+        f"<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n"
+    )
     return HTMLResponse(html, status)
 
 
@@ -146,7 +148,7 @@ class FaultMiddleware:
         elif kind == "slow_answer":
             await self._slow_answer(scope, receive, send, float(fault.get("seconds", 1.0)))
         elif kind == "drop":
-            await self._drop(scope)
+            await self._drop(scope, receive)
         elif kind == "malformed":
             await self._malformed(scope, receive, send)
         elif kind == "rate_limit":
@@ -156,9 +158,14 @@ class FaultMiddleware:
         else:
             await _error_body(path, int(fault.get("status", 500)), fault)(scope, receive, send)
 
-    async def _drop(self, scope: Scope) -> None:
+    async def _drop(self, scope: Scope, receive: Receive) -> None:
         close = scope.get(CLOSE_KEY)
         if close is not None:  # real socket: hang up without a byte of response
+            # read the request body first: closing a socket with unread bytes in it sends
+            # a reset (the client sees "connection reset", a different error) instead of
+            # the plain hang-up this fault stands for
+            while (await receive()).get("more_body", False):
+                pass
             close()
             await asyncio.sleep(0)
             return

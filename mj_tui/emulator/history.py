@@ -13,15 +13,39 @@ from .buttons import GRID, SINGLE, SINGLE_HD
 from .config import Account
 from .model import MJPROXY, OHMYGPT, Task, new_hash
 
-_SUBJECTS = ("a lighthouse on a cliff", "a red fox in the snow", "an old tram in Lisbon", "a koi pond",
-             "a paper crane", "a desert city at dusk", "a glass greenhouse", "a sleeping cat", "a mountain shrine",
-             "a vintage robot gardener", "a lantern market", "a whale in the clouds", "a cozy reading nook",
-             "a steam locomotive", "a bowl of ramen")
-_STYLES = ("watercolor", "isometric illustration", "35mm film photo", "ukiyo-e print", "oil painting",
-           "low poly render", "pastel gouache", "cinematic still")
+_SUBJECTS = (
+    "a lighthouse on a cliff",
+    "a red fox in the snow",
+    "an old tram in Lisbon",
+    "a koi pond",
+    "a paper crane",
+    "a desert city at dusk",
+    "a glass greenhouse",
+    "a sleeping cat",
+    "a mountain shrine",
+    "a vintage robot gardener",
+    "a lantern market",
+    "a whale in the clouds",
+    "a cozy reading nook",
+    "a steam locomotive",
+    "a bowl of ramen",
+)
+_STYLES = (
+    "watercolor",
+    "isometric illustration",
+    "35mm film photo",
+    "ukiyo-e print",
+    "oil painting",
+    "low poly render",
+    "pastel gouache",
+    "cinematic still",
+)
 _PARAMS = ("", "", " --ar 3:2", " --ar 2:3", " --ar 16:9", " --v 7", " --s 250", " --niji 6", " --ar 4:5 --v 6.1")
-_FAILURES = ("[Invalid parameter] Invalid value", "[Banned prompt detected] It appears your prompt may contain "
-             "content that goes against our community standards.", "[Job action restricted] Please try again later.")
+_FAILURES = (
+    "[Invalid parameter] Invalid value",
+    "[Banned prompt detected] It appears your prompt may contain content that goes against our community standards.",
+    "[Job action restricted] Please try again later.",
+)
 _MODES = {OHMYGPT: ("FAST", "FAST", "NORMAL"), MJPROXY: ("FAST", "FAST", "RELAX", "TURBO")}
 
 
@@ -41,21 +65,64 @@ def populate(engine, owner: str, count: int) -> None:
                 parent = None  # children only of parents finished by then, so times stay causal
             if parent is not None and roll < 0.25:
                 n = rng.randint(1, 4)
-                singles.append(_child(engine, parent, at, rng, "UPSCALE", SINGLE, ("crop", n),
-                                      f"/up {parent.id} U{n}", parent.family + (n - 1) * 0.25))
+                singles.append(
+                    _child(
+                        engine,
+                        parent,
+                        at,
+                        rng,
+                        "UPSCALE",
+                        SINGLE,
+                        ("crop", n),
+                        f"/up {parent.id} U{n}",
+                        parent.family + (n - 1) * 0.25,
+                    )
+                )
             elif parent is not None and roll < 0.33:
                 n = rng.randint(1, 4)
-                grids.append(_child(engine, parent, at, rng, "VARIATION", GRID, ("vary",),
-                                    f"/variation {parent.id} V{n}", parent.family + (n - 1) * 0.25))
+                grids.append(
+                    _child(
+                        engine,
+                        parent,
+                        at,
+                        rng,
+                        "VARIATION",
+                        GRID,
+                        ("vary",),
+                        f"/variation {parent.id} V{n}",
+                        parent.family + (n - 1) * 0.25,
+                    )
+                )
             elif parent is not None:
-                _child(engine, parent, at, rng, "UPSCALE", SINGLE_HD, ("upscale", False),
-                       f"/up {parent.id} Subtle", parent.family)
+                _child(
+                    engine,
+                    parent,
+                    at,
+                    rng,
+                    "UPSCALE",
+                    SINGLE_HD,
+                    ("upscale", False),
+                    f"/up {parent.id} Subtle",
+                    parent.family,
+                )
             else:
                 prompt = f"{rng.choice(_SUBJECTS)}, {rng.choice(_STYLES)}{rng.choice(_PARAMS)}"
                 failure = rng.choice(_FAILURES) if rng.random() < 0.03 else None
-                task = _make(engine, owner, dialect, at, rng, action="IMAGINE", kind=GRID, prompt=prompt,
-                             mode=rng.choice(_MODES[dialect]), recipe=("grid", prompt),
-                             family=art.family_of(prompt), description=f"/imagine {prompt}", failure=failure)
+                task = _make(
+                    engine,
+                    owner,
+                    dialect,
+                    at,
+                    rng,
+                    action="IMAGINE",
+                    kind=GRID,
+                    prompt=prompt,
+                    mode=rng.choice(_MODES[dialect]),
+                    recipe=("grid", prompt),
+                    family=art.family_of(prompt),
+                    description=f"/imagine {prompt}",
+                    failure=failure,
+                )
                 if failure is None:
                     grids.append(task)
 
@@ -63,15 +130,45 @@ def populate(engine, owner: str, count: int) -> None:
 def _make(engine, owner: str, dialect: str, at: float, rng: random.Random, **fields) -> Task:
     tid = engine.new_id(dialect, at)
     prompt = fields["prompt"]
-    task = Task(id=tid, dialect=dialect, owner=owner, submit_at=at,
-                hash=new_hash(dialect, tid, engine.config.random_seed),
-                start_at=at + rng.uniform(0.5, 3), duration=rng.uniform(20, 70), prompt_en=prompt,
-                final_prompt=prompt, **fields)
+    task = Task(
+        id=tid,
+        dialect=dialect,
+        owner=owner,
+        submit_at=at,
+        hash=new_hash(dialect, tid, engine.config.random_seed),
+        start_at=at + rng.uniform(0.5, 3),
+        duration=rng.uniform(20, 70),
+        prompt_en=prompt,
+        final_prompt=prompt,
+        **fields,
+    )
     task.family %= 1.0
     return engine.add(task, active=False)  # charged=True: history is already paid for
 
 
-def _child(engine, parent: Task, at: float, rng: random.Random, action: str, kind: str, recipe: tuple,
-           description: str, family: float) -> Task:
-    return _make(engine, parent.owner, parent.dialect, at, rng, action=action, kind=kind, prompt=parent.prompt,
-                 mode=parent.mode, recipe=recipe, family=family, description=description, parent_id=parent.id)
+def _child(
+    engine,
+    parent: Task,
+    at: float,
+    rng: random.Random,
+    action: str,
+    kind: str,
+    recipe: tuple,
+    description: str,
+    family: float,
+) -> Task:
+    return _make(
+        engine,
+        parent.owner,
+        parent.dialect,
+        at,
+        rng,
+        action=action,
+        kind=kind,
+        prompt=parent.prompt,
+        mode=parent.mode,
+        recipe=recipe,
+        family=family,
+        description=description,
+        parent_id=parent.id,
+    )

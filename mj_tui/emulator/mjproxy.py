@@ -32,10 +32,18 @@ INSTANCE = {"discordInstanceId": "1118138338562560102"}
 _SPEED_FLAG = re.compile(r"--(fast|relax|turbo)\b", re.I)
 
 
-def submit_result(code: int, description: str, result: object = None, properties: dict | None = None,
-                  status: int = 200) -> JSONResponse:
-    return JSONResponse({"code": code, "description": description, "result": result,
-                         "properties": properties if properties is not None else {}}, status_code=status)
+def submit_result(
+    code: int, description: str, result: object = None, properties: dict | None = None, status: int = 200
+) -> JSONResponse:
+    return JSONResponse(
+        {
+            "code": code,
+            "description": description,
+            "result": result,
+            "properties": properties if properties is not None else {},
+        },
+        status_code=status,
+    )
 
 
 def relay_error(description: str, code: int = 4, status: int = 400) -> JSONResponse:
@@ -49,6 +57,7 @@ def auth_error(message: str) -> JSONResponse:
 
 def api_key(request: Request) -> str:
     """new-api TokenAuth: Authorization (Bearer optional), else mj-api-secret."""
+
     def strip(value: str) -> str:
         value = value.strip()
         return value[7:].strip() if value.lower().startswith("bearer ") else value
@@ -87,8 +96,12 @@ def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -
         "failReason": task.failure or "",
         # Seed 003 (MaxAPI) shows style 2 on every button, U1-U4 included; the reference's
         # "style 1 for U" is older Discord behaviour. The seed wins.
-        "buttons": [{"customId": b.custom_id, "emoji": b.emoji, "label": b.label, "type": 2, "style": 2}
-                    for b in engine.buttons(task)] if ok else [],
+        "buttons": [
+            {"customId": b.custom_id, "emoji": b.emoji, "label": b.label, "type": 2, "style": 2}
+            for b in engine.buttons(task)
+        ]
+        if ok
+        else [],
         "maskBase64": "",
         "properties": {"finalPrompt": final, "finalZhPrompt": ""},
         "parentId": task.parent_id,
@@ -101,16 +114,21 @@ def submitted(sub: Submitted) -> JSONResponse:
     if sub.modal:
         return submit_result(21, "窗口等待", task.id, {**INSTANCE, "finalPrompt": task.final_prompt, "remix": True})
     if sub.queued:
-        return submit_result(22, f"排队中，前面还有{sub.queued_ahead}个任务", task.id,
-                             {**INSTANCE, "numberOfQueues": sub.queued_ahead})
+        return submit_result(
+            22, f"排队中，前面还有{sub.queued_ahead}个任务", task.id, {**INSTANCE, "numberOfQueues": sub.queued_ahead}
+        )
     return submit_result(1, "提交成功", task.id, dict(INSTANCE))
 
 
 def error_response(exc: EmulatorError, prompt_en: str = "") -> JSONResponse:
     kind = exc.kind
     if kind == "banned":
-        return submit_result(24, "可能包含敏感词", None, {"promptEn": prompt_en or exc.info.get("prompt", ""),
-                                                      "bannedWord": exc.info["word"]})
+        return submit_result(
+            24,
+            "可能包含敏感词",
+            None,
+            {"promptEn": prompt_en or exc.info.get("prompt", ""), "bannedWord": exc.info["word"]},
+        )
     if kind == "balance":
         return relay_error("quota_not_enough ")
     if kind == "queue_full":
@@ -272,13 +290,21 @@ def _endpoint(fn: Callable[..., Response], prefix_mode: str | None, *, has_body:
 
 
 def routes() -> list[Route]:
-    posts = {"submit/imagine": imagine, "submit/action": action, "submit/modal": modal, "submit/blend": blend,
-             "submit/describe": describe, "submit/shorten": shorten, "submit/upload-discord-images": upload,
-             "task/list-by-condition": list_by_condition}
+    posts = {
+        "submit/imagine": imagine,
+        "submit/action": action,
+        "submit/modal": modal,
+        "submit/blend": blend,
+        "submit/describe": describe,
+        "submit/shorten": shorten,
+        "submit/upload-discord-images": upload,
+        "task/list-by-condition": list_by_condition,
+    }
     gets = {"task/{task_id}/fetch": fetch, "task/{task_id}/image-seed": image_seed}
     out = []
     for prefix, mode in MODE_PREFIXES.items():
         out += [Route(f"{prefix}/mj/{p}", _endpoint(fn, mode), methods=["POST"]) for p, fn in posts.items()]
-        out += [Route(f"{prefix}/mj/{p}", _endpoint(fn, mode, has_body=False), methods=["GET"])
-                for p, fn in gets.items()]
+        out += [
+            Route(f"{prefix}/mj/{p}", _endpoint(fn, mode, has_body=False), methods=["GET"]) for p, fn in gets.items()
+        ]
     return out

@@ -24,8 +24,9 @@ PREFIX = "/api/v1/ai/draw/mj"
 MODES = ("FAST", "NORMAL")
 DIMENSIONS = {"PORTRAIT": (2, 3), "SQUARE": (1, 1), "LANDSCAPE": (3, 2)}
 INVALID_KEY = "Unauthorized: invalid api key"
-NO_PERMISSION = ("Unauthorized: this API key does not have the midjourney permission; "
-                 "enable it in the key's permission settings")
+NO_PERMISSION = (
+    "Unauthorized: this API key does not have the midjourney permission; enable it in the key's permission settings"
+)
 NOT_ADMIN = "Unauthorized: this API key does not have admin permission"
 
 
@@ -64,7 +65,8 @@ def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -
         "imageDcUrl": discord_url(base, task) if image else None,
         "imageS3Url": s3_key(task) if image else None,
         "actions": [{"customId": b.custom_id, "emoji": b.emoji, "label": b.label} for b in engine.buttons(task)]
-        if ok else [],
+        if ok
+        else [],
     }
 
 
@@ -125,8 +127,15 @@ def blend(engine: Engine, key: str, body: dict, request: Request) -> object:
         raise EmulatorError("invalid", "Invalid dimensions: must be PORTRAIT, SQUARE or LANDSCAPE")
     mode = _mode(body)
     raws = [_image(img, f"base64Array item {i}") for i, img in enumerate(images, 1)]
-    sub = engine.blend(key, OHMYGPT, raws, DIMENSIONS[dimensions], mode,
-                       description=f"/blend {len(raws)} images {dimensions}", **_webhook(body))
+    sub = engine.blend(
+        key,
+        OHMYGPT,
+        raws,
+        DIMENSIONS[dimensions],
+        mode,
+        description=f"/blend {len(raws)} images {dimensions}",
+        **_webhook(body),
+    )
     return int(sub.task.id)
 
 
@@ -210,8 +219,14 @@ async def balance(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    verbs = {"imagine": imagine, "action": action, "blend": blend, "describe": describe, "query": query,
-             "query-mj-tasks": query_tasks}
+    verbs = {
+        "imagine": imagine,
+        "action": action,
+        "blend": blend,
+        "describe": describe,
+        "query": query,
+        "query-mj-tasks": query_tasks,
+    }
     out = [Route(f"{PREFIX}/{verb}", _mj_endpoint(fn), methods=["POST"]) for verb, fn in verbs.items()]
     out.append(Route("/api/v1/user/admin/balance", balance, methods=["POST"]))
     return out

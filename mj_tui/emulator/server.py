@@ -38,6 +38,7 @@ def _expose_transport(app: ASGIApp) -> ASGIApp:
         cycle = getattr(send, "__self__", None)
         transport = getattr(cycle, "transport", None)
         if scope["type"] == "http" and transport is not None:
+
             def close() -> None:
                 transport.close()
                 cycle.disconnected = True
@@ -61,8 +62,15 @@ def _bind(host: str, port: int) -> socket.socket:
 
 def _server(app: Starlette, host: str, port: int, *, log_level: str = "warning") -> uvicorn.Server:
     config = uvicorn.Config(
-        _expose_transport(app), host=host, port=port, http="h11", loop="asyncio", lifespan="off",
-        log_level=log_level, access_log=False, log_config=None,  # leave the host app's logging alone
+        _expose_transport(app),
+        host=host,
+        port=port,
+        http="h11",
+        loop="asyncio",
+        lifespan="off",
+        log_level=log_level,
+        access_log=False,
+        log_config=None,  # leave the host app's logging alone
         timeout_graceful_shutdown=2,
     )
     return uvicorn.Server(config)
@@ -73,15 +81,17 @@ def _url(host: str, port: int) -> str:
 
 
 @contextlib.contextmanager
-def running_emulator(config: EmulatorConfig | None = None, host: str = "127.0.0.1",
-                     port: int = 0) -> Iterator[EmulatorURL]:
+def running_emulator(
+    config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[EmulatorURL]:
     """Serve the emulator from a daemon thread; yields its base URL once it accepts connections."""
     app = create_app(config)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
     server = _server(app, host, port)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name=f"mj-tui-emulator:{port}")
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=f"mj-tui-emulator:{port}"
+    )
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -105,8 +115,7 @@ def serve(host: str = "127.0.0.1", port: int = 8787, config: EmulatorConfig | No
     app = create_app(config)
     sock = _bind(host, port)
     port = sock.getsockname()[1]
-    print(f"mj-tui emulator on {_url(host, port)} (OhMyGPT: /api/v1/ai/draw/mj/*, midjourney-proxy: /mj/*)",
-          flush=True)
+    print(f"mj-tui emulator on {_url(host, port)} (OhMyGPT: /api/v1/ai/draw/mj/*, midjourney-proxy: /mj/*)", flush=True)
     try:
         _server(app, host, port, log_level="info").run(sockets=[sock])
     finally:
@@ -137,18 +146,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     return EmulatorConfig(
-        job_seconds=args.job_seconds, grid_size=args.grid_size, queue_limit=args.queue_limit,
-        proxy_concurrency=args.proxy_concurrency, proxy_queue_size=args.proxy_queue_size,
-        accounts={k: Account() for k in args.key}, open_access=not args.closed, remix=args.remix,
-        seed_history=args.seed_history, demo_key=args.demo_key, error_rate=args.error_rate,
-        drop_rate=args.drop_rate, malformed_rate=args.malformed_rate, latency_seconds=args.latency_seconds,
+        job_seconds=args.job_seconds,
+        grid_size=args.grid_size,
+        queue_limit=args.queue_limit,
+        proxy_concurrency=args.proxy_concurrency,
+        proxy_queue_size=args.proxy_queue_size,
+        accounts={k: Account() for k in args.key},
+        open_access=not args.closed,
+        remix=args.remix,
+        seed_history=args.seed_history,
+        demo_key=args.demo_key,
+        error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        malformed_rate=args.malformed_rate,
+        latency_seconds=args.latency_seconds,
         random_seed=args.random_seed,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mj_tui.emulator",
-                                     description="Local stand-in for the OhMyGPT and midjourney-proxy APIs.")
+    parser = argparse.ArgumentParser(
+        prog="python -m mj_tui.emulator", description="Local stand-in for the OhMyGPT and midjourney-proxy APIs."
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.requests import Request
 
@@ -76,7 +76,7 @@ def base_url(request: Request) -> str:
 
 def iso(at: float) -> str:
     """OhMyGPT time format: "2023-08-31T13:59:14.000Z"."""
-    dt = datetime.fromtimestamp(at, tz=timezone.utc)
+    dt = datetime.fromtimestamp(at, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 

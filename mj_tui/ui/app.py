@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -23,7 +24,7 @@ from .worker_errors import ReportWorkerErrors
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class MjApp(ReportWorkerErrors, App[int]):
@@ -137,10 +138,8 @@ class MjApp(ReportWorkerErrors, App[int]):
 
     async def on_unmount(self) -> None:
         if self.service is not None:
-            try:
+            with contextlib.suppress(Exception):  # shutting down: nothing useful to say
                 await self.service.aclose()
-            except Exception:
-                pass  # shutting down: nothing useful to say
 
     async def on_event(self, event) -> None:
         # a key or a click: the person is active, full GCs wait (see gc_tuning)
@@ -157,7 +156,10 @@ class MjApp(ReportWorkerErrors, App[int]):
         self.log.error("".join(traceback.format_exception(error)))
         self.notify(
             f"{type(error).__name__}: {clean(str(error))}\nThe app keeps running; please report this.",
-            title="Something went wrong", severity="error", timeout=10, markup=False,
+            title="Something went wrong",
+            severity="error",
+            timeout=10,
+            markup=False,
         )
 
     # -- actions ----------------------------------------------------------------------
@@ -178,8 +180,9 @@ class MjApp(ReportWorkerErrors, App[int]):
         if chosen is None:
             return
         self.use_key(chosen.key, source=KeySource.KEYRING if chosen.saved else KeySource.NONE)
-        self.notify("Key saved; reconnected with it." if chosen.saved else "Using that key for this session.",
-                    timeout=3)
+        self.notify(
+            "Key saved; reconnected with it." if chosen.saved else "Using that key for this session.", timeout=3
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

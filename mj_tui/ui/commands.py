@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -24,7 +25,7 @@ def palette_title(name: str, tooltip: str) -> str:
     return tooltip or name
 
 
-def binding_commands(app: "MjApp", screen: Screen) -> Iterable[SystemCommand]:
+def binding_commands(app: MjApp, screen: Screen) -> Iterable[SystemCommand]:
     """One palette entry per binding of the app, the current screen and its panes."""
     seen: set[str] = set()
     owners = [(app, type(app)), (screen, type(screen))]
@@ -32,7 +33,9 @@ def binding_commands(app: "MjApp", screen: Screen) -> Iterable[SystemCommand]:
         if (widget := getattr(screen, pane, None)) is not None:
             owners.append((widget, type(widget)))
     for owner, cls in owners:
-        for binding in bindings_of(c for c in cls.__mro__ if "BINDINGS" in c.__dict__ and c.__module__.startswith("mj_tui")):
+        for binding in bindings_of(
+            c for c in cls.__mro__ if "BINDINGS" in c.__dict__ and c.__module__.startswith("mj_tui")
+        ):
             title = palette_title(binding.description, binding.tooltip)
             if title in seen or binding.action in ("quit", "app.quit"):
                 continue  # quit is already a system command

@@ -25,7 +25,7 @@ class Graphics:
 
 
 def _import_widgets():
-    import textual_image.renderable  # noqa: F401  (queries the terminal)
+    import textual_image.renderable
     import textual_image.widget
 
     return textual_image.widget
@@ -36,7 +36,7 @@ def _import_without_queries():
     from textual_image import _terminal
     from textual_image.renderable import sixel, tgp
 
-    setattr(_terminal.get_cell_size, "_result", _terminal.CellSize(10, 20))
+    _terminal.get_cell_size._result = _terminal.CellSize(10, 20)
     sixel.query_terminal_support = lambda *a, **k: False
     tgp.query_terminal_support = lambda *a, **k: False
     return _import_widgets()
@@ -67,7 +67,8 @@ def load_graphics(choice: str = "auto") -> Graphics:
         "unicode": widgets.UnicodeImage,
     }
     if choice == "auto":
-        from textual_image.renderable import Image as Auto, SixelImage, TGPImage, UnicodeImage
+        from textual_image.renderable import Image as Auto
+        from textual_image.renderable import SixelImage, TGPImage, UnicodeImage
 
         choice = {SixelImage: "sixel", TGPImage: "tgp", UnicodeImage: "unicode"}.get(Auto, "halfcell")
     image_class = classes.get(choice, widgets.HalfcellImage)

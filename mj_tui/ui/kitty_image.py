@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import sys
 from base64 import b64encode
-from typing import Callable
+from collections.abc import Callable
 
 from PIL import Image as PILImage
 from textual_image._terminal import TerminalError
@@ -78,11 +78,18 @@ class _PreparedRenderable(tgp.Image):
         else:  # another size than prepared: the library's own scaling and encoding
             data = self._image_data.scaled(width, height).to_base64()
         self.terminal_image_id = next(tgp.Image._image_id_counter)
-        self._emit([
-            _message(i=self.terminal_image_id, m=1 if start + _CHUNK < len(data) else 0, f=100,
-                     payload=data[start:start + _CHUNK], q=2)
-            for start in range(0, len(data), _CHUNK)
-        ])
+        self._emit(
+            [
+                _message(
+                    i=self.terminal_image_id,
+                    m=1 if start + _CHUNK < len(data) else 0,
+                    f=100,
+                    payload=data[start : start + _CHUNK],
+                    q=2,
+                )
+                for start in range(0, len(data), _CHUNK)
+            ]
+        )
 
     def _create_virtual_placement(self, width: int, height: int) -> None:
         self._emit([_message(a="p", i=self.terminal_image_id, c=width, r=height, U=1, q=2)])

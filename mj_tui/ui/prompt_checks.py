@@ -38,6 +38,5 @@ def modal_problem(text: str, *, custom_zoom: bool = False) -> str | None:
         problem = custom_zoom_problem(text)
         if problem:
             return problem
-    error = first_error(text)
     # inside the Custom Zoom dialog --zoom is right; the linter warns about it elsewhere only
-    return error
+    return first_error(text)

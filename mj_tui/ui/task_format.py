@@ -108,7 +108,7 @@ def action_tag(task: Task) -> str:
 
 
 def short_tag(task: Task) -> str:
-    """"U2" / "V3" when the button that made it is known, else a 3-letter action."""
+    """ "U2" / "V3" when the button that made it is known, else a 3-letter action."""
     origin = origin_name(task.origin_custom_id)
     if len(origin) == 2 and origin[0] in "UV":
         return origin

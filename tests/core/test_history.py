@@ -1,16 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from mj_tui.core.history import History
 from mj_tui.core.models import Button, Mode, ProviderKind, Status, Task
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def make(i: int, **kw) -> Task:
-    defaults = dict(id=str(i), provider=ProviderKind.MJPROXY, status=Status.SUCCESS, prompt=f"p{i}",
-                    submit_time=T0 + timedelta(minutes=i))
+    defaults = {
+        "id": str(i),
+        "provider": ProviderKind.MJPROXY,
+        "status": Status.SUCCESS,
+        "prompt": f"p{i}",
+        "submit_time": T0 + timedelta(minutes=i),
+    }
     defaults.update(kw)
     return Task(**defaults)
 
@@ -30,9 +35,17 @@ def test_pages_newest_first(tmp_path):
 
 def test_round_trip_keeps_every_field(tmp_path):
     history = History(tmp_path / "h.sqlite3")
-    task = make(1, buttons=(Button("MJ::JOB::upsample::1::h", "U1"),), mode=Mode.RELAX, parent_id="0",
-                fail_reason=None, image_urls=("http://a/1.png",), image_url="http://a/1.png",
-                raw={"extra": [1, 2]}, origin_custom_id="MJ::JOB::variation::1::h")
+    task = make(
+        1,
+        buttons=(Button("MJ::JOB::upsample::1::h", "U1"),),
+        mode=Mode.RELAX,
+        parent_id="0",
+        fail_reason=None,
+        image_urls=("http://a/1.png",),
+        image_url="http://a/1.png",
+        raw={"extra": [1, 2]},
+        origin_custom_id="MJ::JOB::variation::1::h",
+    )
     history.upsert("ns", [task])
     assert history.get("ns", "1") == task
     assert history.get("ns", "1").raw == {"extra": [1, 2]}

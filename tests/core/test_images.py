@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import random
@@ -100,10 +101,9 @@ class Server:
             protocol_version = "HTTP/1.1"
 
             def handle(self) -> None:
-                try:
+                # the client gives up on purpose (size cap, timeout)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     super().handle()
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up on purpose (size cap, timeout)
 
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
@@ -762,7 +762,7 @@ def test_safe_filename(task_id, prompt, quadrant, expected):
 
 def test_safe_filename_is_always_safe():
     nasty = ["../..", "a/../../b", "\x00\x01\x7f", "..\\..\\x", " . ", "C:\\Windows\\system32", "🐱" * 300]
-    for task_id in nasty + ["mj-1"]:
+    for task_id in [*nasty, "mj-1"]:
         for prompt in nasty:
             name = safe_filename(task_id, prompt, quadrant=1)
             assert "/" not in name and "\\" not in name and ".." not in name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -41,8 +41,8 @@ def test_ohmygpt_doc_task(ohmygpt):
     assert task.prompt.startswith("chibi manga legend of vader")
     assert task.description.startswith("/imagine chibi")
     assert task.fail_reason is None
-    assert task.submit_time == datetime(2023, 8, 31, 13, 59, 14, tzinfo=timezone.utc)
-    assert task.finish_time == datetime(2023, 8, 31, 13, 59, 50, tzinfo=timezone.utc)
+    assert task.submit_time == datetime(2023, 8, 31, 13, 59, 14, tzinfo=UTC)
+    assert task.finish_time == datetime(2023, 8, 31, 13, 59, 50, tzinfo=UTC)
     # imageS3Url is null in the example, so the Discord URL is the only one
     assert task.image_urls == (task.raw["imageDcUrl"],)
     assert [b.display for b in task.buttons] == ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
@@ -64,7 +64,7 @@ def test_mjproxy_doc_task(mjproxy):
     assert task.status == Status.SUCCESS and task.progress == 100
     assert task.final_prompt == "a sunny boy --relax --s 250 --style raw"
     assert task.mode == Mode.RELAX  # from the echoed --relax flag
-    assert task.submit_time == datetime.fromtimestamp(1710761946.823, tz=timezone.utc)
+    assert task.submit_time == datetime.fromtimestamp(1710761946.823, tz=UTC)
     assert task.image_url == "https://www.doublegpt.io/mj/image/1710761946823501"
     assert len(task.buttons) == 9
     assert task.fail_reason is None  # "" means no failure
@@ -72,20 +72,33 @@ def test_mjproxy_doc_task(mjproxy):
 
 def test_tolerant_parsing(mjproxy, ohmygpt):
     # numeric ids, gateway's empty status, unknown fields, nulls everywhere
-    task = mjproxy.parse_task({"id": 1710761946823501, "status": "", "progress": None, "buttons": None,
-                               "properties": None, "brandNewField": {"x": 1}, "submitTime": 0})
+    task = mjproxy.parse_task(
+        {
+            "id": 1710761946823501,
+            "status": "",
+            "progress": None,
+            "buttons": None,
+            "properties": None,
+            "brandNewField": {"x": 1},
+            "submitTime": 0,
+        }
+    )
     assert task.id == "1710761946823501"
     assert task.status == Status.SUBMITTED
     assert task.progress == 0 and task.buttons == () and task.submit_time is None
     assert task.raw["brandNewField"] == {"x": 1}
-    odd = ohmygpt.parse_task({"taskId": 7, "status": "WEIRD_NEW_STATE", "progress": "37%", "actions": [{"label": "Web"}]})
+    odd = ohmygpt.parse_task(
+        {"taskId": 7, "status": "WEIRD_NEW_STATE", "progress": "37%", "actions": [{"label": "Web"}]}
+    )
     assert odd.status == Status.UNKNOWN and odd.status.in_flight and odd.progress == 37
     assert odd.buttons == ()  # a link button without customId cannot be pressed
     failed = ohmygpt.parse_task({"taskId": 8, "status": "IN_PROGRESS", "failReason": "Banned prompt detected"})
     assert failed.status == Status.FAILURE
 
 
-@pytest.mark.parametrize("value,expected", [("42%", 42), ("100%", 100), ("", 0), (None, 0), (55, 55), ("150%", 100), ("x", 0)])
+@pytest.mark.parametrize(
+    "value,expected", [("42%", 42), ("100%", 100), ("", 0), (None, 0), (55, 55), ("150%", 100), ("x", 0)]
+)
 def test_progress(value, expected):
     assert parse_progress(value) == expected
 

@@ -18,8 +18,12 @@ FOUR = "1️⃣ a desert city --ar 3:2\n\n2️⃣ a sleeping cat\n\n3️⃣ an o
 
 
 def test_numbered_prompts_split_keycaps_with_and_without_vs16():
-    assert numbered_prompts(FOUR) == ["a desert city --ar 3:2", "a sleeping cat", "an old tram, watercolor",
-                                      "a greenhouse"]
+    assert numbered_prompts(FOUR) == [
+        "a desert city --ar 3:2",
+        "a sleeping cat",
+        "an old tram, watercolor",
+        "a greenhouse",
+    ]
     assert numbered_prompts("1\u20e3 one\n2\u20e3 two") == ["one", "two"]
     assert numbered_prompts("") == [] and numbered_prompts("no numbers here") == []
 
@@ -33,8 +37,9 @@ def test_describe_prompts_from_either_dialect():
 
 
 def test_shortened_prompts_only_from_the_shortened_section():
-    report = ("## Important tokens\n**fox** 1️⃣ not this\n\n## Shortened prompts\n\n1️⃣ fox, snow\n\n2️⃣ fox\n\n"
-              "3️⃣ a\n\n4️⃣ b\n\n5️⃣ c")
+    report = (
+        "## Important tokens\n**fox** 1️⃣ not this\n\n## Shortened prompts\n\n1️⃣ fox, snow\n\n2️⃣ fox\n\n3️⃣ a\n\n4️⃣ b\n\n5️⃣ c"
+    )
     task = Task("9", ProviderKind.MJPROXY, action="SHORTEN", prompt="a fox in snow", final_prompt=report)
     assert shortened_prompts(task) == ["fox, snow", "fox", "a", "b", "c"]
     assert suggested_prompts(task) == shortened_prompts(task)

@@ -28,6 +28,7 @@ def emu() -> Iterator[str]:
 def make_emu() -> Iterator[Callable[..., str]]:
     """Start an extra emulator with a custom config; stopped after the test."""
     with ExitStack() as stack:
+
         def start(**fields: object) -> str:
             fields.setdefault("grid_size", SMALL)
             return stack.enter_context(running_emulator(EmulatorConfig(**fields)))

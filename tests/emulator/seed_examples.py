@@ -16,7 +16,7 @@ OHMYGPT_TASK = {
     "finishTime": "2023-08-31T13:59:50.000Z",
     "webhookUrl": "https://webhook.site/9adf49d8-14c3-4270-b83e-25a9e93bcb40",
     "imageDcUrl": "https://cdn.discordapp.com/attachments/1136958712796430388/1146806560803262575/"
-                  "gpg4win_45703_chibi_manga_legend_of_vader_anime_vh1_in_the_styl_0b33153d-f3c4-486b-9b4a-2f0f0ae6a355.png",
+    "gpg4win_45703_chibi_manga_legend_of_vader_anime_vh1_in_the_styl_0b33153d-f3c4-486b-9b4a-2f0f0ae6a355.png",
     "imageS3Url": None,
     "actions": [
         {"customId": "MJ::JOB::upsample::1::0b33153d-f3c4-486b-9b4a-2f0f0ae6a355", "emoji": "", "label": "U1"},
@@ -45,8 +45,13 @@ PROXY_TASK = {
     "progress": "100%",
     "failReason": "",
     "buttons": [
-        {"customId": "MJ::JOB::upsample::1::67205abe-ad76-4055-b496-b958970f92f2", "emoji": "", "label": "U1",
-         "type": 2, "style": 2},
+        {
+            "customId": "MJ::JOB::upsample::1::67205abe-ad76-4055-b496-b958970f92f2",
+            "emoji": "",
+            "label": "U1",
+            "type": 2,
+            "style": 2,
+        },
     ],
     "maskBase64": "",
     "properties": {"finalPrompt": "a sunny boy --relax --s 250 --style raw", "finalZhPrompt": ""},

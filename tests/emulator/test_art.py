@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PIL import Image, ImageChops, ImageStat
 from emu_helpers import (
     client_for,
     load_image,
@@ -15,6 +14,7 @@ from emu_helpers import (
     omg_task,
     png_url,
 )
+from PIL import Image, ImageChops, ImageStat
 
 from mj_tui.emulator import EmulatorConfig, create_app
 from mj_tui.emulator.art import quadrant
@@ -109,9 +109,9 @@ def test_blend_follows_dimensions_and_input_colours(emu: str, key: str) -> None:
         red, blue = blended(reds, "PORTRAIT"), blended(blues, "LANDSCAPE")
         assert red.width * 3 == red.height * 2 or abs(red.width / red.height - 2 / 3) < 0.01
         assert abs(blue.width / blue.height - 3 / 2) < 0.01
-        r, g, b = mean(red)
+        r, _g, b = mean(red)
         assert r > b
-        r, g, b = mean(blue)
+        r, _g, b = mean(blue)
         assert b > r
 
 

@@ -77,8 +77,11 @@ def test_slow_answer_says_what_was_true_when_it_left(client: httpx.Client) -> No
     # the page is read at once and held back: a task made meanwhile is not in it
     inject(client, {"kind": "slow_answer", "seconds": 1.0}, path_contains="query-mj-tasks")
     answers: list[httpx.Response] = []
-    page = threading.Thread(target=lambda: answers.append(client.post(
-        f"{OMG}/query-mj-tasks", params={"page": 1, "pageSize": 10}, json={"model": "midjourney"})))
+    page = threading.Thread(
+        target=lambda: answers.append(
+            client.post(f"{OMG}/query-mj-tasks", params={"page": 1, "pageSize": 10}, json={"model": "midjourney"})
+        )
+    )
     started = time.monotonic()
     page.start()
     while client.get("/_emulator/state").json()["faults_pending"]:  # the page has been read
@@ -152,8 +155,9 @@ def test_random_fault_rates(make_emu, key: str) -> None:
 async def test_faults_in_process_through_asgi_transport() -> None:
     app = create_app(EmulatorConfig(grid_size=64))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://emulator.demo",
-                                 headers={"Authorization": "Bearer sk-demo"}) as c:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://emulator.demo", headers={"Authorization": "Bearer sk-demo"}
+    ) as c:
         r = await c.post(f"{OMG}/imagine", json={"model": "midjourney", "prompt": "in process"})
         task = (await c.post(f"{OMG}/query", json={"model": "midjourney", "taskId": r.json()["data"]})).json()["data"]
         assert task["imageDcUrl"].startswith("http://emulator.demo/attachments/")  # built from the request

@@ -37,7 +37,7 @@ def test_ohmygpt_states_progress_and_billing(slow: httpx.Client, key: str) -> No
     assert seen[0] == ("NOT_START", "0%")
     progress = [int(p.rstrip("%")) for _, p in seen]
     assert progress == sorted(progress) and progress[-1] == 100
-    assert any(0 < p < 100 for s, p in zip(statuses, progress) if s == "IN_PROGRESS")
+    assert any(0 < p < 100 for s, p in zip(statuses, progress, strict=True) if s == "IN_PROGRESS")
     assert {p for s, p in seen if s == "IN_PROGRESS"} <= {"15%", "31%", "46%", "62%", "78%", "93%"}
     done = omg_task(slow, tid)
     assert done["startTime"] is not None and done["finishTime"] > done["startTime"] >= done["submitTime"]

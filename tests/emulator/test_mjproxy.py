@@ -68,12 +68,20 @@ def test_mode_prefixes_set_the_task_mode(client: httpx.Client) -> None:
 def test_auth_headers_and_failures(make_emu) -> None:
     url = make_emu(open_access=False, accounts={"sk-good": Account(), "sk-nomj": Account(mj_permission=False)})
     body = {"prompt": "a cat"}
-    for headers in ({"Authorization": "Bearer sk-good"}, {"Authorization": "sk-good"},
-                    {"mj-api-secret": "sk-good"}, {"Authorization": "midjourney-proxy", "mj-api-secret": "sk-good"}):
+    for headers in (
+        {"Authorization": "Bearer sk-good"},
+        {"Authorization": "sk-good"},
+        {"mj-api-secret": "sk-good"},
+        {"Authorization": "midjourney-proxy", "mj-api-secret": "sk-good"},
+    ):
         r = httpx.post(f"{url}/mj/submit/imagine", json=body, headers=headers)
         assert r.status_code == 200 and r.json()["code"] == 1, headers
-    for headers in ({}, {"Authorization": "Bearer sk-bad"}, {"mj-api-secret": "sk-bad"},
-                    {"Authorization": "Bearer sk-nomj"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer sk-bad"},
+        {"mj-api-secret": "sk-bad"},
+        {"Authorization": "Bearer sk-nomj"},
+    ):
         r = httpx.post(f"{url}/mj/submit/imagine", json=body, headers=headers)
         assert r.status_code == 401, headers
         err = r.json()["error"]
@@ -122,8 +130,20 @@ def test_action_buttons_and_parent_links(client: httpx.Client) -> None:
     assert res["code"] == 1
     single = mj_fetch(client, res["result"])
     assert single["action"] == "UPSCALE" and single["parentId"] == grid["id"]
-    assert labels(single) == ["Upscale (Subtle)", "Upscale (Creative)", "Vary (Subtle)", "Vary (Strong)",
-                              "Vary (Region)", "Zoom Out 2x", "Zoom Out 1.5x", "Custom Zoom", "⬅️", "➡️", "⬆️", "⬇️"]
+    assert labels(single) == [
+        "Upscale (Subtle)",
+        "Upscale (Creative)",
+        "Vary (Subtle)",
+        "Vary (Strong)",
+        "Vary (Region)",
+        "Zoom Out 2x",
+        "Zoom Out 1.5x",
+        "Custom Zoom",
+        "⬅️",
+        "➡️",
+        "⬆️",
+        "⬇️",
+    ]
     hd = mj_fetch(client, mj_press(client, single, "Upscale (Subtle)")["result"])
     assert hd["action"] == "UPSCALE" and labels(hd) == labels(single)[2:]
     for label, action in {"V4": "VARIATION", "🔄": "REROLL"}.items():

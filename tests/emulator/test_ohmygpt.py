@@ -48,13 +48,19 @@ def test_imagine_envelope_and_task_match_the_seed(client: httpx.Client) -> None:
     assert task["actions"][6]["customId"] == f"MJ::JOB::variation::2::{h}"
     assert task["imageS3Url"] == f"mj/{h}.png"
     # Discord-attachment-shaped, signed, served by the emulator itself.
-    assert re.match(rf"^{client.base_url}/attachments/\d+/\d+/\w+_{h}\.png\?ex=[0-9a-f]+&is=[0-9a-f]+&hm=[0-9a-f]+",
-                    task["imageDcUrl"])
+    assert re.match(
+        rf"^{client.base_url}/attachments/\d+/\d+/\w+_{h}\.png\?ex=[0-9a-f]+&is=[0-9a-f]+&hm=[0-9a-f]+",
+        task["imageDcUrl"],
+    )
 
 
 def test_form_encoded_bodies_and_repeated_base64array(client: httpx.Client) -> None:
-    form = {"model": "midjourney", "prompt": "a koi pond", "type": "NORMAL",
-            "base64Array": [png_url(), png_url((10, 200, 10))]}  # sent as a repeated field
+    form = {
+        "model": "midjourney",
+        "prompt": "a koi pond",
+        "type": "NORMAL",
+        "base64Array": [png_url(), png_url((10, 200, 10))],
+    }  # sent as a repeated field
     r = client.post(f"{OMG}/imagine", data=form)
     assert r.status_code == 200, r.text
     tid = r.json()["data"]
@@ -89,8 +95,9 @@ def test_missing_or_unknown_keys_get_401(make_emu) -> None:
         assert r.status_code == 401
         assert r.json()["statusCode"] == 401 and r.json()["data"] is None
         assert "invalid api key" in r.json()["message"].lower()
-    r = httpx.post(f"{url}{OMG}/imagine", json={"model": "midjourney", "prompt": "x"},
-                   headers={"Authorization": "Bearer sk-nomj"})
+    r = httpx.post(
+        f"{url}{OMG}/imagine", json={"model": "midjourney", "prompt": "x"}, headers={"Authorization": "Bearer sk-nomj"}
+    )
     assert r.status_code == 401 and "midjourney permission" in r.json()["message"]
     with client_for(url, "sk-good") as c:
         assert isinstance(omg_ok(c, "imagine", prompt="allowed"), int)
@@ -102,8 +109,9 @@ def test_unknown_and_foreign_tasks_are_not_found(client: httpx.Client, emu: str)
     assert "taskId" in omg_error(client, "query", taskId="abc")
     with client_for(emu, "sk-someone-else") as other:
         assert "not found" in omg_error(other, "query", taskId=str(tid)).lower()
-        assert "exist" in omg_error(other, "action", taskId=str(tid),
-                                    customId=omg_task(client, tid)["actions"][0]["customId"], type="FAST")
+        assert "exist" in omg_error(
+            other, "action", taskId=str(tid), customId=omg_task(client, tid)["actions"][0]["customId"], type="FAST"
+        )
 
 
 def test_paginated_query_newest_first_with_bounds(client: httpx.Client) -> None:
@@ -147,8 +155,11 @@ def test_ledger_charges_on_success_and_refuses_overspending(client: httpx.Client
         return r.json()
 
     grid = omg_task(client, omg_ok(client, "imagine", prompt="paid", type="FAST"))
-    assert balance() == {"statusCode": 200, "message": "get user balance success",
-                         "data": {"balance": "6000.00", "free_balance": "0.00"}}
+    assert balance() == {
+        "statusCode": 200,
+        "message": "get user balance success",
+        "data": {"balance": "6000.00", "free_balance": "0.00"},
+    }
     assert "insufficient balance" in omg_error(client, "imagine", prompt="too dear", type="FAST").lower()
     assert "insufficient balance" in omg_error(client, "imagine", prompt="still", type="NORMAL").lower()
     omg_press(client, grid, "U1")  # UPSCALE FAST: 3500
@@ -192,24 +203,46 @@ def test_button_catalogue_and_action_names(client: httpx.Client) -> None:
     grid = omg_task(client, omg_ok(client, "imagine", prompt="a paper crane"))
     single = omg_task(client, omg_press(client, grid, "U3"))
     assert single["action"] == "UPSCALE" and single["prompt"] == "a paper crane"
-    assert labels(single) == ["Upscale (Subtle)", "Upscale (Creative)", "Vary (Subtle)", "Vary (Strong)",
-                              "Vary (Region)", "Zoom Out 2x", "Zoom Out 1.5x", "Custom Zoom", "⬅️", "➡️", "⬆️", "⬇️"]
+    assert labels(single) == [
+        "Upscale (Subtle)",
+        "Upscale (Creative)",
+        "Vary (Subtle)",
+        "Vary (Strong)",
+        "Vary (Region)",
+        "Zoom Out 2x",
+        "Zoom Out 1.5x",
+        "Custom Zoom",
+        "⬅️",
+        "➡️",
+        "⬆️",
+        "⬇️",
+    ]
     emojis = {a["label"]: a["emoji"] for a in single["actions"] if a["label"]}
     assert emojis["Vary (Subtle)"] == emojis["Vary (Strong)"] == "🪄" and emojis["Vary (Region)"] == "🖌️"
     assert emojis["Zoom Out 2x"] == emojis["Custom Zoom"] == "🔍"
     h = re.search(UUID, single["actions"][0]["customId"])[0]
     ids = {a["customId"] for a in single["actions"]}
-    assert {f"MJ::JOB::upsample_v7_2x_subtle::1::{h}::SOLO", f"MJ::Outpaint::50::1::{h}::SOLO",
-            f"MJ::Outpaint::75::1::{h}::SOLO", f"MJ::CustomZoom::{h}", f"MJ::Inpaint::1::{h}::SOLO",
-            f"MJ::JOB::pan_left::1::{h}::SOLO", f"MJ::JOB::low_variation::1::{h}::SOLO"} <= ids
+    assert {
+        f"MJ::JOB::upsample_v7_2x_subtle::1::{h}::SOLO",
+        f"MJ::Outpaint::50::1::{h}::SOLO",
+        f"MJ::Outpaint::75::1::{h}::SOLO",
+        f"MJ::CustomZoom::{h}",
+        f"MJ::Inpaint::1::{h}::SOLO",
+        f"MJ::JOB::pan_left::1::{h}::SOLO",
+        f"MJ::JOB::low_variation::1::{h}::SOLO",
+    } <= ids
 
     hd = omg_task(client, omg_press(client, single, "Upscale (Creative)"))
     assert hd["action"] == "UPSCALE" and labels(hd) == labels(single)[2:]
     expected = {"V2": "VARIATION", "🔄": "REROLL"}
     for label, action in expected.items():
         assert omg_task(client, omg_press(client, grid, label))["action"] == action
-    for label, action in {"Vary (Subtle)": "VARIATION", "Vary (Strong)": "VARIATION", "Zoom Out 1.5x": "ZOOM",
-                          "➡️": "PAN"}.items():
+    for label, action in {
+        "Vary (Subtle)": "VARIATION",
+        "Vary (Strong)": "VARIATION",
+        "Zoom Out 1.5x": "ZOOM",
+        "➡️": "PAN",
+    }.items():
         child = omg_task(client, omg_press(client, single, label))
         assert child["action"] == action and labels(child) == GRID_LABELS, label
 
@@ -226,15 +259,17 @@ def test_action_needs_a_successful_parent_and_its_own_button(client: httpx.Clien
 def test_vary_region_needs_base64mask_and_custom_zoom_is_refused(client: httpx.Client) -> None:
     grid = omg_task(client, omg_ok(client, "imagine", prompt="a lantern market"))
     single = omg_task(client, omg_press(client, grid, "U1"))
-    region = [a["customId"] for a in single["actions"] if a["label"] == "Vary (Region)"][0]
+    region = next(a["customId"] for a in single["actions"] if a["label"] == "Vary (Region)")
     tid = str(single["taskId"])
     assert "base64Mask" in omg_error(client, "action", taskId=tid, customId=region, type="FAST")
-    assert "base64Mask" in omg_error(client, "action", taskId=tid, customId=region, type="FAST",
-                                     base64Mask="data:image/png;base64,AAAA")
-    inpaint = omg_task(client, omg_ok(client, "action", taskId=tid, customId=region, type="FAST",
-                                      base64Mask=mask_url()))
+    assert "base64Mask" in omg_error(
+        client, "action", taskId=tid, customId=region, type="FAST", base64Mask="data:image/png;base64,AAAA"
+    )
+    inpaint = omg_task(
+        client, omg_ok(client, "action", taskId=tid, customId=region, type="FAST", base64Mask=mask_url())
+    )
     assert inpaint["action"] == "VARIATION" and inpaint["status"] == "SUCCESS" and labels(inpaint) == GRID_LABELS
-    zoom = [a["customId"] for a in single["actions"] if a["label"] == "Custom Zoom"][0]
+    zoom = next(a["customId"] for a in single["actions"] if a["label"] == "Custom Zoom")
     assert "Custom Zoom" in omg_error(client, "action", taskId=tid, customId=zoom, type="FAST")
 
 

@@ -70,23 +70,32 @@ def test_explicit_port() -> None:
 
 def test_python_dash_m_serves_and_prints_the_url() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "mj_tui.emulator", "--port", "0", "--job-seconds", "6"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mj_tui.emulator", "--port", "0", "--job-seconds", "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         line = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line)[0]
         deadline = time.monotonic() + 10
         while True:
             try:
-                r = httpx.post(f"{url}{OMG}/imagine", json={"model": "midjourney", "prompt": "cli"},
-                               headers={"Authorization": "Bearer sk-cli"})
+                r = httpx.post(
+                    f"{url}{OMG}/imagine",
+                    json={"model": "midjourney", "prompt": "cli"},
+                    headers={"Authorization": "Bearer sk-cli"},
+                )
                 break
             except httpx.ConnectError:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert r.json()["data"] == 1
-        task = httpx.post(f"{url}{OMG}/query", json={"model": "midjourney", "taskId": 1},
-                          headers={"Authorization": "Bearer sk-cli"}).json()["data"]
+        task = httpx.post(
+            f"{url}{OMG}/query", json={"model": "midjourney", "taskId": 1}, headers={"Authorization": "Bearer sk-cli"}
+        ).json()["data"]
         assert task["status"] in ("NOT_START", "SUBMITTED")  # --job-seconds 6 took effect
     finally:
         proc.send_signal(signal.SIGINT)
@@ -106,8 +115,9 @@ def test_seed_history_of_10000_is_quick_and_lazy() -> None:
 def test_seed_history_is_visible_to_the_demo_key(make_emu) -> None:
     url = make_emu(seed_history=50, demo_key="sk-demo")
     with client_for(url, "sk-demo") as c:
-        page = c.post(f"{OMG}/query-mj-tasks", params={"page": 1, "pageSize": 20},
-                      json={"model": "midjourney"}).json()["data"]
+        page = c.post(f"{OMG}/query-mj-tasks", params={"page": 1, "pageSize": 20}, json={"model": "midjourney"}).json()[
+            "data"
+        ]
         assert page["total"] == 50 and len(page["tasks"]) == 20
         submits = [t["submitTime"] for t in page["tasks"]]
         assert submits == sorted(submits, reverse=True)  # newest first

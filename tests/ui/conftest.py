@@ -17,13 +17,12 @@ import pytest
 with mock.patch.object(sys, "__stdin__", None):
     from textual_image._terminal import CellSize, get_cell_size
 
-    setattr(get_cell_size, "_result", CellSize(10, 20))
-    import textual_image.renderable  # noqa: F401
+    get_cell_size._result = CellSize(10, 20)
+    import textual_image.renderable
     import textual_image.widget  # noqa: F401
 
-from mj_tui.emulator import EmulatorConfig, running_emulator  # noqa: E402
-from mj_tui.ui.graphics import load_graphics  # noqa: E402
-
+from mj_tui.emulator import EmulatorConfig, running_emulator
+from mj_tui.ui.graphics import load_graphics
 
 PROVIDERS = ["ohmygpt", "mjproxy"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -38,8 +38,9 @@ def frozen_emulator(*, job_seconds: float = 6.0, seed_history: int = 24):
     # the engine reads wall time only through its module's `time`; pin it while it seeds
     engine_module.time = SimpleNamespace(time=lambda: FIXED_TIME)
     try:
-        app = create_app(EmulatorConfig(job_seconds=job_seconds, seed_history=seed_history, grid_size=256,
-                                        demo_key=DEMO_KEY))
+        app = create_app(
+            EmulatorConfig(job_seconds=job_seconds, seed_history=seed_history, grid_size=256, demo_key=DEMO_KEY)
+        )
         app.state.engine.clock.freeze(True)
     finally:
         engine_module.time = real_time
@@ -49,8 +50,9 @@ def frozen_emulator(*, job_seconds: float = 6.0, seed_history: int = 24):
 def scene_app(tmp: Path, *, with_key: bool = True, provider: str = "ohmygpt") -> MjApp:
     emulator = frozen_emulator()
     engine = emulator.state.engine
-    profile = replace(default_profile("demo", ProviderKind(provider)), base_url="http://emulator.demo",
-                      poll_interval=0.2)
+    profile = replace(
+        default_profile("demo", ProviderKind(provider)), base_url="http://emulator.demo", poll_interval=0.2
+    )
     if profile.provider == ProviderKind.MJPROXY:
         profile = replace(profile, path_template="/mj-{mode}/mj")
     key = ResolvedKey(Secret(DEMO_KEY), KeySource.ENV) if with_key else ResolvedKey(None, KeySource.NONE)
@@ -68,7 +70,7 @@ def scene_app(tmp: Path, *, with_key: bool = True, provider: str = "ohmygpt") ->
     app = MjApp(
         launch,
         graphics=load_graphics("halfcell"),
-        clock=lambda: datetime.fromtimestamp(engine.clock.now(), timezone.utc),
+        clock=lambda: datetime.fromtimestamp(engine.clock.now(), UTC),
         blink_cursor=False,
         animations=False,
     )
@@ -77,6 +79,7 @@ def scene_app(tmp: Path, *, with_key: bool = True, provider: str = "ohmygpt") ->
 
 
 # -- waiting ----------------------------------------------------------------------------
+
 
 async def until(pilot, predicate, timeout: float = 15.0, what: str = "scene") -> None:
     deadline = time.monotonic() + timeout
@@ -105,11 +108,15 @@ async def settle(pilot) -> None:
 
 # -- scenes -----------------------------------------------------------------------------
 
+
 async def finished_grid(pilot) -> None:
     """The main screen on the newest finished grid, its quadrants numbered."""
     app = pilot.app
-    await until(pilot, lambda: main_screen(app) and main_screen(app).tasks.page
-                and main_screen(app).tasks.page.total == 24, what="history page")
+    await until(
+        pilot,
+        lambda: main_screen(app) and main_screen(app).tasks.page and main_screen(app).tasks.page.total == 24,
+        what="history page",
+    )
     await until(pilot, lambda: main_screen(app).preview.shown, what="grid picture")
     await settle(pilot)
 
@@ -193,8 +200,15 @@ async def single_image(pilot) -> None:
     await pilot.press("u", "1")
     await until(pilot, lambda: screen.tasks.current.origin_custom_id, what="U1 sent")
     app.engine.clock.advance(10)
-    await until(pilot, lambda: screen.tasks.current.status == Status.SUCCESS and screen.preview.shown
-                and screen.preview.shown.key.endswith(screen.tasks.current.id), what="single image")
+    await until(
+        pilot,
+        lambda: (
+            screen.tasks.current.status == Status.SUCCESS
+            and screen.preview.shown
+            and screen.preview.shown.key.endswith(screen.tasks.current.id)
+        ),
+        what="single image",
+    )
     await settle(pilot)
 
 

@@ -16,8 +16,10 @@ async def finished_grid(pilot, app, prompt: str):
     screen.composer.text_area.focus()
     await pilot.press("ctrl+j")
     return screen, await wait_for(
-        pilot, lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
-        what="finished grid")
+        pilot,
+        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
+        what="finished grid",
+    )
 
 
 async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, tmp_path, graphics):
@@ -33,8 +35,11 @@ async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, t
         await pilot.press("space", "a", "t", "space", "n", "i", "g", "h", "t")
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: app.screen is screen, what="dialog closed")
-        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id
-                               and t.status == Status.SUCCESS and t, what="remixed variation")
+        child = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
+            what="remixed variation",
+        )
         assert child.prompt.endswith("at night")
         assert not notes.titles("error"), notes.text()
 
@@ -146,8 +151,11 @@ async def single_image(pilot, app, prompt: str, provider_key_hint: str = ""):
     screen, grid = await finished_grid(pilot, app, prompt)
     screen.set_focus(screen.tasks)
     await pilot.press("u", "1")
-    single = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id
-                            and t.status == Status.SUCCESS and t, what="U1 done")
+    single = await wait_for(
+        pilot,
+        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
+        what="U1 done",
+    )
     return screen, single
 
 
@@ -161,31 +169,40 @@ async def test_custom_zoom_opens_dialog_with_a_zoom_value(emulator, tmp_path, gr
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
         assert dialog.query_one("#dialog-prompt").text.endswith("--zoom 2")
         await pilot.press("ctrl+s")
-        zoomed = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == single.id
-                                and t.status == Status.SUCCESS and t, what="zoomed")
+        zoomed = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.parent_id == single.id and t.status == Status.SUCCESS and t,
+            what="zoomed",
+        )
         assert zoomed.is_grid
         assert not notes.titles("error"), notes.text()
 
 
 @pytest.mark.parametrize("job_seconds", [0, 3], ids=["done-first", "page-first"])
-async def test_a_prompt_sent_while_the_first_page_loads_stays_listed(emulator, control, tmp_path, graphics,
-                                                                     job_seconds):
+async def test_a_prompt_sent_while_the_first_page_loads_stays_listed(
+    emulator, control, tmp_path, graphics, job_seconds
+):
     # the history page asked for at start comes back after the submit (a slow link, a busy
     # box): what it says is older than the submit, and must not take the new task off the
     # list (its progress would have nowhere to show) nor move a finished one back
     control.post("/_emulator/config", json={"job_seconds": job_seconds})
-    control.post("/_emulator/faults", json={"next": [{"kind": "slow_answer", "seconds": 1.0}],
-                                            "path_contains": "query-mj-tasks"})
+    control.post(
+        "/_emulator/faults", json={"next": [{"kind": "slow_answer", "seconds": 1.0}], "path_contains": "query-mj-tasks"}
+    )
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: control.get("/_emulator/state").json()["faults_pending"] == 0
-                                and app.screen, what="the page asked for")
+        screen = await wait_for(
+            pilot,
+            lambda: control.get("/_emulator/state").json()["faults_pending"] == 0 and app.screen,
+            what="the page asked for",
+        )
         screen.composer.text_area.text = "a heron at dawn"
         screen.composer.text_area.focus()
         await pilot.press("ctrl+j")
         sent = await wait_for(pilot, lambda: screen.tasks.current, what="the submit")
-        await wait_for(pilot, lambda: not any(w.group == "page" and w.is_running for w in app.workers),
-                       what="the slow page")
+        await wait_for(
+            pilot, lambda: not any(w.group == "page" and w.is_running for w in app.workers), what="the slow page"
+        )
         assert [t.id for t in screen.tasks.tasks] == [sent.id]
         assert screen.tasks.current.id == sent.id and screen.tasks.page.total == 1
         assert (screen.tasks.current.status == Status.SUCCESS) == (job_seconds == 0)

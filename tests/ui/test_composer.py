@@ -17,8 +17,11 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def main_screen(pilot, app) -> MainScreen:
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started
-                            and app.screen.service and app.screen, what="main screen connected")
+    screen = await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen.service and app.screen,
+        what="main screen connected",
+    )
     screen.set_focus(screen.composer.text_area)
     return screen
 
@@ -46,14 +49,16 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, con
         await type_text(pilot, "a cat --q 9")
         assert lint_line(screen).startswith("⚠") and "quality" in lint_line(screen)
         await pilot.press("ctrl+j")
-        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt == "a cat --q 9" and t,
-                              what="a warning still sends")
+        task = await wait_for(
+            pilot, lambda: (t := screen.tasks.current) and t.prompt == "a cat --q 9" and t, what="a warning still sends"
+        )
         assert task.status != Status.FAILURE
         await wait_for(pilot, lambda: lint_line(screen) == "", what="box cleared, line gone")
 
 
-async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_error(emulator, control, tmp_path,
-                                                                                     graphics):
+async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_error(
+    emulator, control, tmp_path, graphics
+):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -143,8 +148,9 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
         else:  # no published prices: nothing, not "0"
             assert subtitle == "2 jobs · ctrl+j send"
         await pilot.press("ctrl+j")
-        await wait_for(pilot, lambda: {t.prompt for t in screen.tasks.tasks} >= {"a red fox", "a blue fox"},
-                       what="two imagines")
+        await wait_for(
+            pilot, lambda: {t.prompt for t in screen.tasks.tasks} >= {"a red fox", "a blue fox"}, what="two imagines"
+        )
         assert screen.composer.text_area.text == ""
         assert not notes.titles("error"), notes.text()
 
@@ -156,8 +162,9 @@ async def test_price_of_one_prompt_shows_at_80_columns_and_follows_the_mode(emul
         await type_text(pilot, "a fox")
         assert str(screen.composer.border_subtitle) == "≈14,000 tok · ctrl+j send"
         await pilot.press("ctrl+t")  # relax is half price
-        await wait_for(pilot, lambda: str(screen.composer.border_subtitle) == "≈7,000 tok · ctrl+j send",
-                       what="relax price")
+        await wait_for(
+            pilot, lambda: str(screen.composer.border_subtitle) == "≈7,000 tok · ctrl+j send", what="relax price"
+        )
 
 
 async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graphics):
@@ -176,8 +183,11 @@ async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graph
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="question again")
         await pilot.press("a")  # all six, past the profile's guessed queue limit of 3
-        await wait_for(pilot, lambda: len({t.prompt for t in screen.tasks.tasks if t.prompt.startswith("a ")}) == 6,
-                       what="six imagines")
+        await wait_for(
+            pilot,
+            lambda: len({t.prompt for t in screen.tasks.tasks if t.prompt.startswith("a ")}) == 6,
+            what="six imagines",
+        )
 
 
 async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, control, tmp_path, graphics):
@@ -185,8 +195,13 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot, app)
-        control.post("/_emulator/faults", json={"next": [{"kind": "delay", "seconds": 0},
-                                                         {"kind": "http", "status": 503}], "path_contains": "imagine"})
+        control.post(
+            "/_emulator/faults",
+            json={
+                "next": [{"kind": "delay", "seconds": 0}, {"kind": "http", "status": 503}],
+                "path_contains": "imagine",
+            },
+        )
         state = control.get("/_emulator/state").json()["requests"]
         imagines_before = sum(n for path, n in state.items() if "imagine" in path)
         await type_text(pilot, "a {red, blue, green} kite")

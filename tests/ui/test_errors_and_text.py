@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from textual import events
 from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
@@ -45,7 +47,7 @@ async def test_banned_prompt_is_refused_with_a_readable_toast(provider, emulator
         screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await send(pilot, screen, "a gore scene")
         await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
-        severity, title, message = notes.items[-1]
+        _severity, title, message = notes.items[-1]
         assert title == "Prompt refused" and "gore" in message
 
 
@@ -58,19 +60,27 @@ async def test_prompt_with_markup_and_escape_shows_literally(emulator, tmp_path,
         await wait_for(pilot, lambda: screen.tasks.current and "fox" in screen.tasks.current.prompt)
         # while the job runs its row has a progress bar and less room for the prompt: wait
         # for the row in full (markup read as markup would never show these words)
-        row = await wait_for(pilot, lambda: "[bold]fox[/bold] ␛[31mred $accent" in (
-            text := screen.tasks.render_line(0).text) and text, what="the prompt, literal, in its row")
+        row = await wait_for(
+            pilot,
+            lambda: "[bold]fox[/bold] ␛[31mred $accent" in (text := screen.tasks.render_line(0).text) and text,
+            what="the prompt, literal, in its row",
+        )
         assert "\x1b" not in row
         caption = screen.preview.query_one("#preview-prompt").render()
         assert "[bold]fox[/bold] ␛[31mred" in str(caption)
 
 
 def test_failure_reason_and_control_characters_in_rows():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    task = Task(id="7", provider=ProviderKind.OHMYGPT, status=Status.FAILURE, prompt="a [red]cat[/]",
-                fail_reason="[Banned prompt] bad\x07word\u202e")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    task = Task(
+        id="7",
+        provider=ProviderKind.OHMYGPT,
+        status=Status.FAILURE,
+        prompt="a [red]cat[/]",
+        fail_reason="[Banned prompt] bad\x07word\u202e",
+    )
     text = task_row(task, now).plain
     assert "a [red]cat[/]" in text
     assert "[Banned prompt] bad␇word" in text and "\u202e" not in text
@@ -83,8 +93,9 @@ async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path,
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await send(pilot, screen, "a forbidden fruit")  # moderated: fails after submit
-        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.status == Status.FAILURE and t,
-                              what="failure")
+        task = await wait_for(
+            pilot, lambda: (t := screen.tasks.current) and t.status == Status.FAILURE and t, what="failure"
+        )
         await wait_for(pilot, lambda: "Failed" in notes.titles("error"), what="failure toast")
         assert "[Banned prompt detected]" in screen.tasks.render_line(1).text  # under the row, cut to fit
         state = str(screen.preview.query_one("#preview-state").render())
@@ -95,10 +106,19 @@ async def test_unreachable_image_is_a_pane_state_not_a_crash(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
-        await wait_for(pilot, lambda: screen.service and not any(w.group == "page" for w in screen.workers),
-                       what="connected, page loaded")
-        ghost = Task(id="ghost", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="gone",
-                     image_url="http://127.0.0.1:9/gone.png", image_urls=("http://127.0.0.1:9/gone.png",))
+        await wait_for(
+            pilot,
+            lambda: screen.service and not any(w.group == "page" for w in screen.workers),
+            what="connected, page loaded",
+        )
+        ghost = Task(
+            id="ghost",
+            provider=ProviderKind.OHMYGPT,
+            status=Status.SUCCESS,
+            prompt="gone",
+            image_url="http://127.0.0.1:9/gone.png",
+            image_urls=("http://127.0.0.1:9/gone.png",),
+        )
         screen.preview.show(ghost)
         state = screen.preview.query_one("#preview-state")
         await wait_for(pilot, lambda: "Image unavailable" in str(state.render()), what="unavailable state")
@@ -114,20 +134,21 @@ async def test_ctrl_j_right_after_fast_typing_sends_the_whole_prompt(emulator, t
         for ch in prompt:  # queue the keys without letting the app run in between
             app.post_message(events.Key("space" if ch == " " else ch, ch))
         app.post_message(events.Key("ctrl+j", "\n"))
-        task = await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.prompt and
-                              screen.tasks.current, what="sent")
+        task = await wait_for(
+            pilot, lambda: screen.tasks.current and screen.tasks.current.prompt and screen.tasks.current, what="sent"
+        )
         assert task.prompt == prompt
         assert screen.composer.text_area.text == ""
 
 
 def test_narrow_forms_keep_their_meaning():
     """80 columns: the list keeps a tag per row, the header keeps units and the word "spent"."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from mj_tui.core.models import Balance
     from mj_tui.ui.widgets.header import balance_text
 
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     grid = Task(id="1", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="a owl")
     upscale = grid.with_(id="2", action="UPSCALE", origin_custom_id="MJ::JOB::upsample::2::abc", parent_id="1")
     assert task_row(grid, now, compact=True).plain.endswith("img a owl")

@@ -29,23 +29,32 @@ async def test_imagine_progress_then_upscale_shows_top_right_quadrant(provider, 
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main")
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
+        )
         await type_text(pilot, "a red fox")
         await pilot.press("ctrl+j")
-        grid = await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.prompt == "a red fox"
-                              and screen.tasks.current, what="new task selected")
+        grid = await wait_for(
+            pilot,
+            lambda: screen.tasks.current and screen.tasks.current.prompt == "a red fox" and screen.tasks.current,
+            what="new task selected",
+        )
         assert screen.tasks.tasks[0].id == grid.id  # at the top
         assert screen.composer.text_area.text == ""  # sent, box cleared
 
         control.post("/_emulator/clock", json={"advance": 3})
-        running = await wait_for(pilot, lambda: (t := screen.tasks.find(grid.id)) and t.progress > 0 and t, what="progress")
+        running = await wait_for(
+            pilot, lambda: (t := screen.tasks.find(grid.id)) and t.progress > 0 and t, what="progress"
+        )
         assert running.status == Status.IN_PROGRESS
         row = screen.tasks.render_line(0).text
         assert "%" in row and "a red fox" in row
         assert "Rendering" in str(screen.preview.query_one("#preview-state").render())
 
         control.post("/_emulator/clock", json={"advance": 10})
-        await wait_for(pilot, lambda: screen.preview.shown and screen.preview.shown.key.endswith(grid.id), what="grid image")
+        await wait_for(
+            pilot, lambda: screen.preview.shown and screen.preview.shown.key.endswith(grid.id), what="grid image"
+        )
         assert "Done" in notes.titles()
         assert screen.preview.query_one("#quad-top").display  # quadrant numbers around a grid
 
@@ -54,8 +63,9 @@ async def test_imagine_progress_then_upscale_shows_top_right_quadrant(provider, 
         upscale = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id and t, what="U2 task")
         assert upscale.parent_id == grid.id and screen.tasks.tasks[0].id == upscale.id
         control.post("/_emulator/clock", json={"advance": 10})
-        await wait_for(pilot, lambda: screen.preview.shown and screen.preview.shown.key.endswith(upscale.id),
-                       what="upscale image")
+        await wait_for(
+            pilot, lambda: screen.preview.shown and screen.preview.shown.key.endswith(upscale.id), what="upscale image"
+        )
 
         shown = screen.preview.image_widget.image
         service = app.service

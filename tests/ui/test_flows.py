@@ -23,13 +23,16 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def main_screen(pilot, app) -> MainScreen:
-    return await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started
-                          and app.screen.service and app.screen, what="main screen connected")
+    return await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen.service and app.screen,
+        what="main screen connected",
+    )
 
 
 def pictures(folder, colours=("red", "green", "blue")):
     folder.mkdir(parents=True, exist_ok=True)
-    for name, colour in zip("abc", colours):
+    for name, colour in zip("abc", colours, strict=False):
         Image.new("RGB", (64, 48), colour).save(folder / f"{name}.png")
     (folder / "notes.txt").write_text("not an image")
     return folder
@@ -39,11 +42,15 @@ async def grid(pilot, screen, prompt: str):
     screen.composer.text_area.text = prompt
     screen.set_focus(screen.composer.text_area)
     await pilot.press("ctrl+j")
-    return await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt == prompt
-                          and t.status == Status.SUCCESS and t, what="finished grid")
+    return await wait_for(
+        pilot,
+        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
+        what="finished grid",
+    )
 
 
 # -- blend ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulator, tmp_path, graphics):
@@ -70,8 +77,11 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
         assert [p.name for p in dialog.picked] == ["a.png", "b.png"]
         await pilot.press("ctrl+j")  # two are enough
         await wait_for(pilot, lambda: app.screen is screen, what="sent")
-        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.action == "BLEND"
-                              and t.status == Status.SUCCESS and t, what="blend done")
+        task = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.action == "BLEND" and t.status == Status.SUCCESS and t,
+            what="blend done",
+        )
         assert sent[0] == (2, {"dimensions": "SQUARE", "mode": screen.composer.mode})
         assert task.is_grid
 
@@ -129,12 +139,16 @@ async def test_picker_folder_title_relative_paths_stale_errors_and_last_folder(e
         assert screen.pick_root == folder.parent
         # the next picker opens in the folder the last one was sent from
         screen.action_describe()
-        again = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen is not dialog
-                               and app.screen, what="again")
+        again = await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, PickImagesDialog) and app.screen is not dialog and app.screen,
+            what="again",
+        )
         await wait_for(pilot, lambda: again.query(ImageTree) and again.folder == folder.parent, what="opened there")
 
 
 # -- describe ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emulator, tmp_path, graphics):
@@ -153,8 +167,9 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
         assert [p.name for p in dialog.picked] == ["c.png"]
         await pilot.press("ctrl+j")
         # done while the task list has focus: the prompts open by themselves
-        chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen,
-                                 what="prompts dialog", timeout=15)
+        chooser = await wait_for(
+            pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="prompts dialog", timeout=15
+        )
         describe = screen.tasks.current
         assert describe.action == "DESCRIBE" and len(chooser.prompts) == 4
         assert "blue tones" in chooser.prompts[0]
@@ -168,14 +183,18 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
         await pilot.press("enter")  # enter on a describe task: its prompts again
         chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="again")
         await pilot.press("2", "ctrl+j")  # imagine the second now
-        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == describe.id
-                               and t.status == Status.SUCCESS and t, what="imagined from describe")
+        child = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.parent_id == describe.id and t.status == Status.SUCCESS and t,
+            what="imagined from describe",
+        )
         assert child.prompt == chooser.prompts[1] and child.is_grid
         assert "from #" in str(screen.preview.query_one("#preview-caption").render())
         assert not notes.titles("error"), notes.text()
 
 
 # -- shorten ----------------------------------------------------------------------------
+
 
 async def test_shorten_on_the_proxy_offers_shorter_prompts(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
@@ -215,6 +234,7 @@ async def test_shorten_on_ohmygpt_says_why_and_sends_nothing(emulator, control, 
 
 # -- keep and share ---------------------------------------------------------------------
 
+
 async def test_save_full_image_and_a_quadrant_never_overwriting(emulator, tmp_path, graphics, pictures_and_terminal):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
@@ -238,8 +258,7 @@ async def test_save_full_image_and_a_quadrant_never_overwriting(emulator, tmp_pa
         assert "Saved" in notes.titles() and str(quadrant) in notes.text()
 
 
-async def test_copy_url_and_prompt_with_tmux_passthrough_and_a_fallback_file(emulator, tmp_path, graphics,
-                                                                           monkeypatch):
+async def test_copy_url_and_prompt_with_tmux_passthrough_and_a_fallback_file(emulator, tmp_path, graphics, monkeypatch):
     monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
@@ -301,6 +320,7 @@ async def test_open_in_browser_uses_a_graphical_browser(emulator, tmp_path, grap
 
 # -- lineage ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_lineage_shows_the_parent_and_g_jumps_to_it(provider, emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key(), page_size=5), graphics)
@@ -309,8 +329,11 @@ async def test_lineage_shows_the_parent_and_g_jumps_to_it(provider, emulator, tm
         parent = await grid(pilot, screen, "a copper kettle")
         screen.set_focus(screen.tasks)
         await pilot.press("u", "3")
-        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == parent.id
-                               and t.status == Status.SUCCESS and t, what="U3")
+        child = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.parent_id == parent.id and t.status == Status.SUCCESS and t,
+            what="U3",
+        )
         caption = str(screen.preview.query_one("#preview-caption").render())
         assert f"from #{parent.id} U3" in caption
         for n in range(5):  # push the parent to page 2
@@ -326,6 +349,7 @@ async def test_lineage_shows_the_parent_and_g_jumps_to_it(provider, emulator, tm
 
 
 # -- modal left waiting -----------------------------------------------------------------
+
 
 async def test_remix_dialog_cancelled_leaves_a_marked_task_enter_reopens_it(emulator, control, tmp_path, graphics):
     control.post("/_emulator/config", json={"remix": True})
@@ -347,6 +371,9 @@ async def test_remix_dialog_cancelled_leaves_a_marked_task_enter_reopens_it(emul
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="reopened")
         assert "a tea garden" in dialog.query_one("#dialog-prompt").text
         await pilot.press("ctrl+j")
-        done = await wait_for(pilot, lambda: (t := screen.tasks.find(waiting.id)) and t.status == Status.SUCCESS
-                              and t, what="variation done")
+        done = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.find(waiting.id)) and t.status == Status.SUCCESS and t,
+            what="variation done",
+        )
         assert done.is_grid

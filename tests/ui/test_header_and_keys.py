@@ -5,14 +5,15 @@ from __future__ import annotations
 from PIL import Image
 from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
 
-from mj_tui.core.models import Status
 from mj_tui.ui.screens.key import KeyScreen
 from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.widgets.header import AppHeader
 
 
 async def main_of(pilot, app) -> MainScreen:
-    return await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main")
+    return await wait_for(
+        pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
+    )
 
 
 def header_text(screen) -> str:
@@ -26,8 +27,11 @@ async def test_balance_shown_for_admin_key_hidden_otherwise(emulator, control, t
         app = make_app(make_launch(tmp_path / key, emulator, "ohmygpt", key=key), graphics)
         async with app.run_test(size=(120, 40)) as pilot:
             screen = await main_of(pilot, app)
-            await wait_for(pilot, lambda: screen.service and not any(w.group == "balance" for w in screen.workers),
-                           what="balance")
+            await wait_for(
+                pilot,
+                lambda screen=screen: screen.service and not any(w.group == "balance" for w in screen.workers),
+                what="balance",
+            )
             assert ("balance" in header_text(screen)) is shown, header_text(screen)
             assert "OhMyGPT" in header_text(screen) and "profile test" in header_text(screen)
 
@@ -42,8 +46,11 @@ async def test_queue_use_and_limit_in_header(emulator, control, tmp_path, graphi
         for n in range(4):  # OhMyGPT allows 3 unfinished tasks per key
             screen.composer.text_area.text = f"job {n}"
             await pilot.press("ctrl+j")
-            await wait_for(pilot, lambda: not screen._sending and (screen.composer.text_area.text == ""
-                                                                   or notes.titles("error")), what=f"job {n}")
+            await wait_for(
+                pilot,
+                lambda: not screen._sending and (screen.composer.text_area.text == "" or notes.titles("error")),
+                what=f"job {n}",
+            )
         await wait_for(pilot, lambda: "Queue full" in notes.titles("error"), what="queue full")
         assert "queue 3/3" in header_text(screen)
         assert screen.composer.text_area.text == "job 3"  # the refused prompt is kept
@@ -65,7 +72,7 @@ async def test_reference_image_is_sent_and_a_missing_one_refused(emulator, tmp_p
         assert app.service.request_count == 2  # page + balance: nothing was submitted
         refs.value = f'"{picture}"'
         await pilot.press("ctrl+j")
-        task = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt.endswith("a blue square") and t)
+        await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt.endswith("a blue square"))
         assert refs.value == ""
 
 

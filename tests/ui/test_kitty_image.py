@@ -120,8 +120,8 @@ def test_a_preview_with_its_png_bytes_is_not_encoded_again(monkeypatch):
     image.info[PNG_BYTES] = stand_in.getvalue()  # as the image cache attaches the disk preview's bytes
     monkeypatch.setattr(Image.Image, "save", lambda *a, **k: (_ for _ in ()).throw(AssertionError("encoded")))
     done = prepare(image, (100, 80))
-    (size, payload), = done.values()
+    ((size, payload),) = done.values()
     assert size == (100, 80) and base64.b64decode(payload) == stand_in.getvalue()
     monkeypatch.undo()
-    (size, payload), = prepare(image, (120, 100)).values()  # another size: scaled and encoded
+    ((size, payload),) = prepare(image, (120, 100)).values()  # another size: scaled and encoded
     assert size == (120, 100) and Image.open(io.BytesIO(base64.b64decode(payload))).size == (120, 100)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
 
 from mj_tui.ui.screens.help import HelpScreen
@@ -59,7 +58,9 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
         assert app.screen.query_one("#key-input").password  # masked
         await pilot.press(*key)
         await pilot.press("enter")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main")
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
+        )
         assert memory_keyring.store[("mj-tui", "test")] == key
         assert app.service.provider is not None and app.current_key.reveal() == key
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 1 · total 0", what="empty history")
@@ -69,8 +70,11 @@ async def test_first_run_without_keyring_explains_and_uses_session_key(emulator,
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt"), graphics)  # the null keyring is installed
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
-        help_text = await wait_for(pilot, lambda: app.screen.query_one("#keyring-help").display
-                                   and app.screen.query_one("#keyring-help"), what="keyring help")
+        help_text = await wait_for(
+            pilot,
+            lambda: app.screen.query_one("#keyring-help").display and app.screen.query_one("#keyring-help"),
+            what="keyring help",
+        )
         assert "MJ_TUI_API_KEY" in str(help_text.render())
         await pilot.press(*fresh_key(), "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started, what="main")
@@ -81,7 +85,9 @@ async def test_welcome_opens_demo(tmp_path, graphics):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
         await pilot.press("f2")
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="demo")
+        screen = await wait_for(
+            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="demo"
+        )
         assert app.launch.demo
         await wait_for(pilot, lambda: len(screen.tasks.tasks) == 12, what="demo history")
 
@@ -102,9 +108,15 @@ async def test_keymap_help_and_palette(emulator, tmp_path, graphics):
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen)
         titles = [c.title for c in app.get_system_commands(screen)]
-        for expected in ("Send the prompt", "Next page", "Zoom into quadrant 2", "Help: show all keys",
-                         "Actions: focus the action bar (arrows, enter)", "Show or hide the preview",
-                         "Parent: go to the task this one was made from"):
+        for expected in (
+            "Send the prompt",
+            "Next page",
+            "Zoom into quadrant 2",
+            "Help: show all keys",
+            "Actions: focus the action bar (arrows, enter)",
+            "Show or hide the preview",
+            "Parent: go to the task this one was made from",
+        ):
             assert expected in titles, titles
 
 

@@ -28,12 +28,18 @@ async def single_image(pilot, app, prompt: str):
     screen.composer.text_area.text = prompt
     screen.composer.text_area.focus()
     await pilot.press("ctrl+j")
-    grid = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.prompt == prompt
-                          and t.status == Status.SUCCESS and t, what="grid")
+    grid = await wait_for(
+        pilot,
+        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
+        what="grid",
+    )
     screen.set_focus(screen.tasks)
     await pilot.press("u", "1")
-    single = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id
-                            and t.status == Status.SUCCESS and t, what="U1 done")
+    single = await wait_for(
+        pilot,
+        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
+        what="U1 done",
+    )
     return screen, single
 
 
@@ -89,8 +95,11 @@ async def test_region_keys_select_two_areas_and_send_a_full_size_mask(provider, 
         await pilot.press("end", "space", "r", "e", "d")
         expected = [tuple(box) for box in editor.boxes()]
         await pilot.press("ctrl+j")
-        child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == single.id
-                               and t.status == Status.SUCCESS and t, what=f"region done ({provider})")
+        child = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.parent_id == single.id and t.status == Status.SUCCESS and t,
+            what=f"region done ({provider})",
+        )
         assert child.is_grid
         mask = decode(next(m for m in masks if m))
         picture = Image.open(await app.service.fetch_image(single))
@@ -132,7 +141,7 @@ async def test_region_mouse_drag_draws_and_moves_an_area(emulator, tmp_path, gra
 async def test_region_send_without_an_area_is_refused_in_the_dialog(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen, single = await single_image(pilot, app, "a quiet harbour")
+        screen, _single = await single_image(pilot, app, "a quiet harbour")
         dialog = await open_region(pilot, screen)
         await pilot.press("c", "ctrl+j")
         await pilot.pause(0.2)
@@ -159,8 +168,11 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
         editor = dialog.query_one(MaskEditor)
         await wait_for(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
         await pilot.press("ctrl+j")
-        done = await wait_for(pilot, lambda: (t := screen.tasks.find(outcome.task.id)) and t.status == Status.SUCCESS
-                              and t, what="modal region done")
+        done = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.find(outcome.task.id)) and t.status == Status.SUCCESS and t,
+            what="modal region done",
+        )
         assert done.is_grid
         assert not notes.titles("error"), notes.text()
 
@@ -184,13 +196,16 @@ async def test_custom_zoom_checks_the_zoom_value_before_sending(emulator, tmp_pa
         assert app.screen is dialog and "needs --zoom" in str(dialog.query_one("#dialog-error").render())
         area.text = area.text + " --zoom 1.5"
         await pilot.press("ctrl+j")
-        zoomed = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.parent_id == single.id
-                                and t.status == Status.SUCCESS and t, what="zoomed")
+        zoomed = await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current) and t.parent_id == single.id and t.status == Status.SUCCESS and t,
+            what="zoomed",
+        )
         assert "--zoom 1.5" in zoomed.prompt
 
 
 async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, control, tmp_path, graphics):
-    
+
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -16,8 +16,9 @@ from mj_tui.ui.sixel_image import SixelImage, _PreparedSixels
 
 def library_sixels(image, size, background) -> str:
     width, height = size
-    return image_to_sixels(PixelData(image).scaled(width, height).cropped(0, 0, width, height).pil_image,
-                           None, background)
+    return image_to_sixels(
+        PixelData(image).scaled(width, height).cropped(0, 0, width, height).pil_image, None, background
+    )
 
 
 async def test_the_preview_encodes_sixels_off_the_ui_thread(emulator, control, tmp_path, monkeypatch):
@@ -33,8 +34,15 @@ async def test_the_preview_encodes_sixels_off_the_ui_thread(emulator, control, t
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await grid_in_preview(pilot, app, "a fox")
         widget = screen.preview.image_widget
-        drawn = await wait_for(pilot, lambda: (impl := widget.query(_PreparedSixels).first(None)) is not None
-                               and impl._cached_sixels is not None and impl, what="the sixels drawn")
+        drawn = await wait_for(
+            pilot,
+            lambda: (
+                (impl := widget.query(_PreparedSixels).first(None)) is not None
+                and impl._cached_sixels is not None
+                and impl
+            ),
+            what="the sixels drawn",
+        )
         size, background, text = widget.image.info["mj_tui.sixel"]
         assert size == (widget.styles.width.value * 10, widget.styles.height.value * 20)
         assert drawn._cached_sixels.sixel_data == text == library_sixels(widget.image, size, background)
@@ -46,8 +54,11 @@ async def test_the_preview_encodes_sixels_off_the_ui_thread(emulator, control, t
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await wait_for(pilot, lambda: encoded_on, what="the library's own encoding")
         impl = widget.query_one(_PreparedSixels)
-        await wait_for(pilot, lambda: impl._cached_sixels.background == impl._get_background_rgba(),
-                       what="redrawn on the new background")
+        await wait_for(
+            pilot,
+            lambda: impl._cached_sixels.background == impl._get_background_rgba(),
+            what="redrawn on the new background",
+        )
         assert impl._cached_sixels.sixel_data == library_sixels(widget.image, size, impl._get_background_rgba())
         encoded_on.clear()
         first = screen.preview.shown

@@ -37,11 +37,13 @@ def test_welcome_without_keyring(snap_compare, tmp_path, size):
 
 
 def test_mjproxy_finished_grid(snap_compare, tmp_path):
-    assert snap_compare(scenes.scene_app(tmp_path, provider="mjproxy"), terminal_size=(120, 40),
-                        run_before=scenes.mjproxy_first_grid)
+    assert snap_compare(
+        scenes.scene_app(tmp_path, provider="mjproxy"), terminal_size=(120, 40), run_before=scenes.mjproxy_first_grid
+    )
 
 
 # -- dialogs ----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
 def test_region_dialog(snap_compare, tmp_path, size):
@@ -62,5 +64,6 @@ def test_permutations_confirm(snap_compare, tmp_path):
 
 
 def test_composer_lint_and_suggest(snap_compare, tmp_path):
-    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(120, 40),
-                        run_before=scenes.composer_lint_and_suggest)
+    assert snap_compare(
+        scenes.scene_app(tmp_path), terminal_size=(120, 40), run_before=scenes.composer_lint_and_suggest
+    )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import gc
 
 import pytest
+from ui_helpers import fresh_key, make_app, make_launch
 
 from mj_tui.ui import gc_tuning
-
-from ui_helpers import fresh_key, make_app, make_launch
 
 
 @pytest.fixture

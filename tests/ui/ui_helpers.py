@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 from mj_tui.core.config import default_profile, load_config
 from mj_tui.core.credentials import KeySource, ResolvedKey, Secret
@@ -30,16 +30,23 @@ def make_launch(
     **profile_changes,
 ) -> Launch:
     kind = ProviderKind(provider)
-    profile = replace(default_profile("test", kind), base_url=url, poll_interval=0.2, page_size=page_size,
-                      **profile_changes)
+    profile = replace(
+        default_profile("test", kind), base_url=url, poll_interval=0.2, page_size=page_size, **profile_changes
+    )
     if kind == ProviderKind.MJPROXY:
         profile = replace(profile, path_template="/mj-{mode}/mj")
     config = load_config(tmp_path / "none.toml")
     if keymap:
         config.keymap = dict(keymap)
     resolved = ResolvedKey(Secret(key), KeySource.ENV) if key else ResolvedKey(None, KeySource.NONE)
-    return Launch(config=config, profile=profile, key=resolved, data_dir=tmp_path / "d", cache_dir=tmp_path / "c",
-                  graphics="halfcell")
+    return Launch(
+        config=config,
+        profile=profile,
+        key=resolved,
+        data_dir=tmp_path / "d",
+        cache_dir=tmp_path / "c",
+        graphics="halfcell",
+    )
 
 
 class Recorder:
@@ -82,8 +89,9 @@ async def grid_in_preview(pilot, app, prompt: str = "a fox"):
     """Type `prompt` key by key, send it, and wait until its grid is in the preview; the main screen."""
     from mj_tui.ui.screens.main import MainScreen
 
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen,
-                            what="main")
+    screen = await wait_for(
+        pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
+    )
     for ch in prompt:
         await pilot.press("space" if ch == " " else ch)
     await pilot.press("ctrl+j")
@@ -94,5 +102,9 @@ async def grid_in_preview(pilot, app, prompt: str = "a fox"):
 def submits(control) -> int:
     """Submit requests (imagine, action, shorten...) the emulator has seen: never polls or pages."""
     requests = control.get("/_emulator/state").json()["requests"]
-    return sum(n for path, n in requests.items() if "/submit/" in path or path.rsplit("/", 1)[-1] in
-               ("imagine", "action", "blend", "describe", "shorten", "modal"))
+    return sum(
+        n
+        for path, n in requests.items()
+        if "/submit/" in path
+        or path.rsplit("/", 1)[-1] in ("imagine", "action", "blend", "describe", "shorten", "modal")
+    )

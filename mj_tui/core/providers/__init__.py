@@ -11,7 +11,7 @@ from .base import Provider
 from .mjproxy import MjProxyProvider
 from .ohmygpt import OhMyGptProvider
 
-__all__ = ["Provider", "OhMyGptProvider", "MjProxyProvider", "make_provider"]
+__all__ = ["MjProxyProvider", "OhMyGptProvider", "Provider", "make_provider"]
 
 
 def make_provider(

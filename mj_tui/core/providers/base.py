@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -74,11 +75,15 @@ class Provider(ABC):
     @abstractmethod
     async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult: ...
 
-    async def modal(self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None) -> SubmitResult:
+    async def modal(
+        self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None
+    ) -> SubmitResult:
         raise Unsupported(f"{self.label} has no modal (dialog) step.")
 
     @abstractmethod
-    async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> SubmitResult: ...
+    async def blend(
+        self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
+    ) -> SubmitResult: ...
 
     @abstractmethod
     async def describe(self, image: str, *, mode: Mode | None = None) -> SubmitResult: ...
@@ -111,6 +116,7 @@ class Provider(ABC):
 
 
 # -- parsing helpers shared by the dialects ---------------------------------------
+
 
 def json_body(response: httpx.Response, scrub) -> Any:
     text = response.text
@@ -160,7 +166,7 @@ def parse_time(value: Any) -> datetime | None:
         if number > 1e11:  # milliseconds
             number /= 1000.0
         try:
-            return datetime.fromtimestamp(number, tz=timezone.utc)
+            return datetime.fromtimestamp(number, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     text = str(value).strip()
@@ -170,7 +176,7 @@ def parse_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_buttons(items: Any) -> tuple[Button, ...]:
@@ -202,21 +208,26 @@ def classify_refusal(message: str, *, status: int | None, raw: str | None) -> Mj
     if any(w in low for w in ("balance", "quota", "余额", "额度", "insufficient", "credit")):
         return InsufficientBalance(
             f"Not enough balance for this job: {shown} Top up your account, or use relax mode where it is cheaper.",
-            status=status, raw=raw,
+            status=status,
+            raw=raw,
         )
     if any(w in low for w in ("queue", "unfinished", "队列", "并发", "concurren")):
         limit = first_int(message)
         extra = f" (limit {limit})" if limit is not None else ""
         return QueueFull(
             f"Your queue is full{extra}: wait for a running job to finish, then submit again. Server said: {shown}",
-            status=status, raw=raw, limit=limit,
+            status=status,
+            raw=raw,
+            limit=limit,
         )
     if any(w in low for w in ("banned", "sensitive", "敏感", "违禁", "moderat", "not allowed")):
         quoted = _QUOTED.search(message or "")
         word = quoted.group(1) if quoted else None
         return BannedPrompt(
             f"The prompt was refused by moderation{f' (word: {word})' if word else ''}: {shown}",
-            status=status, raw=raw, word=word,
+            status=status,
+            raw=raw,
+            word=word,
         )
     if any(w in low for w in ("not found", "not exist", "不存在", "no_found", "not_found")):
         return TaskNotFound(f"The provider does not know that task: {shown}", status=status, raw=raw)

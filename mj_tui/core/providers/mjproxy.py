@@ -8,7 +8,8 @@ from ``/mj/task/{id}/fetch``.  The speed pool is a path prefix
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import (
     AuthError,
@@ -23,7 +24,17 @@ from ..errors import (
     TaskNotFound,
 )
 from ..models import Mode, ProviderKind, Status, SubmitResult, Task, parse_progress
-from .base import BLEND_DIMENSIONS, Provider, as_id, as_str, classify_refusal, first_int, json_body, parse_buttons, parse_time
+from .base import (
+    BLEND_DIMENSIONS,
+    Provider,
+    as_id,
+    as_str,
+    classify_refusal,
+    first_int,
+    json_body,
+    parse_buttons,
+    parse_time,
+)
 
 ACCEPTED = (1, 22)  # submitted, queued
 MODAL_NEEDED = 21
@@ -66,15 +77,20 @@ class MjProxyProvider(Provider):
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict):  # new-api's own errors
             message = scrub(as_str(payload["error"].get("message")))
             if status in (401, 403):
-                return AuthError(f"The provider rejected the API key: {message or 'unauthorized'}.", status=status, raw=raw)
+                return AuthError(
+                    f"The provider rejected the API key: {message or 'unauthorized'}.", status=status, raw=raw
+                )
             return classify_refusal(message, status=status, raw=raw)
         if isinstance(payload, dict) and payload.get("success") is False:  # trueai's logic errors
             return classify_refusal(scrub(as_str(payload.get("message"))), status=status, raw=raw)
         if status in (401, 403):
             text = scrub(as_str(payload)) if isinstance(payload, str) else ""
             return AuthError(
-                "The provider rejected the API key" + (f": {text}" if text else "") + ". Check it with `mj-tui key set`.",
-                status=status, raw=raw,
+                "The provider rejected the API key"
+                + (f": {text}" if text else "")
+                + ". Check it with `mj-tui key set`.",
+                status=status,
+                raw=raw,
             )
         if not isinstance(payload, dict) or "code" not in payload:
             return MalformedResponse(f"The provider sent an unexpected reply (HTTP {status}).", status=status, raw=raw)
@@ -92,13 +108,18 @@ class MjProxyProvider(Provider):
             word = as_str(props.get("bannedWord")) or None
             return BannedPrompt(
                 f"The prompt was refused by moderation{f' (banned word: {word})' if word else ''}. "
-                f"Reword it and submit again. Server said: {desc}", status=status, raw=raw, word=word,
+                f"Reword it and submit again. Server said: {desc}",
+                status=status,
+                raw=raw,
+                word=word,
             )
         if code == 23 or (code == 9 and ("队列" in desc or "queue" in desc.lower())):
             limit = first_int(desc)
             return QueueFull(
                 f"The provider's queue is full: wait for running jobs to finish. Server said: {desc}",
-                status=status, raw=raw, limit=limit,
+                status=status,
+                raw=raw,
+                limit=limit,
             )
         if code == 30:
             return RateLimited(f"The provider is rate limiting this key: {desc}", status=status, raw=raw)
@@ -106,21 +127,25 @@ class MjProxyProvider(Provider):
             if "账号" in desc or "account" in desc.lower():
                 return ServerError(
                     f"The provider has no Midjourney account available right now; try later. Server said: {desc}",
-                    status=status, raw=raw,
+                    status=status,
+                    raw=raw,
                 )
             return TaskNotFound(f"The task is missing or expired at the provider: {desc}", status=status, raw=raw)
         if code == 4 and "quota" in desc.lower():
             return InsufficientBalance(
                 f"Not enough quota on this key for the job: top up, then try again. Server said: {desc}",
-                status=status, raw=raw,
+                status=status,
+                raw=raw,
             )
         if code == 4 and ("not_found" in desc.lower() or "no_found" in desc.lower() or "不存在" in desc):
             return TaskNotFound(f"The provider does not know that task: {desc}", status=status, raw=raw)
         if code == 9 or code == 5:
             return ServerError(f"The provider failed: {desc or 'system error'}", status=status, raw=raw)
         error = classify_refusal(desc, status=status, raw=raw)
-        return error if not isinstance(error, InvalidRequest) else InvalidRequest(
-            f"The provider refused the request: {desc or f'code {code}'}", status=status, raw=raw
+        return (
+            error
+            if not isinstance(error, InvalidRequest)
+            else InvalidRequest(f"The provider refused the request: {desc or f'code {code}'}", status=status, raw=raw)
         )
 
     async def _submit(self, verb: str, body: dict[str, Any], mode: Mode) -> SubmitResult:
@@ -159,15 +184,21 @@ class MjProxyProvider(Provider):
 
     async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult:
         # the mask belongs to the modal step in this dialect; the caller sends it there
-        return await self._submit("action", {"taskId": parent.id, "customId": custom_id}, parent.mode or self.check_mode(None))
+        return await self._submit(
+            "action", {"taskId": parent.id, "customId": custom_id}, parent.mode or self.check_mode(None)
+        )
 
-    async def modal(self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None) -> SubmitResult:
+    async def modal(
+        self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None
+    ) -> SubmitResult:
         body: dict[str, Any] = {"taskId": task_id, "prompt": prompt}
         if mask:
             body["maskBase64"] = mask
         return await self._submit("modal", body, mode or self.check_mode(None))
 
-    async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> SubmitResult:
+    async def blend(
+        self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
+    ) -> SubmitResult:
         if not 2 <= len(images) <= 5:
             raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
         dims = dimensions.upper()
@@ -202,7 +233,11 @@ class MjProxyProvider(Provider):
         if response.status_code == 204 or payload is None:
             # Java proxies answer an unknown id with an empty 200, trueai with 204
             raise TaskNotFound(f"The provider does not know task {task_id} (yet).")
-        if response.status_code >= 400 or not isinstance(payload, dict) or "code" in payload and "status" not in payload:
+        if (
+            response.status_code >= 400
+            or not isinstance(payload, dict)
+            or ("code" in payload and "status" not in payload)
+        ):
             raise self._error_from(payload, response)
         return self.parse_task(payload)
 
@@ -235,7 +270,7 @@ class MjProxyProvider(Provider):
         props = data.get("properties") if isinstance(data.get("properties"), dict) else {}
         status = Status.parse(data.get("status"))
         fail = as_str(data.get("failReason")).strip() or None
-        if fail and status not in (Status.FAILURE, Status.CANCEL) and not status == Status.SUCCESS:
+        if fail and status not in (Status.FAILURE, Status.CANCEL) and status != Status.SUCCESS:
             status = Status.FAILURE
         urls: list[str] = []
         image = as_str(data.get("imageUrl")).strip()

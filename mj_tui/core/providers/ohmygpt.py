@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
 from ..models import Balance, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
@@ -64,7 +65,9 @@ class OhMyGptProvider(Provider):
         raw = scrub(response.text)
         if not isinstance(payload, dict):
             if response.status_code in (401, 403):
-                raise AuthError("OhMyGPT rejected the API key (HTTP %d)." % response.status_code, status=response.status_code)
+                raise AuthError(
+                    f"OhMyGPT rejected the API key (HTTP {response.status_code}).", status=response.status_code
+                )
             raise MalformedResponse(
                 f"OhMyGPT sent an unexpected reply (HTTP {response.status_code}).", status=response.status_code, raw=raw
             )
@@ -77,11 +80,13 @@ class OhMyGptProvider(Provider):
                 raise PermissionDenied(
                     "This API key has no Midjourney permission: tick 'midjourney' in the key's permissions "
                     f"on OhMyGPT, then try again. (Server: {message})",
-                    status=response.status_code, raw=raw,
+                    status=response.status_code,
+                    raw=raw,
                 )
             raise AuthError(
                 f"OhMyGPT rejected the API key: {message or 'unauthorized'}. Check the key (mj-tui key set).",
-                status=response.status_code, raw=raw,
+                status=response.status_code,
+                raw=raw,
             )
         try:
             ok = int(code) == 200
@@ -111,7 +116,9 @@ class OhMyGptProvider(Provider):
             body["base64Mask"] = mask
         return self._submitted(await self._call("action", body, idempotent=False))
 
-    async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> SubmitResult:
+    async def blend(
+        self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
+    ) -> SubmitResult:
         if not 2 <= len(images) <= 5:
             raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
         dims = dimensions.upper()

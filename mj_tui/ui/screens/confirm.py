@@ -17,6 +17,7 @@ from ..text import literal
 
 class ConfirmDialog(ModalScreen[bool | str]):
     """y sends, n or escape cancels; enter presses the focused button (Cancel at first)."""
+
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [

@@ -15,13 +15,13 @@ from textual import work
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
-from ..text import clean
 from ...core import pricing
 from ...core.config import data_dir
 from ...core.errors import MjError
 from ...core.models import Button, ButtonKind, Mode, Status, Task
 from ...core.results import download_dir, origin_name, suggested_prompts
 from ...core.uploads import image_data_uri
+from ..text import clean
 
 # dialogs, the prompt parser, the image cache (httpx) and webbrowser load on first use:
 # none of them is needed for the first frame
@@ -63,7 +63,6 @@ class Flows(Screen):
     def submit_prompt(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
         """Expand {a, b} permutations locally; ask before more than 4 paid jobs."""
         from ...core.prompt import PromptError, expand_permutations, job_count
-
         from .confirm import ConfirmDialog
 
         try:
@@ -88,13 +87,22 @@ class Flows(Screen):
         lines = []
         if already:
             lines.append(f"{already} of these prompts were sent before; these are the {len(prompts)} left.")
-        lines.append(f"This makes {jobs} jobs" + (f" ({len(prompts)} prompts)" if len(prompts) > 1 else "")
-                     + (f", about {cost[1:]}" if cost else "") + ". Each is a paid request.")
+        lines.append(
+            f"This makes {jobs} jobs"
+            + (f" ({len(prompts)} prompts)" if len(prompts) > 1 else "")
+            + (f", about {cost[1:]}" if cost else "")
+            + ". Each is a paid request."
+        )
         fit = min(free, len(prompts)) if overflow and free else 0
         if overflow:
-            lines.append(f"Your queue has room for {free} now (queue_limit {self.queue_limit_text()}): "
-                         + (f"'Send {fit}' sends those and keeps the rest for the next ctrl+j."
-                            if fit else "the server would refuse them until a job finishes."))
+            lines.append(
+                f"Your queue has room for {free} now (queue_limit {self.queue_limit_text()}): "
+                + (
+                    f"'Send {fit}' sends those and keeps the rest for the next ctrl+j."
+                    if fit
+                    else "the server would refuse them until a job finishes."
+                )
+            )
         lines += [f"  {i}. {short(p, 64)}" for i, p in enumerate(prompts[:6], 1)]
         if len(prompts) > 6:
             lines.append(f"  … and {len(prompts) - 6} more")
@@ -108,8 +116,12 @@ class Flows(Screen):
                 self.notify("Nothing was sent.", timeout=3)
 
         if fit:
-            dialog = ConfirmDialog(f"Send {fit} of {len(prompts)} prompts?", "\n".join(lines),
-                                   yes=f"Send {fit}", alt=f"Send all {len(prompts)}")
+            dialog = ConfirmDialog(
+                f"Send {fit} of {len(prompts)} prompts?",
+                "\n".join(lines),
+                yes=f"Send {fit}",
+                alt=f"Send all {len(prompts)}",
+            )
         else:
             dialog = ConfirmDialog(f"Send {jobs} jobs?", "\n".join(lines), yes=f"Send {jobs} jobs")
         self.app.push_screen(dialog, answer)
@@ -128,8 +140,9 @@ class Flows(Screen):
             return None
         return max(0, header.queue_limit - header.running)
 
-    def _send_prompts(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str],
-                      rest: list[str] | None = None) -> None:
+    def _send_prompts(
+        self, original: str, prompts: list[str], mode: Mode | None, paths: list[str], rest: list[str] | None = None
+    ) -> None:
         resuming = self._rest is not None and self._rest[0] == original
         if len(prompts) == 1 and not rest and not resuming:
             self.imagine(prompts[0], mode, paths)
@@ -139,8 +152,9 @@ class Flows(Screen):
             self.imagine_many(original, prompts, mode, paths, rest or [])
 
     @work(group="submit", exit_on_error=False)
-    async def imagine_many(self, original: str, prompts: list[str], mode: Mode | None, paths: list[str],
-                           rest: list[str]) -> None:
+    async def imagine_many(
+        self, original: str, prompts: list[str], mode: Mode | None, paths: list[str], rest: list[str]
+    ) -> None:
         if self._sending:
             self.notify("Still sending the previous prompt…", severity="warning", timeout=2)
             return
@@ -158,13 +172,16 @@ class Flows(Screen):
                         from ..widgets.header import AppHeader
 
                         self.query_one(AppHeader).queue_limit = limit
-                    left = prompts[number - 1:] + rest
+                    left = prompts[number - 1 :] + rest
                     self._rest = (original, left)
                     # never resend: say what went and what did not
                     self.notify(
                         f"Sent {len(sent)} of {len(prompts)}; prompt {number} failed: {clean(str(exc))}\n"
                         f"The other {len(left)} were not sent; ctrl+j on the same text sends just those.",
-                        title=exc.title, severity="error", timeout=12, markup=False,
+                        title=exc.title,
+                        severity="error",
+                        timeout=12,
+                        markup=False,
                     )
                     break
                 sent.append(task)
@@ -176,13 +193,21 @@ class Flows(Screen):
         if rest:
             self._rest = (original, rest)
             self.composer.history.add(original)
-            self.notify(f"Sent {len(sent)}; {len(rest)} wait. ctrl+j on the same text sends the rest.",
-                        title="Submitted", timeout=8, markup=False)
+            self.notify(
+                f"Sent {len(sent)}; {len(rest)} wait. ctrl+j on the same text sends the rest.",
+                title="Submitted",
+                timeout=8,
+                markup=False,
+            )
         else:
             self._rest = None
             self.composer.sent(original)
-            self.notify(f"{len(sent)} prompt{'s' if len(sent) > 1 else ''} from {short(original, 40)}",
-                        title="Submitted", timeout=4, markup=False)
+            self.notify(
+                f"{len(sent)} prompt{'s' if len(sent) > 1 else ''} from {short(original, 40)}",
+                title="Submitted",
+                timeout=4,
+                markup=False,
+            )
 
     def _show_new(self, task: Task) -> None:
         """Like task_added, without a toast per task."""
@@ -196,16 +221,21 @@ class Flows(Screen):
         return self.pick_root or Path.cwd()
 
     def action_blend(self) -> None:
-        from .pick_images import PickImagesDialog, Picked
+        from .pick_images import Picked, PickImagesDialog
 
         mode = self.composer.mode
         cost = self.price_text("BLEND", mode)
         dialog = PickImagesDialog(
-            "Blend · 2 to 5 images into one grid", self._start_dir(), least=2, most=5, shapes=True,
-            price=cost, explanation="enter on a file picks it · tab: picked list, path box, shape · ctrl+j sends",
+            "Blend · 2 to 5 images into one grid",
+            self._start_dir(),
+            least=2,
+            most=5,
+            shapes=True,
+            price=cost,
+            explanation="enter on a file picks it · tab: picked list, path box, shape · ctrl+j sends",
         )
 
-        def picked(result: "Picked | None") -> None:
+        def picked(result: Picked | None) -> None:
             if result is not None:
                 self.pick_root = result.folder
                 self.blend([str(p) for p in result.paths], result.dimensions or "SQUARE", mode)
@@ -219,16 +249,19 @@ class Flows(Screen):
         self.task_added(task, f"Blend of {len(paths)} images, {dimensions.lower()}")
 
     def action_describe(self) -> None:
-        from .pick_images import PickImagesDialog, Picked
+        from .pick_images import Picked, PickImagesDialog
 
         mode = self.composer.mode
         dialog = PickImagesDialog(
-            "Describe · four prompts for an image", self._start_dir(), least=1, most=1,
+            "Describe · four prompts for an image",
+            self._start_dir(),
+            least=1,
+            most=1,
             price=self.price_text("DESCRIBE", mode),
             explanation="enter on a file picks it, or type its path · ctrl+j sends",
         )
 
-        def picked(result: "Picked | None") -> None:
+        def picked(result: Picked | None) -> None:
             if result is not None:
                 self.pick_root = result.folder
                 self.describe(str(result.paths[0]), mode)
@@ -285,8 +318,9 @@ class Flows(Screen):
         if self.app.screen is self and not typing and current is not None and current.id == task.id:
             self.offer_prompts(task)  # the dialog is the news: no toast over its buttons
         else:
-            self.notify(f"#{task.id}: press enter on it to pick a prompt.", title="Prompts ready", timeout=6,
-                        markup=False)
+            self.notify(
+                f"#{task.id}: press enter on it to pick a prompt.", title="Prompts ready", timeout=6, markup=False
+            )
 
     def offer_prompts(self, task: Task) -> bool:
         """The prompts of a finished describe/shorten; False if it has none."""
@@ -296,12 +330,14 @@ class Flows(Screen):
         if not prompts:
             return False
         what = "Describe" if task.action.upper() == "DESCRIBE" else "Shorten"
-        explanation = ("enter: into the prompt box to edit · ctrl+j: imagine it now · 1-%d picks · esc closes"
-                       % len(prompts))
-        dialog = PickPromptDialog(f"{what} · task #{task.id}", explanation, prompts,
-                                  price=self.price_text("IMAGINE", task.mode))
+        explanation = (
+            f"enter: into the prompt box to edit · ctrl+j: imagine it now · 1-{len(prompts)} picks · esc closes"
+        )
+        dialog = PickPromptDialog(
+            f"{what} · task #{task.id}", explanation, prompts, price=self.price_text("IMAGINE", task.mode)
+        )
 
-        def chosen(choice: "PromptChoice | None") -> None:
+        def chosen(choice: PromptChoice | None) -> None:
             if choice is not None:
                 self.use_prompt(task, choice)
 
@@ -319,8 +355,9 @@ class Flows(Screen):
             return
         # the task's own numbered button keeps the lineage (and is Midjourney's way)
         kinds = (ButtonKind.DESCRIBE_PICK, ButtonKind.SHORTEN_PICK)
-        button = next((b for b in task.buttons if b.kind in kinds
-                       and b.custom_id.rsplit("::", 1)[-1] == str(choice.index)), None)
+        button = next(
+            (b for b in task.buttons if b.kind in kinds and b.custom_id.rsplit("::", 1)[-1] == str(choice.index)), None
+        )
         if button is not None:
             self.press_with_prompt(task, button, choice.prompt)
         else:
@@ -362,8 +399,9 @@ class Flows(Screen):
         await service.fetch_image(task)
         name = safe_filename(task.id, task.prompt or task.final_prompt, quadrant=quadrant)
         # decoding, cropping and writing a full-size PNG: off the event loop
-        return await asyncio.to_thread(service.images.export, service.image_key(task), self.save_folder(), name,
-                                       quadrant=quadrant)
+        return await asyncio.to_thread(
+            service.images.export, service.image_key(task), self.save_folder(), name, quadrant=quadrant
+        )
 
     @work(group="save", exit_on_error=False)
     async def save_image(self, task: Task, quadrant: int | None) -> None:
@@ -419,8 +457,13 @@ class Flows(Screen):
             return
         saved = await self._saved_copy(task, quadrant) or await self._export(task, quadrant)
         link = task.image_url or task.image_urls[0]
-        self.notify(f"No browser: {reason}.\nThe image is saved at {saved}\n{short(link, 120)}", title="Open image",
-                    severity="warning", timeout=10, markup=False)
+        self.notify(
+            f"No browser: {reason}.\nThe image is saved at {saved}\n{short(link, 120)}",
+            title="Open image",
+            severity="warning",
+            timeout=10,
+            markup=False,
+        )
 
     async def _saved_copy(self, task: Task, quadrant: int | None) -> Path | None:
         """This picture, already saved under its own name (o pressed twice saves once)."""

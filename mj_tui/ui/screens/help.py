@@ -44,8 +44,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keymap = getattr(self.app, "keymap", {})
         with Vertical(id="help", classes="dialog"):
-            yield Label(Content.assemble(("mj-tui keys", "bold"), ("   escape or f1 closes", "$text-muted")),
-                        classes="dialog-title")
+            yield Label(
+                Content.assemble(("mj-tui keys", "bold"), ("   escape or f1 closes", "$text-muted")),
+                classes="dialog-title",
+            )
             with VerticalScroll(id="help-body"):
                 for title, classes in _sections():
                     rows = help_rows(self.app, bindings_of(classes), keymap)
@@ -54,7 +56,7 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(
                     Content.styled(
                         "Keys can be changed in the config file's [keymap] table, by binding id "
-                        "(e.g. submit = \"ctrl+s\"). Run `textual keys` to see what your terminal sends.",
+                        '(e.g. submit = "ctrl+s"). Run `textual keys` to see what your terminal sends.',
                         "$text-muted",
                     ),
                     classes="help-section",

@@ -13,18 +13,20 @@ from textual import work
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from .. import gc_tuning
-from ..text import clean
+from ...core import pricing
 from ...core.errors import MjError, QueueFull
 from ...core.history import store_page
 from ...core.models import Button, ButtonKind, Mode, Page, Status, Task
 from ...core.uploads import image_data_uri
+from .. import gc_tuning
+from ..text import clean
 from .modal_prompt import PromptDialog
-from ...core import pricing
 
 MODAL_TITLES = {
-    ButtonKind.CUSTOM_ZOOM: ("Custom Zoom", "Edit the prompt; --zoom 1 to 2 sets how far to zoom out "
-                             "(--ar may change too)."),
+    ButtonKind.CUSTOM_ZOOM: (
+        "Custom Zoom",
+        "Edit the prompt; --zoom 1 to 2 sets how far to zoom out (--ar may change too).",
+    ),
     ButtonKind.DESCRIBE_PICK: ("Imagine", "Midjourney asks for the prompt to imagine. Edit it or send it as it is."),
     ButtonKind.SHORTEN_PICK: ("Imagine", "Midjourney asks for the prompt to imagine. Edit it or send it as it is."),
 }
@@ -174,8 +176,13 @@ class Jobs(Screen):
         service = await self.ready()
         if button.kind == ButtonKind.CUSTOM_ZOOM and not service.provider.supports_modal:
             # OhMyGPT has no dialog step to take the --zoom value: never send a press it refuses
-            self.notify(f"{service.provider.label} has no Custom Zoom (it has no dialog step). "
-                        "Zoom Out 2x / 1.5x work.", title="Custom Zoom", severity="warning", timeout=6, markup=False)
+            self.notify(
+                f"{service.provider.label} has no Custom Zoom (it has no dialog step). Zoom Out 2x / 1.5x work.",
+                title="Custom Zoom",
+                severity="warning",
+                timeout=6,
+                markup=False,
+            )
             return
         await self._press(task, button)
 
@@ -249,8 +256,9 @@ class Jobs(Screen):
                 self.notify(f"Task #{task.id} waits for a mask, but its picture is unknown.", severity="warning")
                 self._modal_closed()
                 return
-            await self._region_dialog(parent, f"Vary (Region) · task #{task.id}",
-                                      task.final_prompt or task.prompt, task.mode, done)
+            await self._region_dialog(
+                parent, f"Vary (Region) · task #{task.id}", task.final_prompt or task.prompt, task.mode, done
+            )
         except BaseException:
             self._modal_closed()  # no dialog came up: the next modal may
             raise
@@ -284,8 +292,11 @@ class Jobs(Screen):
         from ..prompt_checks import modal_problem
 
         self._modal_open = True
-        kind = button.kind if button is not None else (
-            Button(task.origin_custom_id).kind if task.origin_custom_id else None)
+        kind = (
+            button.kind
+            if button is not None
+            else (Button(task.origin_custom_id).kind if task.origin_custom_id else None)
+        )
         if kind == ButtonKind.VARY_REGION:
             self.region_modal(task)  # a mask, not only a prompt
             return
@@ -306,8 +317,13 @@ class Jobs(Screen):
         cost = pricing.price(task.provider, action or "IMAGINE", task.mode)
         note = f"Sending starts a paid job, ≈{cost:,} tok." if cost else ""
         self.app.push_screen(
-            PromptDialog(f"{title} · task #{task.id}", text, prompt,
-                         validate=lambda text: modal_problem(text, custom_zoom=custom_zoom), note=note),
+            PromptDialog(
+                f"{title} · task #{task.id}",
+                text,
+                prompt,
+                validate=lambda text: modal_problem(text, custom_zoom=custom_zoom),
+                note=note,
+            ),
             done,
         )
 
@@ -323,9 +339,7 @@ class Jobs(Screen):
         self._modal_sent(task, updated)
 
     def _modal_sent(self, task: Task, updated: Task) -> None:
-        if updated.id != task.id:
-            self.task_added(updated, f"Sent the prompt for #{task.id}")
-        elif not self.tasks.update_task(updated):
+        if updated.id != task.id or not self.tasks.update_task(updated):
             self.task_added(updated, f"Sent the prompt for #{task.id}")
         self._update_queue()
 
@@ -353,7 +367,9 @@ class Jobs(Screen):
         for task in result.stale:
             self.notify(
                 f"#{task.id} has not moved for a while; the provider may have lost it.",
-                title="No progress", severity="warning", markup=False,
+                title="No progress",
+                severity="warning",
+                markup=False,
             )
         self._update_queue()
         if result.finished:
@@ -365,8 +381,7 @@ class Jobs(Screen):
         plain = [t for t in finished if t.status == Status.SUCCESS and not self._announces_itself(t)]
         if len(plain) > 1:
             names = ", ".join(f"#{t.id}" for t in plain)
-            self.notify(f"{len(plain)} tasks: {names}", title="Done", severity="information", timeout=4,
-                        markup=False)
+            self.notify(f"{len(plain)} tasks: {names}", title="Done", severity="information", timeout=4, markup=False)
         for task in finished:
             if task not in plain or len(plain) == 1:
                 self._announce(task)

@@ -10,15 +10,16 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from ..text import literal
-from ..worker_errors import ReportWorkerErrors
 from ...core import credentials
 from ...core.credentials import ENV_VAR, KeySource
+from ..text import literal
 from ..widgets.key_form import KeyForm
+from ..worker_errors import ReportWorkerErrors
 
 
 class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
     """Dismisses with the chosen key (the app reconnects with it), or None."""
+
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [Binding("escape", "dismiss", "Close", id="key-close")]
@@ -30,8 +31,9 @@ class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
     def compose(self) -> ComposeResult:
         profile = self.launch.profile.name
         with Vertical(id="key-dialog", classes="dialog"):
-            yield Label(Content.assemble(("API key · profile ", "bold"), literal(profile, "bold")),
-                        classes="dialog-title")
+            yield Label(
+                Content.assemble(("API key · profile ", "bold"), literal(profile, "bold")), classes="dialog-title"
+            )
             yield Static(self._status(), classes="dialog-text", id="key-status")
             if not self.launch.demo:
                 yield KeyForm(profile, id="key-form")
@@ -44,8 +46,10 @@ class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
         key = self.app.current_key
         source = self.app.key_source
         if self.launch.demo:
-            return Content.styled("The demo runs on the built-in emulator and needs no key. "
-                                  "Start mj-tui without --demo to use yours.", "$text-muted")
+            return Content.styled(
+                "The demo runs on the built-in emulator and needs no key. Start mj-tui without --demo to use yours.",
+                "$text-muted",
+            )
         if key is None:
             return Content.styled("No key in use.", "$warning")
         where = {
@@ -75,6 +79,7 @@ class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
         had = credentials.delete_key(self.launch.profile.name)
         message = (
             "Deleted the stored key. This session keeps its key until you quit."
-            if had else "There was no stored key for this profile."
+            if had
+            else "There was no stored key for this profile."
         )
         self.app.call_from_thread(self.notify, message, timeout=4)

@@ -14,6 +14,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import TextArea
 
+from ...core import pricing
+from ...core.config import data_dir
+from ...core.models import ButtonKind, Status
 from ..messages import ActionRequested, PromptSubmitted, TaskActivated, TaskHighlighted
 from ..prompt_history import PromptHistory
 from ..widgets.action_bar import ActionBar
@@ -26,15 +29,24 @@ from ..widgets.task_list import TaskList
 from ..worker_errors import ReportWorkerErrors
 from .flows import Flows
 from .jobs import Jobs
-from ...core import pricing
-from ...core.config import data_dir
-from ...core.models import ButtonKind, Status
 
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
 # keys that type text: they only act when the prompt box is not focused
-TYPING_KEYS = {"quadrant", "unzoom", "chord", "reroll", "page", "focus_pane", "toggle_preview",
-               "save", "copy_url", "copy_prompt", "open_browser", "parent"}
+TYPING_KEYS = {
+    "quadrant",
+    "unzoom",
+    "chord",
+    "reroll",
+    "page",
+    "focus_pane",
+    "toggle_preview",
+    "save",
+    "copy_url",
+    "copy_prompt",
+    "open_browser",
+    "parent",
+}
 
 
 class MainScreen(ReportWorkerErrors, Flows, Jobs):
@@ -44,11 +56,26 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "submit", "Send", id="submit", priority=True, tooltip="Send the prompt"),
         Binding("ctrl+t", "cycle_mode", "Mode", id="cycle-mode", priority=True, tooltip="Next speed mode"),
-        Binding("f5,ctrl+r", "refresh", "Refresh", id="refresh", priority=True, tooltip="Reload this page and the selected task"),
-        Binding("left_square_bracket", "page(-1)", "Page", id="page-prev", key_display="[", group=PAGE,
-                tooltip="Previous page"),
-        Binding("right_square_bracket", "page(1)", "Page", id="page-next", key_display="]", group=PAGE,
-                tooltip="Next page"),
+        Binding(
+            "f5,ctrl+r",
+            "refresh",
+            "Refresh",
+            id="refresh",
+            priority=True,
+            tooltip="Reload this page and the selected task",
+        ),
+        Binding(
+            "left_square_bracket",
+            "page(-1)",
+            "Page",
+            id="page-prev",
+            key_display="[",
+            group=PAGE,
+            tooltip="Previous page",
+        ),
+        Binding(
+            "right_square_bracket", "page(1)", "Page", id="page-next", key_display="]", group=PAGE, tooltip="Next page"
+        ),
         Binding("1", "quadrant(1)", "Zoom", id="zoom-1", group=ZOOM, tooltip="Zoom into quadrant 1 (U1/V1)"),
         Binding("2", "quadrant(2)", "Zoom", id="zoom-2", group=ZOOM, tooltip="Zoom into quadrant 2"),
         Binding("3", "quadrant(3)", "Zoom", id="zoom-3", group=ZOOM, tooltip="Zoom into quadrant 3"),
@@ -57,28 +84,58 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
         Binding("u", "chord('u')", "U", id="upscale", show=False, tooltip="Upscale: u then 1-4"),
         Binding("v", "chord('v')", "V", id="vary", show=False, tooltip="Variations: v then 1-4"),
         Binding("r", "reroll", "Reroll", id="reroll", show=False, tooltip="Reroll the grid"),
-        Binding("a", "focus_pane('actions')", "Actions", id="focus-actions",
-                tooltip="Focus the action bar (arrows, enter)"),
+        Binding(
+            "a", "focus_pane('actions')", "Actions", id="focus-actions", tooltip="Focus the action bar (arrows, enter)"
+        ),
         Binding("n", "focus_pane('composer')", "New", id="focus-prompt", tooltip="Write a new prompt"),
         Binding("p,f3", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show or hide the preview"),
         # after the first grid: f-keys work from the prompt box too (priority: the TextArea
         # would take f6/f7 to select text), the letters where nothing is typed
-        Binding("f6", "blend", "Blend", id="blend", show=False, priority=True, key_display="f6 / b",
-                tooltip="Blend 2-5 image files into a grid"),
+        Binding(
+            "f6",
+            "blend",
+            "Blend",
+            id="blend",
+            show=False,
+            priority=True,
+            key_display="f6 / b",
+            tooltip="Blend 2-5 image files into a grid",
+        ),
         Binding("b", "blend", id="blend-letter", show=False),
-        Binding("f7", "describe", "Describe", id="describe", show=False, priority=True, key_display="f7 / d",
-                tooltip="Describe an image file: four prompts"),
+        Binding(
+            "f7",
+            "describe",
+            "Describe",
+            id="describe",
+            show=False,
+            priority=True,
+            key_display="f7 / d",
+            tooltip="Describe an image file: four prompts",
+        ),
         Binding("d", "describe", id="describe-letter", show=False),
-        Binding("f8", "shorten", "Shorten", id="shorten", show=False, priority=True,
-                tooltip="Shorten the prompt in the box (/shorten; midjourney-proxy only)"),
-        Binding("s", "save", "Save", id="save", show=False,
-                tooltip="Save the image (or the zoomed quadrant) to the pictures folder"),
+        Binding(
+            "f8",
+            "shorten",
+            "Shorten",
+            id="shorten",
+            show=False,
+            priority=True,
+            tooltip="Shorten the prompt in the box (/shorten; midjourney-proxy only)",
+        ),
+        Binding(
+            "s",
+            "save",
+            "Save",
+            id="save",
+            show=False,
+            tooltip="Save the image (or the zoomed quadrant) to the pictures folder",
+        ),
         Binding("y", "copy_url", "Copy URL", id="copy-url", show=False, tooltip="Copy the image URL"),
-        Binding("Y,shift+y", "copy_prompt", "Copy prompt", id="copy-prompt", show=False,
-                tooltip="Copy the task's prompt"),
+        Binding(
+            "Y,shift+y", "copy_prompt", "Copy prompt", id="copy-prompt", show=False, tooltip="Copy the task's prompt"
+        ),
         Binding("o", "open_browser", "Open", id="open-browser", show=False, tooltip="Open the image in a browser"),
-        Binding("g", "parent", "Parent", id="parent", show=False,
-                tooltip="Go to the task this one was made from"),
+        Binding("g", "parent", "Parent", id="parent", show=False, tooltip="Go to the task this one was made from"),
     ]
 
     def __init__(self, launch, key, history, **kwargs) -> None:

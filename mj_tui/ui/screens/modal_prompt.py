@@ -4,7 +4,7 @@ describe/shorten pick).  A validator can keep it open with the reason shown
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +17,7 @@ from ..text import literal
 
 class PromptDialog(ModalScreen[str | None]):
     """Edit a prompt and send it (ctrl+j / ctrl+s) or cancel (escape)."""
+
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [

@@ -7,9 +7,9 @@ type or paste paths (enter adds them; a folder path opens it in the tree).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from textual import on
 from textual.app import ComposeResult
@@ -73,7 +73,7 @@ def short_path(path: Path) -> str:
     text = str(path)
     home = str(Path.home())
     if text == home or text.startswith(home + "/"):
-        text = "~" + text[len(home):]
+        text = "~" + text[len(home) :]
     return text if len(text) <= 40 else "…" + text[-39:]
 
 
@@ -120,8 +120,7 @@ class PickImagesDialog(ModalScreen[Picked | None]):
                 picked.border_title = f"Picked 0/{self.most}"
                 picked.border_subtitle = "del removes"
                 yield picked
-            yield Input(placeholder="or type a path and press enter (~ and quotes work)", id="pick-path",
-                        compact=True)
+            yield Input(placeholder="or type a path and press enter (~ and quotes work)", id="pick-path", compact=True)
             if self.shapes:
                 with Horizontal(id="pick-shape-row"):
                     yield Label("Shape ", classes="pick-label")
@@ -185,8 +184,11 @@ class PickImagesDialog(ModalScreen[Picked | None]):
         n = len(self.picked)
         if n < self.least:
             need = self.least - n
-            text = f"Pick {need} more image{'s' if need > 1 else ''}." if n else (
-                f"Pick {self.least}–{self.most} images." if self.most > 1 else "Pick an image.")
+            text = (
+                f"Pick {need} more image{'s' if need > 1 else ''}."
+                if n
+                else (f"Pick {self.least}–{self.most} images." if self.most > 1 else "Pick an image.")
+            )
         else:
             text = "Ready: ctrl+j sends."
         if self.price:

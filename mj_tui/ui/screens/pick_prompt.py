@@ -29,10 +29,22 @@ class PromptChoice:
 class PickPromptDialog(ModalScreen[PromptChoice | None]):
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BINDINGS = [
-        Binding("ctrl+j,ctrl+s", "choose('imagine')", "Imagine", id="pick-prompt-imagine", priority=True,
-                tooltip="Imagine the highlighted prompt now (a paid job)"),
-        Binding("enter", "choose('compose')", "To prompt box", id="pick-prompt-compose", priority=True,
-                tooltip="Put the highlighted prompt in the prompt box"),
+        Binding(
+            "ctrl+j,ctrl+s",
+            "choose('imagine')",
+            "Imagine",
+            id="pick-prompt-imagine",
+            priority=True,
+            tooltip="Imagine the highlighted prompt now (a paid job)",
+        ),
+        Binding(
+            "enter",
+            "choose('compose')",
+            "To prompt box",
+            id="pick-prompt-compose",
+            priority=True,
+            tooltip="Put the highlighted prompt in the prompt box",
+        ),
         Binding("escape", "cancel", "Close", id="pick-prompt-close", tooltip="Close"),
     ]
 
@@ -53,8 +65,9 @@ class PickPromptDialog(ModalScreen[PromptChoice | None]):
             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("To prompt box  enter", variant="primary", id="compose", compact=True)
-                yield Button(f"Imagine now  ctrl+j{('  ' + self.price) if self.price else ''}", id="imagine",
-                             compact=True)
+                yield Button(
+                    f"Imagine now  ctrl+j{('  ' + self.price) if self.price else ''}", id="imagine", compact=True
+                )
                 yield Button("Close  esc", id="cancel", compact=True)
 
     def on_mount(self) -> None:

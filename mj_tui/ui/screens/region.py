@@ -66,6 +66,7 @@ def load_for_editor(image_path: Path) -> Image.Image:
 
 class RegionDialog(ModalScreen[RegionResult | None]):
     """Returns the selected boxes and the prompt, or None when cancelled."""
+
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [
@@ -73,8 +74,9 @@ class RegionDialog(ModalScreen[RegionResult | None]):
         Binding("escape", "cancel", "Cancel", id="region-cancel", tooltip="Close without sending"),
     ]
 
-    def __init__(self, title: str, prompt: str, picture: Image.Image, *, price: str = "",
-                 prompt_fixed: str = "") -> None:
+    def __init__(
+        self, title: str, prompt: str, picture: Image.Image, *, price: str = "", prompt_fixed: str = ""
+    ) -> None:
         """prompt_fixed: why the prompt cannot be changed here (shown; the box is read-only)."""
         super().__init__()
         self.dialog_title = title
@@ -87,9 +89,13 @@ class RegionDialog(ModalScreen[RegionResult | None]):
         with Vertical(id="region", classes="dialog"):
             yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
             yield Label(
-                literal("arrows move · shift+arrows or +/- resize · a adds · space next · del deletes · "
-                        "c clears · 1-9 presets · drag with the mouse", "$text-muted"),
-                classes="dialog-text", id="region-help",
+                literal(
+                    "arrows move · shift+arrows or +/- resize · a adds · space next · del deletes · "
+                    "c clears · 1-9 presets · drag with the mouse",
+                    "$text-muted",
+                ),
+                classes="dialog-text",
+                id="region-help",
             )
             editor = MaskEditor(self.picture, id="region-editor")
             editor.border_title = "Areas to repaint"
@@ -97,8 +103,9 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             editor.border_subtitle = "arrows · shift+arrows · a add · del · drag"
             yield editor
             yield Static("", id="region-status", markup=False)
-            area = TextArea(self.prompt, id="region-prompt", soft_wrap=True, tab_behavior="focus",
-                            read_only=bool(self.prompt_fixed))
+            area = TextArea(
+                self.prompt, id="region-prompt", soft_wrap=True, tab_behavior="focus", read_only=bool(self.prompt_fixed)
+            )
             if self.prompt_fixed:
                 area.border_title = self.prompt_fixed
             yield area
@@ -156,7 +163,8 @@ class RegionDialog(ModalScreen[RegionResult | None]):
         if not boxes:
             self.app.bell()
             self.query_one("#region-status", Static).update(
-                literal("Select at least one area to repaint first (a adds one).", "$error"))
+                literal("Select at least one area to repaint first (a adds one).", "$error")
+            )
             return
         prompt = "" if self.prompt_fixed else self.query_one(TextArea).text.strip()
         self.dismiss(RegionResult(boxes, prompt))

@@ -10,10 +10,10 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Label, Static
 
+from ...core.credentials import NO_KEYRING_HELP
 from ..text import literal
 from ..widgets.key_form import KeyForm
 from ..worker_errors import ReportWorkerErrors
-from ...core.credentials import NO_KEYRING_HELP
 
 
 class WelcomeScreen(ReportWorkerErrors, Screen):
@@ -30,24 +30,26 @@ class WelcomeScreen(ReportWorkerErrors, Screen):
     def compose(self) -> ComposeResult:
         profile = self.launch.profile
         provider = "OhMyGPT" if profile.provider.value == "ohmygpt" else "a midjourney-proxy API"
-        with Center():
-            with VerticalScroll(id="welcome", classes="dialog"):
-                yield Label(Content.styled("Welcome to mj-tui", "bold $accent"), classes="dialog-title")
-                yield Static(
-                    Content.assemble(
-                        "mj-tui drives Midjourney through ", literal(provider), " (profile ",
-                        literal(profile.name, "bold"), "). Paste your API key below; it is kept in your OS ",
-                        "keyring, never in a file. Or press f2 for the built-in demo: no key, no network.",
-                    ),
-                    classes="dialog-text",
-                )
-                problem = self.launch.key.problem
-                if problem and problem != NO_KEYRING_HELP:  # the form explains a missing keyring itself
-                    yield Static(literal(problem, "$warning"), classes="dialog-text")
-                yield KeyForm(profile.name, id="key-form")
-                with Horizontal(classes="dialog-buttons"):
-                    yield Button("Try the demo  f2", id="demo", compact=True)
-                    yield Button("Quit  ctrl+q", id="quit", compact=True)
+        with Center(), VerticalScroll(id="welcome", classes="dialog"):
+            yield Label(Content.styled("Welcome to mj-tui", "bold $accent"), classes="dialog-title")
+            yield Static(
+                Content.assemble(
+                    "mj-tui drives Midjourney through ",
+                    literal(provider),
+                    " (profile ",
+                    literal(profile.name, "bold"),
+                    "). Paste your API key below; it is kept in your OS ",
+                    "keyring, never in a file. Or press f2 for the built-in demo: no key, no network.",
+                ),
+                classes="dialog-text",
+            )
+            problem = self.launch.key.problem
+            if problem and problem != NO_KEYRING_HELP:  # the form explains a missing keyring itself
+                yield Static(literal(problem, "$warning"), classes="dialog-text")
+            yield KeyForm(profile.name, id="key-form")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Try the demo  f2", id="demo", compact=True)
+                yield Button("Quit  ctrl+q", id="quit", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -14,9 +14,9 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ...core.models import Button, ButtonKind, Task
 from ..messages import ActionRequested
 from ..text import clean
-from ...core.models import Button, ButtonKind, Task
 
 GAP = 1
 

@@ -10,7 +10,7 @@ when there are several); the border counts the jobs a {a, b} permutation or
 from __future__ import annotations
 
 import shlex
-from typing import Callable
+from collections.abc import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,10 +19,10 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from ...core.models import Mode
 from ..messages import PromptSubmitted
 from ..prompt_history import PromptHistory
 from ..text import literal
-from ...core.models import Mode
 from .mode_chip import ModeChip
 from .prompt_area import PromptArea
 
@@ -47,14 +47,35 @@ class Composer(Vertical):
         Binding("ctrl+up,alt+up", "history(-1)", "Older prompt", id="history-prev", priority=True, show=False),
         Binding("ctrl+down,alt+down", "history(1)", "Newer prompt", id="history-next", priority=True, show=False),
         Binding("escape", "leave", "To tasks", id="leave-composer", show=False),
-        Binding("ctrl+l", "clear_prompt", "Clear", id="clear-prompt", priority=True, show=False,
-                tooltip="Clear the prompt box (ctrl+z brings it back)"),
+        Binding(
+            "ctrl+l",
+            "clear_prompt",
+            "Clear",
+            id="clear-prompt",
+            priority=True,
+            show=False,
+            tooltip="Clear the prompt box (ctrl+z brings it back)",
+        ),
         # completion: priority so the TextArea does not take the keys first; each only acts
         # when it applies (see check_action), otherwise the key does what it always does
-        Binding("tab", "complete", "Complete", id="complete", priority=True, show=False,
-                tooltip="Complete the --parameter at the cursor (else: next pane)"),
-        Binding("ctrl+space,ctrl+@", "complete(True)", "Complete", id="complete-list", priority=True, show=False,
-                tooltip="Suggest --parameters and values at the cursor"),
+        Binding(
+            "tab",
+            "complete",
+            "Complete",
+            id="complete",
+            priority=True,
+            show=False,
+            tooltip="Complete the --parameter at the cursor (else: next pane)",
+        ),
+        Binding(
+            "ctrl+space,ctrl+@",
+            "complete(True)",
+            "Complete",
+            id="complete-list",
+            priority=True,
+            show=False,
+            tooltip="Suggest --parameters and values at the cursor",
+        ),
         Binding("up", "suggest_move(-1)", show=False, priority=True),
         Binding("down", "suggest_move(1)", show=False, priority=True),
         Binding("enter", "suggest_accept", show=False, priority=True),
@@ -210,8 +231,9 @@ class Composer(Vertical):
 
     def _show_lint(self) -> None:
         cursor = self._cursor_index()
-        issues = [i for i in self.text_area.issues if i.severity in ("error", "warning")
-                  and not self._being_typed(i, cursor)]
+        issues = [
+            i for i in self.text_area.issues if i.severity in ("error", "warning") and not self._being_typed(i, cursor)
+        ]
         if not issues:
             if self._lint is not None and self._lint.display:
                 self._lint.display = False

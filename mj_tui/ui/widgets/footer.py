@@ -61,14 +61,22 @@ class KeyFooter(Widget):
         palette = None
         for key, (_node, binding, enabled, _tooltip) in self.screen.active_bindings.items():
             if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                palette = (key, app.get_key_display(binding), binding.description, binding.action, enabled,
-                           None, False)
+                palette = (key, app.get_key_display(binding), binding.description, binding.action, enabled, None, False)
             if not binding.show or binding.action in seen:
                 continue  # like Footer: the first key of an action stands for it
             seen.add(binding.action)
             group = binding.group
-            rows.append((key, app.get_key_display(binding), binding.description, binding.action, enabled,
-                         group.description if group else None, bool(group and group.compact)))
+            rows.append(
+                (
+                    key,
+                    app.get_key_display(binding),
+                    binding.description,
+                    binding.action,
+                    enabled,
+                    group.description if group else None,
+                    bool(group and group.compact),
+                )
+            )
         return tuple(rows), palette
 
     def bindings_changed(self, screen: Screen) -> None:
@@ -100,8 +108,10 @@ class KeyFooter(Widget):
         _, _, _, _, _, label, compact = rows[0]
         if len(rows) == 1 or label is None:
             return Content("").join(self._single(row) for row in rows)
-        keys = [self._press(key, display if compact else f" {display} ", KEY, enabled)
-                for key, display, _, _, enabled, _, _ in rows]
+        keys = [
+            self._press(key, display if compact else f" {display} ", KEY, enabled)
+            for key, display, _, _, enabled, _, _ in rows
+        ]
         return Content.assemble(" ", *keys, Content.styled(f" {label} ", DESCRIPTION))
 
     def _single(self, row: tuple) -> Content:

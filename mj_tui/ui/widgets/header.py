@@ -6,8 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ..text import literal
 from ...core.models import Balance
+from ..text import literal
 
 
 class AppHeader(Widget):

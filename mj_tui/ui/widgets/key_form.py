@@ -9,9 +9,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Input, Static
 
-from ..worker_errors import ReportWorkerErrors
 from ...core import credentials
 from ...core.credentials import NO_KEYRING_HELP, NoKeyring, Secret
+from ..worker_errors import ReportWorkerErrors
 
 
 class KeyForm(ReportWorkerErrors, Vertical):

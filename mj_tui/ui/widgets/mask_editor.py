@@ -68,7 +68,7 @@ def fit(size: tuple[int, int], cols: int, rows: int) -> tuple[int, int]:
 
 
 def _blend(rgb: tuple[int, int, int], tint: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
-    return tuple(round(a + (b - a) * amount) for a, b in zip(rgb, tint))  # type: ignore[return-value]
+    return tuple(round(a + (b - a) * amount) for a, b in zip(rgb, tint, strict=True))  # type: ignore[return-value]
 
 
 class MaskEditor(Widget, can_focus=True):
@@ -77,14 +77,27 @@ class MaskEditor(Widget, can_focus=True):
         Binding("down", "move(0, 1)", "Move", show=False, id="mask-down", tooltip="Move the selection down"),
         Binding("left", "move(-1, 0)", "Move", show=False, id="mask-left", tooltip="Move the selection left"),
         Binding("right", "move(1, 0)", "Move", show=False, id="mask-right", tooltip="Move the selection right"),
-        Binding("shift+up", "resize(0, -1)", "Size", show=False, id="mask-shorter", tooltip="Make the selection shorter"),
-        Binding("shift+down", "resize(0, 1)", "Size", show=False, id="mask-taller", tooltip="Make the selection taller"),
-        Binding("shift+left", "resize(-1, 0)", "Size", show=False, id="mask-narrower",
-                tooltip="Make the selection narrower"),
+        Binding(
+            "shift+up", "resize(0, -1)", "Size", show=False, id="mask-shorter", tooltip="Make the selection shorter"
+        ),
+        Binding(
+            "shift+down", "resize(0, 1)", "Size", show=False, id="mask-taller", tooltip="Make the selection taller"
+        ),
+        Binding(
+            "shift+left", "resize(-1, 0)", "Size", show=False, id="mask-narrower", tooltip="Make the selection narrower"
+        ),
         Binding("shift+right", "resize(1, 0)", "Size", show=False, id="mask-wider", tooltip="Make the selection wider"),
-        Binding("plus,equals_sign", "grow(1)", "Grow", show=False, id="mask-grow", tooltip="Grow the selection on every side"),
-        Binding("minus", "grow(-1)", "Shrink", show=False, id="mask-shrink",
-                tooltip="Shrink the selection on every side"),
+        Binding(
+            "plus,equals_sign",
+            "grow(1)",
+            "Grow",
+            show=False,
+            id="mask-grow",
+            tooltip="Grow the selection on every side",
+        ),
+        Binding(
+            "minus", "grow(-1)", "Shrink", show=False, id="mask-shrink", tooltip="Shrink the selection on every side"
+        ),
         Binding("a,insert", "add", "Add", id="mask-add", tooltip="Add another selection"),
         Binding("space,n", "cycle", "Next", id="mask-next", tooltip="Make the next selection the active one"),
         Binding("delete,backspace,x", "delete", "Delete", id="mask-delete", tooltip="Delete the active selection"),
@@ -102,12 +115,12 @@ class MaskEditor(Widget, can_focus=True):
     class Changed(Message):
         """The selections changed (the dialog shows their count and area)."""
 
-        def __init__(self, editor: "MaskEditor") -> None:
+        def __init__(self, editor: MaskEditor) -> None:
             super().__init__()
             self.editor = editor
 
         @property
-        def control(self) -> "MaskEditor":
+        def control(self) -> MaskEditor:
             return self.editor
 
     def __init__(self, image: Image.Image, **kwargs) -> None:

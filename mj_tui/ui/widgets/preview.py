@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Callable
 
 from PIL import Image as PILImage
 from textual import work
@@ -24,11 +24,11 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ..task_format import action_tag, age, elapsed, progress_bar
-from ..text import literal
 from ...core.errors import MjError
 from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
+from ..task_format import action_tag, age, elapsed, progress_bar
+from ..text import literal
 
 LOADING_AFTER = 0.15  # s: a picture slower than this gets a "Loading image…" line
 PREPARED_KEPT = 8  # ~1 MB each (base64 PNG or Sixel text of a pane-sized picture)
@@ -119,18 +119,22 @@ class PreviewPane(Vertical, can_focus=True):
             self._resize_timer.stop()
         self._resize_timer = self.set_timer(0.15, self._refresh_view)
 
-    def _refresh_view(self) -> None:
+    def _refresh_view(self) -> None:  # noqa: RET503 (each `return self._text_state(...)` ends a state; all are None)
         task = self.shown_task
         self._caption(task)
         prompts = suggested_prompts(task) if task is not None and task.status == Status.SUCCESS else []
-        self._update("#preview-prompt",
-                     literal(task.final_prompt or task.prompt, "$text-muted") if task and not prompts else "",
-                     layout=None)
+        self._update(
+            "#preview-prompt",
+            literal(task.final_prompt or task.prompt, "$text-muted") if task and not prompts else "",
+            layout=None,
+        )
         if task is None:
             return self._text_state(Content.styled("Select a task to preview it.", "$text-muted"))
         if task.status.in_flight:
             text = Content.assemble(
-                ("Rendering…  ", "bold"), progress_bar(task.progress, 12), "\n",
+                ("Rendering…  ", "bold"),
+                progress_bar(task.progress, 12),
+                "\n",
                 ("The image appears here when the job is done.", "$text-muted"),
             )
             return self._text_state(text)

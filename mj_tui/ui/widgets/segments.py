@@ -25,13 +25,13 @@ class Segments(Widget, can_focus=True):
     index = reactive(0)
 
     class Changed(Message):
-        def __init__(self, segments: "Segments", value: str) -> None:
+        def __init__(self, segments: Segments, value: str) -> None:
             super().__init__()
             self.segments = segments
             self.value = value
 
         @property
-        def control(self) -> "Segments":
+        def control(self) -> Segments:
             return self.segments
 
     def __init__(self, options: list[tuple[str, str]], value: str | None = None, **kwargs) -> None:
@@ -56,7 +56,9 @@ class Segments(Widget, can_focus=True):
             if i:
                 parts.append(("  ", ""))
             if i == self.index:
-                style = "bold $block-cursor-foreground on $block-cursor-background" if self.has_focus else "bold reverse"
+                style = (
+                    "bold $block-cursor-foreground on $block-cursor-background" if self.has_focus else "bold reverse"
+                )
                 parts.append((f" {label} ", style))
             else:
                 parts.append((f" {label} ", "$text-muted"))

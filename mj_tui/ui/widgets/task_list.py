@@ -6,16 +6,16 @@ task, so a page redraws in milliseconds however often the poller reports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from textual import on
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from ...core.models import Page, Task
 from ..messages import TaskActivated, TaskHighlighted
 from ..task_format import task_row
-from ...core.models import Page, Task
 
 
 class TaskList(OptionList):
@@ -104,7 +104,7 @@ class TaskList(OptionList):
             self.replace_option_prompt_at_index(index, self._row(task))
             return
         option._set_prompt(self._row(task))
-        for key in [key for key in cache.keys() if key[0] is option]:
+        for key in [key for key in cache.keys() if key[0] is option]:  # noqa: SIM118 (an LRUCache: not iterable)
             cache.discard(key)
         self.refresh_lines(line)
 
