@@ -597,7 +597,7 @@ def test_prompt_module_never_imports_textual():
     code = "import sys, mj_tui.core.prompt; print('\\n'.join(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     mods = set(out.stdout.split())
-    assert "mj_tui.core.prompt_rules" in mods
+    assert "mj_tui.core.prompt.rules" in mods
     assert not {m for m in mods if m == "textual" or m.startswith("textual.")}
 
 

@@ -1,10 +1,15 @@
-"""Data tables for the prompt linter and completer (logic lives in prompt.py).
+"""Data tables for the prompt linter and completer (the logic is in the sibling modules).
 
-Everything here comes from /work/shared/reference/midjourney-domain.md §1 and a copy of the
-V5/V6-era docs.midjourney.com pages. Matrix cells carry the confidence the linter needs:
+Each fact carries the evidence behind it, because the evidence decides how hard the linter
+may be (docs/prompt-rules.md has the sources):
+
+    [O] Midjourney's own documentation      [C] public code or captured API payloads
+    [R] a reseller's documentation          [U] unverified (one blog, or recollection)
+
+Matrix cells:
 
     +  accepted (official docs, code, or a reseller saying it works: no reason to complain)
-    -  rejected according to official docs / code: the linter raises an ERROR
+    -  rejected according to [O]/[C]: the linter raises an ERROR
     ?  unverified or reseller-only: the linter raises a WARNING, never an error
 
 Stdlib only: mj_tui.core never imports textual.
@@ -128,7 +133,8 @@ def _table(text: str) -> dict[str, dict[str, str]]:
     return rows
 
 
-# Version × parameter matrix (domain §1.4, extended to the legacy columns from the docs copy).
+# Version × parameter matrix: the V5–V7 columns from the parameter pages, the legacy columns
+# from the early-models page.
 # Parameters not listed work on every version: aspect chaos no quality seed stop stylize style
 # version niji fast relax. `style` values have their own table below.
 MATRIX = _table(
