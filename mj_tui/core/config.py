@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
 from .errors import ConfigError
 from .models import Mode, ProviderKind
+
+E = TypeVar("E", bound=Enum)
 
 APP_NAME = "mj-tui"
 CONFIG_ENV = "MJ_TUI_CONFIG"
@@ -108,11 +111,11 @@ def _builtin_profiles() -> dict[str, Profile]:
     }
 
 
-def _enum(value: Any, enum: type, where: str):
+def _enum(value: Any, enum: type[E], where: str) -> E:
     try:
         return enum(str(value).lower())
     except ValueError:
-        choices = ", ".join(e.value for e in enum)
+        choices = ", ".join(str(e.value) for e in enum)
         raise ConfigError(f"{where}: {value!r} is not one of {choices}") from None
 
 

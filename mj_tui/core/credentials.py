@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from .errors import CredentialsError, NoKeyring
+
+if TYPE_CHECKING:  # keyring loads on first use: it costs start-up time and may probe D-Bus
+    from keyring.backend import KeyringBackend
+
+T = TypeVar("T")
 
 SERVICE = "mj-tui"
 ENV_VAR = "MJ_TUI_API_KEY"
@@ -54,7 +61,7 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self):  # never pickle the key into a file by accident
+    def __reduce__(self) -> NoReturn:  # never pickle the key into a file by accident
         raise TypeError("Secret cannot be pickled")
 
     @property
@@ -78,7 +85,7 @@ class ResolvedKey:
     problem: str | None = None
 
 
-def _run_with_timeout(fn, *args):
+def _run_with_timeout(fn: Callable[..., T], *args: object) -> T:
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     try:
         return pool.submit(fn, *args).result(timeout=KEYRING_TIMEOUT)
@@ -90,7 +97,7 @@ def _run_with_timeout(fn, *args):
         pool.shutdown(wait=False)
 
 
-def _backend():
+def _backend() -> KeyringBackend:
     """The active keyring backend, or raise NoKeyring if it cannot store anything."""
     try:
         import keyring
@@ -105,7 +112,7 @@ def _backend():
     return backend
 
 
-def _keyring_call(method: str, *args):
+def _keyring_call(method: str, *args: str) -> object:
     backend = _backend()
     import keyring.errors
 
@@ -139,7 +146,7 @@ def get_key(profile: str) -> ResolvedKey:
         stored = _keyring_call("get_password", SERVICE, profile)
     except CredentialsError as exc:
         return ResolvedKey(None, KeySource.NONE, problem=exc.message)
-    if stored:
+    if isinstance(stored, str) and stored:
         return ResolvedKey(Secret(stored), KeySource.KEYRING)
     return ResolvedKey(None, KeySource.NONE)
 

@@ -7,6 +7,8 @@ layer scrubs it from any server text before it gets here).
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MjError(Exception):
     """Base of every error the core raises on purpose."""
@@ -16,12 +18,16 @@ class MjError(Exception):
     #: whether a *read* may be retried automatically (submits never are)
     retryable = False
 
-    def __init__(self, message: str, *, status: int | None = None, raw: str | None = None):
+    def __init__(
+        self, message: str, *, status: int | None = None, raw: str | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         # the server's body, truncated; kept for the log, never shown by default
         self.raw = raw[:2000] if raw else None
+        if retryable is not None:  # this one differs from its class (a timeout on one image link)
+            self.retryable = retryable
 
     def __str__(self) -> str:
         return self.message
@@ -45,7 +51,7 @@ class InsufficientBalance(MjError):
 class QueueFull(MjError):
     title = "Queue full"
 
-    def __init__(self, message: str, *, limit: int | None = None, **kw):
+    def __init__(self, message: str, *, limit: int | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.limit = limit
 
@@ -53,7 +59,7 @@ class QueueFull(MjError):
 class BannedPrompt(MjError):
     title = "Prompt refused"
 
-    def __init__(self, message: str, *, word: str | None = None, **kw):
+    def __init__(self, message: str, *, word: str | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.word = word
 
@@ -62,7 +68,7 @@ class RateLimited(MjError):
     title = "Rate limited"
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .config import Profile
 from .models import Button, Mode, Page, ProviderKind, Status, Task
 
 SCHEMA = """
@@ -39,12 +40,12 @@ CREATE TABLE IF NOT EXISTS meta (
 """
 
 
-def namespace_for(profile) -> str:
+def namespace_for(profile: Profile) -> str:
     """Tasks of another profile, dialect or base URL (e.g. the emulator) stay apart."""
     return f"{profile.name}|{profile.provider.value}|{profile.base_url}"
 
 
-def store_page(history: History, profile, page: int, page_size: int | None = None) -> Page:
+def store_page(history: History, profile: Profile, page: int, page_size: int | None = None) -> Page:
     """A page from the local store alone (the first frame; offline).
 
     For a dialect with server history the total is the server's last known
@@ -259,4 +260,4 @@ class History:
                 "SELECT COUNT(*) FROM tasks WHERE profile=? AND (sort_key > ? OR (sort_key = ? AND id > ?))",
                 (profile, key, key, task_id),
             ).fetchone()
-        return n
+        return int(n)

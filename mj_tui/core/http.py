@@ -16,9 +16,23 @@ from typing import Any
 import httpx
 
 from .credentials import Secret
-from .errors import MjError, NetworkError, RateLimited, RequestTimeout, ServerError
+from .errors import ImageError, MjError, NetworkError, RateLimited, RequestTimeout, ServerError
+from .text import exception_detail, fmt_size
+from .urls import display_url, without_query
 
 USER_AGENT = "mj-tui/0.1 (+terminal client)"
+DOWNLOAD_CHUNK = 64 * 1024
+# a link that answers one of these has expired (Discord) or was removed
+EXPIRED_STATUSES = frozenset({401, 403, 404, 410})
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A downloaded file: its bytes and the type the server gave."""
+
+    body: bytes
+    content_type: str
+
 
 AMBIGUOUS_SUBMIT = (
     " The request may or may not have reached the server, so it was not sent again: "
@@ -66,6 +80,7 @@ class HttpClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        trust_env: bool = True,
     ):
         self.base_url = base_url.rstrip("/")
         self._secret = secret
@@ -77,6 +92,7 @@ class HttpClient:
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=True,
+            trust_env=trust_env,
         )
         #: requests sent (attempts, not calls): benchmarks and tests read it
         self.request_count = 0
@@ -132,11 +148,12 @@ class HttpClient:
                 last = NetworkError(text)
                 continue
             if response.status_code == 429:
+                wait = _retry_after(response)
                 last = RateLimited(
                     "Too many requests: the provider asks to slow down."
-                    + (f" Try again in {int(_retry_after(response))}s." if _retry_after(response) else ""),
+                    + (f" Try again in {int(wait)}s." if wait else ""),
                     status=429,
-                    retry_after=_retry_after(response),
+                    retry_after=wait,
                     raw=self.scrub(response.text),
                 )
                 continue
@@ -151,5 +168,62 @@ class HttpClient:
         assert last is not None
         raise last
 
+    async def download(self, url: str, *, max_bytes: int, timeout: float = 60.0) -> Downloaded:
+        """GET a file (an image on a CDN) with no auth headers, following redirects.
+
+        Bounded like every answer: `max_bytes` of *decoded* body (a gzip bomb stops at the
+        cap) and `timeout` for the whole transfer, not only between bytes.
+        """
+        where = display_url(url)
+        client = self.client
+        try:
+            async with asyncio.timeout(timeout):
+                async with client.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+                    status = response.status_code
+                    if status in EXPIRED_STATUSES:
+                        raise ImageError(
+                            f"The image link has expired or was removed (HTTP {status} from {where}). "
+                            "Refresh the task to get a fresh link.",
+                            status=status,
+                        )
+                    if status >= 400:
+                        raise ImageError(
+                            f"{where} answered HTTP {status}; the image could not be downloaded.",
+                            status=status,
+                            retryable=status >= 500 or status == 429,
+                        )
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        # Refuse before reading a byte of the body.
+                        raise _too_large(where, int(declared), max_bytes)
+                    body = bytearray()
+                    # aiter_bytes yields decoded bytes, so the cap also bounds a gzip bomb.
+                    async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK):
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise _too_large(where, None, max_bytes)
+                    return Downloaded(bytes(body), response.headers.get("content-type", ""))
+        except ImageError:
+            raise
+        except (TimeoutError, httpx.TimeoutException):
+            raise ImageError(
+                f"Timed out after {timeout:g} s downloading {where}. Check your connection and try again.",
+                retryable=True,
+            ) from None
+        except httpx.TooManyRedirects:
+            raise ImageError(f"{where} redirected too many times; the link looks broken.") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise ImageError(
+                f"Could not download {where}: network error ({without_query(exception_detail(exc), url)}).",
+                retryable=True,
+            ) from None
+
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _too_large(where: str, declared: int | None, max_bytes: int) -> ImageError:
+    cap = fmt_size(max_bytes)
+    if declared is None:  # no Content-Length: we only know we passed the cap
+        return ImageError(f"The image at {where} is larger than the {cap} download limit; download stopped.")
+    return ImageError(f"The image at {where} is {fmt_size(declared)}, above the {cap} download limit; not downloaded.")

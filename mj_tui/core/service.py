@@ -21,7 +21,7 @@ from .credentials import Secret
 from .errors import InvalidRequest, TaskNotFound
 from .history import History, namespace_for, store_page
 from .images import ImageCache
-from .models import Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
+from .models import Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
 from .providers import Provider, make_provider
 
@@ -71,10 +71,6 @@ class MjService:
     @property
     def request_count(self) -> int:
         return self.provider.http.request_count
-
-    def image_client(self) -> httpx.AsyncClient:
-        """The HTTP client for image downloads (no auth headers are attached)."""
-        return self.provider.http.client
 
     def image_key(self, task: Task) -> str:
         return f"{self.profile.name}-{self.profile.provider.value}-{task.id}"
@@ -277,9 +273,9 @@ class MjService:
             return cached
         if task.status != Status.SUCCESS or not task.image_urls:
             raise ImageError("This task has no finished image yet.")
-        return await self.images.fetch(self.image_client(), key, task.image_urls)
+        return await self.images.fetch(self.provider.http.download, key, task.image_urls)
 
-    async def balance(self):
+    async def balance(self) -> Balance | None:
         return await self.provider.balance()
 
     def price(self, action: str, mode: Mode | None) -> int | None:

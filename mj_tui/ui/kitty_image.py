@@ -33,7 +33,8 @@ def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tupl
     A preview that came with its PNG bytes (the disk preview, see core.images) at
     exactly that size is not encoded again.
     """
-    from ..core.images import PNG_BYTES  # not at import: it loads httpx, which start-up does without
+    # not at import: the image cache (its modules, Pillow plugins) is not needed for the first frame
+    from ..core.images import PNG_BYTES
 
     png = image.info.get(PNG_BYTES) if image.size == pixel_size else None
     if not isinstance(png, bytes):

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 
 from mj_tui.core.errors import ImageError
+from mj_tui.core.http import HttpClient
 from mj_tui.core.images import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_PIXELS,
@@ -210,9 +211,11 @@ def server():
 
 @pytest.fixture
 async def client():
+    """The HTTP layer's download (what the service hands the cache)."""
     # trust_env=False: a proxy set in the environment must not intercept loopback.
-    async with httpx.AsyncClient(trust_env=False) as c:
-        yield c
+    http = HttpClient("http://unused.invalid", secret=None, auth_headers=dict, trust_env=False)
+    yield http.download
+    await http.aclose()
 
 
 @pytest.fixture
@@ -318,8 +321,11 @@ async def test_works_over_asgi_transport(cache):
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"image/png")]})
         await send({"type": "http.response.body", "body": GRID_PNG})
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo") as asgi:
-        path = await cache.fetch(asgi, "demo-1", ["http://demo/img/1.png"])
+    asgi = HttpClient("http://demo", secret=None, auth_headers=dict, transport=httpx.ASGITransport(app=app))
+    try:
+        path = await cache.fetch(asgi.download, "demo-1", ["http://demo/img/1.png"])
+    finally:
+        await asgi.aclose()
     assert path.read_bytes() == GRID_PNG
 
 

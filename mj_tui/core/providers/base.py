@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,7 +118,7 @@ class Provider(ABC):
 # -- parsing helpers shared by the dialects ---------------------------------------
 
 
-def json_body(response: httpx.Response, scrub) -> Any:
+def json_body(response: httpx.Response, scrub: Callable[[str], str]) -> Any:
     text = response.text
     if not text.strip():
         return None
@@ -146,6 +146,24 @@ def as_str(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A JSON object, or {} for anything else (a server may send null or a string)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_int(value: Any) -> int | None:
+    """1, 1.0 or "1" -> 1; anything else (None, "", "x", True, 1.5) -> None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return None
 
 
 def as_id(value: Any) -> str:

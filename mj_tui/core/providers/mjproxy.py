@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
+
 from ..errors import (
     AuthError,
     BannedPrompt,
@@ -27,7 +29,9 @@ from ..models import Mode, ProviderKind, Status, SubmitResult, Task, parse_progr
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
+    as_dict,
     as_id,
+    as_int,
     as_str,
     classify_refusal,
     first_int,
@@ -70,7 +74,7 @@ class MjProxyProvider(Provider):
         return f"{prompt} --{mode.value}"
 
     # -- envelopes ----------------------------------------------------------------
-    def _error_from(self, payload: Any, response) -> MjError:
+    def _error_from(self, payload: Any, response: httpx.Response) -> MjError:
         status = response.status_code
         raw = self.http.scrub(response.text)
         scrub = self.http.scrub
@@ -96,14 +100,13 @@ class MjProxyProvider(Provider):
             return MalformedResponse(f"The provider sent an unexpected reply (HTTP {status}).", status=status, raw=raw)
         return self._code_error(payload, status, raw)
 
-    def _code_error(self, payload: dict, status: int, raw: str) -> MjError:
-        code = payload.get("code")
+    def _code_error(self, payload: dict[str, Any], status: int, raw: str) -> MjError:
         desc = self.http.scrub(as_str(payload.get("description") or payload.get("message"))).strip()
-        props = payload.get("properties") if isinstance(payload.get("properties"), dict) else {}
-        try:
-            code = int(code)
-        except (TypeError, ValueError):
-            return MalformedResponse(f"The provider sent an unknown result code {code!r}.", status=status, raw=raw)
+        props = as_dict(payload.get("properties"))
+        code = as_int(payload.get("code"))
+        if code is None:
+            shown = payload.get("code")
+            return MalformedResponse(f"The provider sent an unknown result code {shown!r}.", status=status, raw=raw)
         if code == 24:
             word = as_str(props.get("bannedWord")) or None
             return BannedPrompt(
@@ -153,14 +156,12 @@ class MjProxyProvider(Provider):
         payload = json_body(response, self.http.scrub)
         if response.status_code >= 400 or not isinstance(payload, dict) or "code" not in payload:
             raise self._error_from(payload, response)
-        code = payload.get("code")
-        try:
-            code = int(code)
-        except (TypeError, ValueError):
-            raise self._error_from(payload, response) from None
+        code = as_int(payload.get("code"))
+        if code is None:
+            raise self._error_from(payload, response)
         if code not in (*ACCEPTED, MODAL_NEEDED):
             raise self._code_error(payload, response.status_code, self.http.scrub(response.text))
-        props = payload.get("properties") if isinstance(payload.get("properties"), dict) else {}
+        props = as_dict(payload.get("properties"))
         result = payload.get("result")
         if isinstance(result, list):  # upload-discord-images; never a task id
             raise MalformedResponse("The provider returned a list where a task id was expected.")
@@ -267,7 +268,7 @@ class MjProxyProvider(Provider):
 
     # -- parsing ------------------------------------------------------------------
     def parse_task(self, data: dict[str, Any]) -> Task:
-        props = data.get("properties") if isinstance(data.get("properties"), dict) else {}
+        props = as_dict(data.get("properties"))
         status = Status.parse(data.get("status"))
         fail = as_str(data.get("failReason")).strip() or None
         if fail and status not in (Status.FAILURE, Status.CANCEL) and status != Status.SUCCESS:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
+
 from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
 from ..models import Balance, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
     as_id,
+    as_int,
     as_str,
     classify_refusal,
     json_body,
@@ -53,13 +56,15 @@ class OhMyGptProvider(Provider):
             raise Unsupported("Turbo mode is not offered by OhMyGPT: use fast or relax.")
         return super().check_mode(mode)
 
-    async def _call(self, verb: str, body: dict[str, Any], *, idempotent: bool, params: dict | None = None) -> Any:
+    async def _call(
+        self, verb: str, body: dict[str, Any], *, idempotent: bool, params: dict[str, Any] | None = None
+    ) -> Any:
         response = await self.http.send(
             "POST", self._url(verb), json={"model": "midjourney", **body}, params=params, idempotent=idempotent
         )
         return self._unwrap(response)
 
-    def _unwrap(self, response) -> Any:
+    def _unwrap(self, response: httpx.Response) -> Any:
         scrub = self.http.scrub
         payload = json_body(response, scrub)
         raw = scrub(response.text)
@@ -88,10 +93,7 @@ class OhMyGptProvider(Provider):
                 status=response.status_code,
                 raw=raw,
             )
-        try:
-            ok = int(code) == 200
-        except (TypeError, ValueError):
-            ok = False
+        ok = as_int(code) == 200
         if not ok or response.status_code >= 400:
             raise classify_refusal(message, status=response.status_code, raw=raw)
         return payload.get("data")
