@@ -17,6 +17,7 @@ from typing import Any
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
 from .core.errors import ConfigError, CredentialsError, MjError
 from .core.models import Mode, Task
+from .core.text import clean
 
 EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
 
@@ -111,15 +112,10 @@ def task_json(task: Task) -> dict[str, Any]:
     return data
 
 
-def _clean(text: str) -> str:
-    """Server text on a terminal: no escape sequences or control characters."""
-    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in text)
-
-
 def _task_line(task: Task) -> str:
     when = task.submit_time.strftime("%Y-%m-%d %H:%M") if task.submit_time else "-"
     status = task.status.value + (f" {task.progress}%" if task.status.in_flight else "")
-    prompt = _clean(task.prompt)
+    prompt = clean(task.prompt)
     if len(prompt) > 60:
         prompt = prompt[:59] + "…"
     return f"{task.id:>18}  {when}  {task.action:<10} {status:<15} {prompt}"
@@ -129,19 +125,19 @@ def _print_task(task: Task) -> None:
     print(f"id:       {task.id}")
     print(f"action:   {task.action}    status: {task.status.value}    progress: {task.progress}%")
     print(f"mode:     {task.mode.value if task.mode else '-'}")
-    print(f"prompt:   {_clean(task.prompt)}")
+    print(f"prompt:   {clean(task.prompt)}")
     if task.final_prompt and task.final_prompt != task.prompt:
-        print(f"final:    {_clean(task.final_prompt)}")
+        print(f"final:    {clean(task.final_prompt)}")
     if task.fail_reason:
-        print(f"failed:   {_clean(task.fail_reason)}")
+        print(f"failed:   {clean(task.fail_reason)}")
     if task.parent_id:
         print(f"parent:   {task.parent_id}")
     if task.image_url:
-        print(f"image:    {_clean(task.image_url)}")
+        print(f"image:    {clean(task.image_url)}")
     if task.buttons:
-        print("buttons:  " + "  ".join(_clean(b.display) for b in task.buttons))
+        print("buttons:  " + "  ".join(clean(b.display) for b in task.buttons))
         for b in task.buttons:
-            print(f"          {_clean(b.display):<18} {b.custom_id}")
+            print(f"          {clean(b.display):<18} {b.custom_id}")
 
 
 def _progress_printer():
@@ -191,13 +187,8 @@ def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds
 
 
 async def _with_service(args, body):
-    launch = _launch(args)
-    service = launch.make_service()
-    try:
+    async with _launch(args).make_service() as service:
         return await body(service)
-    finally:
-        await service.aclose()
-        service.history.close()
 
 
 def _find_button(task: Task, wanted: str):
@@ -283,16 +274,11 @@ async def cmd_action(args, service) -> int:
 
 
 async def cmd_download(args, service) -> int:
-    from .core.images import safe_filename
-
     task = service.get_cached(args.id)
     if task is None or task.status.value != "SUCCESS":
         task = await service.refresh(args.id)
-    await service.fetch_image(task)
-    name = safe_filename(task.id, task.prompt, quadrant=args.quadrant)
-    folder = Path(args.output)  # `~` is expanded in the export's thread
-    path = await asyncio.to_thread(service.images.export, service.image_key(task), folder, name, quadrant=args.quadrant)
-    print(path)
+    # `~` in the folder is expanded in the export's thread
+    print(await service.export(task, Path(args.output), quadrant=args.quadrant))
     return EXIT_OK
 
 

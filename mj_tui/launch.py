@@ -62,16 +62,19 @@ class Launch:
             self.transport = httpx.ASGITransport(app=self.emulator_app)
         return self.transport
 
-    def make_service(self, key: Secret | None = None, *, history: History | None = None) -> MjService:
+    def make_service(self, *, history: History | None = None) -> MjService:
+        """The service for this profile and key. A `history` given is lent (the caller
+        closes it); without one the service opens the store and closes it with itself."""
         from .core.images import ImageCache
         from .core.service import MjService
 
         return MjService(
             self.profile,
-            key or self.key.key,
+            self.key.key,
             history=history or self.open_history(),
             images=ImageCache((self.cache_dir or cache_dir()) / "images"),
             transport=self._transport(),
+            close_history=history is None,
         )
 
 

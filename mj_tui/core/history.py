@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Profile
-from .models import Button, Mode, Page, ProviderKind, Status, Task
+from .models import Action, Button, Mode, Page, ProviderKind, Status, Task
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -96,7 +96,7 @@ def task_from_dict(data: dict[str, Any]) -> Task:
     return Task(
         id=data["id"],
         provider=ProviderKind(data["provider"]),
-        action=data.get("action") or "IMAGINE",
+        action=Action.parse(data.get("action")),
         status=Status.parse(data.get("status")),
         progress=int(data.get("progress") or 0),
         prompt=data.get("prompt") or "",

@@ -26,6 +26,42 @@ class Mode(StrEnum):
     TURBO = "turbo"
 
 
+class Action(StrEnum):
+    """What made a task, in both dialects' words.
+
+    ``Task.action`` holds one of these, or, from a newer server, a name this client does
+    not know yet, kept as sent (a StrEnum member equals its string, so both compare alike).
+    """
+
+    IMAGINE = "IMAGINE"
+    UPSCALE = "UPSCALE"
+    VARIATION = "VARIATION"
+    REROLL = "REROLL"
+    ZOOM = "ZOOM"
+    OUTPAINT = "OUTPAINT"  # the proxy's name for a zoom out
+    PAN = "PAN"
+    INPAINT = "INPAINT"  # Vary (Region)
+    BLEND = "BLEND"
+    DESCRIBE = "DESCRIBE"
+    SHORTEN = "SHORTEN"
+    #: a button this client has no name for (its task's action comes from the server)
+    ACTION = "ACTION"
+
+    @classmethod
+    def parse(cls, value: object) -> str:
+        """The server's action name, upper case; a known one as its member."""
+        text = str(value or "").strip().upper() or cls.IMAGINE.value
+        try:
+            return cls(text)
+        except ValueError:
+            return text
+
+    @property
+    def starts_a_lineage(self) -> bool:
+        """Made from a prompt or files, not from another task's button."""
+        return self in (Action.IMAGINE, Action.BLEND, Action.DESCRIBE, Action.SHORTEN)
+
+
 class Status(StrEnum):
     NOT_START = "NOT_START"
     SUBMITTED = "SUBMITTED"
@@ -179,7 +215,8 @@ def parse_progress(value: Any) -> int:
 class Task:
     id: str
     provider: ProviderKind
-    action: str = "IMAGINE"
+    #: an Action, or a newer server's name for one, kept as sent
+    action: str = Action.IMAGINE
     status: Status = Status.UNKNOWN
     progress: int = 0
     prompt: str = ""
@@ -205,7 +242,7 @@ class Task:
 
     @property
     def is_describe(self) -> bool:
-        return self.action.upper() == "DESCRIBE"
+        return self.action.upper() == Action.DESCRIBE
 
     def with_(self, **changes: Any) -> Task:
         return replace(self, **changes)

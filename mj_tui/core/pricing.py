@@ -1,50 +1,61 @@
-"""What a job costs before it is sent (OhMyGPT publishes a price table)."""
+"""What a job costs before it is sent (OhMyGPT publishes a price table).
+
+The one place a price is worked out: the composer's estimate, a dialog's "≈14,000 tok",
+the confirmation before many jobs and the session's spend all call :func:`price`.
+"""
 
 from __future__ import annotations
 
-from .models import Button, ButtonKind, Mode, ProviderKind
+from .models import Action, Button, ButtonKind, Mode, ProviderKind
 
 # OhMyGPT "About Midjourney Service": tokens charged per successful task, (FAST, NORMAL)
 OHMYGPT_PRICES: dict[str, tuple[int, int]] = {
-    "IMAGINE": (14000, 7000),
-    "UPSCALE": (3500, 1750),
-    "VARIATION": (14000, 7000),
-    "ZOOM": (14000, 7000),
-    "PAN": (14000, 7000),
-    "DESCRIBE": (3500, 1750),
-    "BLEND": (14000, 7000),
+    Action.IMAGINE: (14000, 7000),
+    Action.UPSCALE: (3500, 1750),
+    Action.VARIATION: (14000, 7000),
+    Action.ZOOM: (14000, 7000),
+    Action.PAN: (14000, 7000),
+    Action.DESCRIBE: (3500, 1750),
+    Action.BLEND: (14000, 7000),
 }
 
-_ACTION_BY_KIND = {
-    ButtonKind.UPSCALE: "UPSCALE",
-    ButtonKind.UPSCALE_HD: "UPSCALE",
-    ButtonKind.VARIATION: "VARIATION",
-    ButtonKind.VARY_SUBTLE: "VARIATION",
-    ButtonKind.VARY_STRONG: "VARIATION",
-    ButtonKind.VARY_REGION: "VARIATION",
-    ButtonKind.REROLL: "IMAGINE",  # a reroll is a fresh imagine of the same prompt
-    ButtonKind.ZOOM: "ZOOM",
-    ButtonKind.CUSTOM_ZOOM: "ZOOM",
-    ButtonKind.PAN: "PAN",
-    ButtonKind.DESCRIBE_PICK: "IMAGINE",
-    ButtonKind.DESCRIBE_RETRY: "DESCRIBE",
+_ACTION_BY_KIND: dict[ButtonKind, Action] = {
+    ButtonKind.UPSCALE: Action.UPSCALE,
+    ButtonKind.UPSCALE_HD: Action.UPSCALE,
+    ButtonKind.VARIATION: Action.VARIATION,
+    ButtonKind.VARY_SUBTLE: Action.VARIATION,
+    ButtonKind.VARY_STRONG: Action.VARIATION,
+    ButtonKind.VARY_REGION: Action.VARIATION,
+    ButtonKind.REROLL: Action.IMAGINE,  # a reroll is a fresh imagine of the same prompt
+    ButtonKind.ZOOM: Action.ZOOM,
+    ButtonKind.CUSTOM_ZOOM: Action.ZOOM,
+    ButtonKind.PAN: Action.PAN,
+    ButtonKind.DESCRIBE_PICK: Action.IMAGINE,
+    ButtonKind.DESCRIBE_RETRY: Action.DESCRIBE,
+    ButtonKind.SHORTEN_PICK: Action.IMAGINE,
 }
-
 
 # task actions the table does not name, billed as the row they repeat
-_SAME_PRICE_AS = {"REROLL": "IMAGINE"}
+_SAME_PRICE_AS: dict[str, str] = {Action.REROLL: Action.IMAGINE}
 
 
-def action_for_button(button: Button) -> str | None:
+def action_for_button(button: Button) -> Action | None:
+    """The action the task a button makes is billed as, where known."""
     return _ACTION_BY_KIND.get(button.kind)
 
 
-def price(provider: ProviderKind, action: str, mode: Mode | None) -> int | None:
-    """Tokens for one job, or None when the provider publishes no table."""
+def price(provider: ProviderKind, action: str, mode: Mode | None, jobs: int = 1) -> int | None:
+    """Tokens for `jobs` jobs of `action`, or None when the provider publishes no table."""
     if provider != ProviderKind.OHMYGPT:
         return None
-    action = action.upper()
-    row = OHMYGPT_PRICES.get(_SAME_PRICE_AS.get(action, action))
+    name = Action.parse(action)
+    row = OHMYGPT_PRICES.get(_SAME_PRICE_AS.get(name, name))
     if row is None:
         return None
-    return row[0] if mode in (None, Mode.FAST) else row[1]
+    return (row[0] if mode in (None, Mode.FAST) else row[1]) * jobs
+
+
+def price_text(provider: ProviderKind, action: str, mode: Mode | None, jobs: int = 1) -> str:
+    """ "≈14,000 tok", or "" where there is no price to show."""
+    cost = price(provider, action, mode, jobs)
+    return f"≈{cost:,} tok" if cost else ""

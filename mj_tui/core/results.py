@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from .models import Button, ButtonKind, Task
+from .models import Action, Button, ButtonKind, Task
 
 APP_FOLDER = "mj-tui"
 DOWNLOAD_DIR_ENV = "MJ_TUI_DOWNLOAD_DIR"
@@ -64,9 +64,9 @@ def shortened_prompts(task: Task) -> list[str]:
 def suggested_prompts(task: Task) -> list[str]:
     """Prompts to pick from, for a describe or shorten task (else empty)."""
     action = task.action.upper()
-    if action == "DESCRIBE":
+    if action == Action.DESCRIBE:
         return describe_prompts(task)
-    if action == "SHORTEN":
+    if action == Action.SHORTEN:
         return [with_parameters_of(task.prompt, option) for option in shortened_prompts(task)]
     return []
 

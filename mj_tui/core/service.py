@@ -1,7 +1,11 @@
-"""The facade the TUI and the CLI drive: provider + history + poller + images.
+"""The one door the TUI and the CLI go through: provider + history + poller + images.
 
-Nothing here knows about a screen.  Every method either returns normalized
-data or raises an :class:`~mj_tui.core.errors.MjError`.
+Nothing here knows about a screen.  Every method either returns normalized data or
+raises an :class:`~mj_tui.core.errors.MjError`; callers never reach into the parts.
+The service is an async context manager, and closing it closes what it opened::
+
+    async with launch.make_service() as service:
+        task = await service.imagine("a red fox")
 """
 
 from __future__ import annotations
@@ -14,19 +18,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from PIL import Image
 
 from . import pricing
 from .config import Profile
 from .credentials import Secret
-from .errors import InvalidRequest, TaskNotFound
+from .errors import ImageError, InvalidRequest, RequestTimeout, TaskNotFound
 from .history import History, namespace_for, store_page
-from .images import ImageCache
-from .models import Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
+from .images import ImageCache, safe_filename
+from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
 from .providers import Provider, make_provider
 
 # resume polling tasks left unfinished by an earlier run, if they are this recent
 RESUME_WINDOW = 6 * 3600
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the provider behind the service offers, for a caller to offer (or dim) in turn."""
+
+    #: the dialect's name as a person knows it ("OhMyGPT", "midjourney-proxy")
+    label: str
+    modes: tuple[Mode, ...]
+    #: the server keeps a paged history of the key's tasks (else the local store is the list)
+    server_history: bool
+    #: the server asks for a dialog step (Remix, Custom Zoom, Vary Region's prompt)
+    modal_step: bool
+    shorten: bool
 
 
 @dataclass(frozen=True)
@@ -47,10 +66,14 @@ class MjService:
         images: ImageCache,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        close_history: bool = False,
     ):
+        """`close_history`: the service opened the store itself, so closing it is its job
+        (the TUI lends its own, which outlives a reconnect with another key)."""
         self.profile = profile
         self.provider: Provider = make_provider(profile, key, transport=transport)
         self.history = history
+        self._close_history = close_history
         self.images = images
         self.namespace = namespace_for(profile)
         self.poller = Poller(self.provider.fetch_many, stale_after=profile.stale_after, clock=clock)
@@ -64,15 +87,47 @@ class MjService:
     def __repr__(self) -> str:
         return f"MjService({self.provider!r})"
 
+    async def __aenter__(self) -> MjService:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- what the provider offers ---------------------------------------------------
+    @property
+    def capabilities(self) -> Capabilities:
+        provider = self.provider
+        return Capabilities(
+            label=provider.label,
+            modes=provider.modes,
+            server_history=provider.server_history,
+            modal_step=provider.supports_modal,
+            shorten=provider.supports_shorten,
+        )
+
     @property
     def modes(self) -> tuple[Mode, ...]:
         return self.provider.modes
+
+    @property
+    def poll_interval(self) -> float:
+        return self.profile.poll_interval
+
+    @property
+    def page_size(self) -> int:
+        return self.profile.page_size
+
+    @property
+    def in_flight(self) -> int:
+        """Tasks being followed now (queued or running at the provider)."""
+        return len(self.poller)
 
     @property
     def request_count(self) -> int:
         return self.provider.http.request_count
 
     def image_key(self, task: Task) -> str:
+        """The task's name in the image cache (profile and dialect keep two accounts apart)."""
         return f"{self.profile.name}-{self.profile.provider.value}-{task.id}"
 
     # -- bookkeeping --------------------------------------------------------------
@@ -95,7 +150,7 @@ class MjService:
         self,
         result: SubmitResult,
         *,
-        action: str,
+        action: Action,
         prompt: str,
         mode: Mode | None,
         parent: Task | None = None,
@@ -126,7 +181,7 @@ class MjService:
             raise InvalidRequest("The prompt is empty.")
         mode = self.provider.check_mode(mode)
         result = await self.provider.imagine(prompt, mode=mode, images=images)
-        return self._placeholder(result, action="IMAGINE", prompt=prompt, mode=mode)
+        return self._placeholder(result, action=Action.IMAGINE, prompt=prompt, mode=mode)
 
     async def press(
         self,
@@ -147,7 +202,7 @@ class MjService:
         """
         if button.kind == ButtonKind.VARY_REGION and not mask:
             raise InvalidRequest("Vary (Region) needs a mask: select the area to repaint first.")
-        action = pricing.action_for_button(button) or "ACTION"
+        action = pricing.action_for_button(button) or Action.ACTION
         base_prompt = parent.final_prompt or parent.prompt
         result = await self.provider.action(parent, button.custom_id, mask=mask)
         task = self._placeholder(
@@ -174,17 +229,17 @@ class MjService:
     async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
         result = await self.provider.blend(images, dimensions=dimensions, mode=mode)
-        return self._placeholder(result, action="BLEND", prompt=f"/blend {len(images)} images", mode=mode)
+        return self._placeholder(result, action=Action.BLEND, prompt=f"/blend {len(images)} images", mode=mode)
 
     async def describe(self, image: str, *, mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
         result = await self.provider.describe(image, mode=mode)
-        return self._placeholder(result, action="DESCRIBE", prompt="/describe", mode=mode)
+        return self._placeholder(result, action=Action.DESCRIBE, prompt="/describe", mode=mode)
 
     async def shorten(self, prompt: str, *, mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
         result = await self.provider.shorten(prompt, mode=mode)
-        return self._placeholder(result, action="SHORTEN", prompt=prompt, mode=mode)
+        return self._placeholder(result, action=Action.SHORTEN, prompt=prompt, mode=mode)
 
     # -- reads --------------------------------------------------------------------
     def cached_page(self, page: int, page_size: int | None = None) -> Page:
@@ -209,6 +264,11 @@ class MjService:
 
     def get_cached(self, task_id: str) -> Task | None:
         return self.history.get(self.namespace, task_id)
+
+    def page_of(self, task_id: str) -> int | None:
+        """The page (of the profile's size) the task is on, newest first; None if unknown."""
+        position = self.history.position(self.namespace, task_id)
+        return None if position is None else position // self.profile.page_size + 1
 
     async def refresh(self, task_id: str) -> Task:
         task = await self.provider.fetch(task_id)
@@ -257,14 +317,12 @@ class MjService:
             if not task.status.in_flight:
                 break
             if deadline and time.monotonic() > deadline:
-                from .errors import RequestTimeout
-
                 raise RequestTimeout(f"Task {task_id} did not finish within {timeout:.0f}s; it is still running.")
             await asyncio.sleep(self.profile.poll_interval)
         return task
 
     async def fetch_image(self, task: Task) -> Path:
-        from .errors import ImageError
+        """The task's original image on disk, downloaded once (no key is sent with it)."""
 
         key = self.image_key(task)
         # the first check of a key verifies the file: keep that off the event loop
@@ -275,14 +333,40 @@ class MjService:
             raise ImageError("This task has no finished image yet.")
         return await self.images.fetch(self.provider.http.download, key, task.image_urls)
 
+    def preview(self, task: Task, max_width: int, max_height: int, *, quadrant: int | None = None) -> Image.Image:
+        """The downloaded image (or a quadrant) scaled to fit the box. Blocking: call it in a thread."""
+        return self.images.preview(self.image_key(task), max_width, max_height, quadrant=quadrant)
+
+    def export_name(self, task: Task, quadrant: int | None = None) -> str:
+        """The file name a save of this picture gets (before " (2)" for a name taken)."""
+        return safe_filename(task.id, task.prompt or task.final_prompt, quadrant=quadrant)
+
+    async def export(self, task: Task, folder: Path, *, quadrant: int | None = None) -> Path:
+        """Save the task's image (or one quadrant, at full size) as a new file in `folder`."""
+        if quadrant is not None and not task.is_grid:
+            raise InvalidRequest(f"Task {task.id} is not a grid: it has no quadrant {quadrant} to save.")
+        await self.fetch_image(task)
+        # decoding, cropping and writing a full-size PNG: off the event loop
+        return await asyncio.to_thread(
+            self.images.export, self.image_key(task), folder, self.export_name(task, quadrant), quadrant=quadrant
+        )
+
     async def balance(self) -> Balance | None:
         return await self.provider.balance()
 
-    def price(self, action: str, mode: Mode | None) -> int | None:
-        return pricing.price(self.profile.provider, action, mode)
+    def price(self, action: str, mode: Mode | None, jobs: int = 1) -> int | None:
+        return pricing.price(self.profile.provider, action, mode, jobs)
+
+    def price_text(self, action: str, mode: Mode | None, jobs: int = 1) -> str:
+        return pricing.price_text(self.profile.provider, action, mode, jobs)
 
     async def aclose(self) -> None:
-        await self.provider.aclose()
+        """Close the provider's connections, and the history when the service opened it."""
+        try:
+            await self.provider.aclose()
+        finally:
+            if self._close_history:
+                self.history.close()
 
 
 __all__ = ["MjService", "PollResult", "PressOutcome", "TaskNotFound"]

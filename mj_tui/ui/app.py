@@ -8,11 +8,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from ..core.service import MjService
+    from .screens.main import MainScreen
 
 from ..core.credentials import KeySource, ResolvedKey, Secret
 from ..core.errors import MjError
@@ -59,9 +64,6 @@ class MjApp(ReportWorkerErrors, App[int]):
         if not animations:
             self.animation_level = "none"
         self.keymap: dict[str, str] = dict(launch.config.keymap)
-        self.service = None
-        self.current_key: Secret | None = launch.key.key
-        self.key_source: KeySource = launch.key.source
         if self._welcome_first():
             # the first screen is a dialog-styled one: its stylesheet (see dialogs.tcss) is
             # read with the app's, as Textual reads a screen's own CSS_PATH only on a push
@@ -114,32 +116,44 @@ class MjApp(ReportWorkerErrors, App[int]):
         from .screens.main import MainScreen
 
         # the screen draws from the local store, then builds the service in a thread
-        return self._sized(MainScreen(self.launch, self.current_key, self.launch.open_history()))
+        return self._sized(MainScreen(self.launch, self.launch.open_history()))
 
     def use_key(self, key: Secret, *, source: KeySource = KeySource.KEYRING) -> None:
         """Start the main screen with this key, or reconnect the running one."""
-        from .screens.main import MainScreen
 
-        self.current_key = key
-        self.key_source = source
         self.launch = replace(self.launch, key=ResolvedKey(key, source))
-        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        main = self.main_screen
         if main is not None:
-            main.reconnect(self.launch, key)
+            main.reconnect(self.launch)
         else:
             self.push_screen(self._main_screen())  # over the welcome screen
 
     def use_demo(self, demo_launch) -> None:
         self.launch = demo_launch
-        self.current_key = demo_launch.key.key
-        self.key_source = demo_launch.key.source
         self.push_screen(self._main_screen())
         self.notify("Demo: a built-in emulator, no key and no network. Jobs take a few seconds.", timeout=6)
 
+    @property
+    def main_screen(self) -> MainScreen | None:
+        from .screens.main import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    @property
+    def service(self) -> MjService | None:
+        """The main screen's service, once connected (the key lives in `launch.key` alone)."""
+        main = self.main_screen
+        return main.service if main is not None else None
+
     async def on_unmount(self) -> None:
-        if self.service is not None:
-            with contextlib.suppress(Exception):  # shutting down: nothing useful to say
-                await self.service.aclose()
+        main = self.main_screen
+        if main is None:
+            return
+        with contextlib.suppress(Exception):  # shutting down: nothing useful to say
+            if main.service is not None:
+                await main.service.aclose()
+        with contextlib.suppress(Exception):
+            main.history.close()
 
     async def on_event(self, event) -> None:
         # a key or a click: the person is active, full GCs wait (see gc_tuning)

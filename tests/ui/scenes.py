@@ -237,7 +237,7 @@ async def blend_dialog(pilot) -> None:
     await finished_grid(pilot)
     app = pilot.app
     screen = main_screen(app)
-    screen.pick_root = scene_pictures()
+    screen.session.pick_root = scene_pictures()
     await pilot.press("f6")
     await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="blend dialog")
     tree = app.screen.query_one(ImageTree)
@@ -254,7 +254,7 @@ async def describe_results(pilot) -> None:
     await finished_grid(pilot)
     app = pilot.app
     screen = main_screen(app)
-    screen.pick_root = scene_pictures()
+    screen.session.pick_root = scene_pictures()
     screen.set_focus(screen.tasks)
     await pilot.press("d")
     await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="describe dialog")

@@ -253,16 +253,16 @@ async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_p
         assert str(dialog.query_one("#yes").label).startswith("Send 3")
         assert str(dialog.query_one("#alt").label).startswith("Send all 4")
         await pilot.press("y")
-        await wait_for(pilot, lambda: submits(control) - before == 3 and not screen._sending, what="three sent")
+        await wait_for(pilot, lambda: submits(control) - before == 3 and not screen.session.sending, what="three sent")
         assert screen.composer.text_area.text == "a {red, blue, green, pink} fox"  # the rest is still to send
         # a job finishes: room for one; the same text now sends only the prompt not sent yet
         control.post("/_emulator/clock", json={"advance": 60})
-        await wait_for(pilot, lambda: screen.queue_room(), what="room", timeout=30)
+        await wait_for(pilot, lambda: screen.session.queue_room(), what="room", timeout=30)
         # three finished in one poll: one toast for the three, not a stack over the preview
         assert notes.titles().count("Done") == 1 and "3 tasks" in notes.text(), notes.text()
         screen.composer.text_area.focus()
         await pilot.press("ctrl+j")
-        await wait_for(pilot, lambda: submits(control) - before == 4 and not screen._sending, what="the fourth")
+        await wait_for(pilot, lambda: submits(control) - before == 4 and not screen.session.sending, what="the fourth")
         await wait_for(pilot, lambda: screen.composer.text_area.text == "", what="box cleared")
         prompts = sorted(t.prompt for t in screen.tasks.tasks if t.prompt.endswith(" fox"))
         assert prompts == ["a blue fox", "a green fox", "a pink fox", "a red fox"]

@@ -59,7 +59,7 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot, app)
-        screen.pick_root = folder
+        screen.session.pick_root = folder
         sent = []
         blend = app.service.blend
 
@@ -114,7 +114,7 @@ async def test_picker_folder_title_relative_paths_stale_errors_and_last_folder(e
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await main_screen(pilot, app)
-        screen.pick_root = folder
+        screen.session.pick_root = folder
         screen.set_focus(screen.tasks)
         await pilot.press("d")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")
@@ -136,7 +136,7 @@ async def test_picker_folder_title_relative_paths_stale_errors_and_last_folder(e
         assert [p.name for p in dialog.picked] == ["b.png"]
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: app.screen is not dialog, what="sent")
-        assert screen.pick_root == folder.parent
+        assert screen.session.pick_root == folder.parent
         # the next picker opens in the folder the last one was sent from
         screen.action_describe()
         again = await wait_for(
@@ -157,7 +157,7 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot, app)
-        screen.pick_root = folder
+        screen.session.pick_root = folder
         screen.set_focus(screen.tasks)
         await pilot.press("d")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")

@@ -48,7 +48,7 @@ async def test_queue_use_and_limit_in_header(emulator, control, tmp_path, graphi
             await pilot.press("ctrl+j")
             await wait_for(
                 pilot,
-                lambda: not screen._sending and (screen.composer.text_area.text == "" or notes.titles("error")),
+                lambda: not screen.session.sending and (screen.composer.text_area.text == "" or notes.titles("error")),
                 what=f"job {n}",
             )
         await wait_for(pilot, lambda: "Queue full" in notes.titles("error"), what="queue full")
@@ -85,7 +85,7 @@ async def test_key_screen_changes_the_key_and_reconnects(emulator, tmp_path, gra
         new_key = fresh_key()
         await pilot.press(*new_key, "enter")
         screen = await main_of(pilot, app)
-        await wait_for(pilot, lambda: app.service is not old_service and app.current_key.reveal() == new_key)
+        await wait_for(pilot, lambda: app.service is not old_service and app.launch.key.key.reveal() == new_key)
         assert memory_keyring.store[("mj-tui", "test")] == new_key
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen again")

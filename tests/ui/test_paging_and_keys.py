@@ -62,7 +62,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
             pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
         )
         assert memory_keyring.store[("mj-tui", "test")] == key
-        assert app.service.provider is not None and app.current_key.reveal() == key
+        assert app.service is not None and app.launch.key.key.reveal() == key
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 1 · total 0", what="empty history")
 
 

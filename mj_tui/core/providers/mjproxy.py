@@ -25,7 +25,7 @@ from ..errors import (
     ServerError,
     TaskNotFound,
 )
-from ..models import Mode, ProviderKind, Status, SubmitResult, Task, parse_progress
+from ..models import Action, Mode, ProviderKind, Status, SubmitResult, Task, parse_progress
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
@@ -287,7 +287,7 @@ class MjProxyProvider(Provider):
         return Task(
             id=as_id(data.get("id")),
             provider=ProviderKind.MJPROXY,
-            action=as_str(data.get("action")).upper() or "IMAGINE",
+            action=Action.parse(data.get("action")),
             status=status,
             progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
             prompt=prompt,

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
-from ..models import Balance, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
+from ..models import Action, Balance, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
@@ -206,7 +206,7 @@ class OhMyGptProvider(Provider):
         return Task(
             id=as_id(data.get("taskId", data.get("id"))),
             provider=ProviderKind.OHMYGPT,
-            action=as_str(data.get("action")).upper() or "IMAGINE",
+            action=Action.parse(data.get("action")),
             status=status,
             progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
             prompt=prompt,

@@ -43,8 +43,7 @@ class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
                 yield Button("Close  esc", id="close", compact=True)
 
     def _status(self) -> Content:
-        key = self.app.current_key
-        source = self.app.key_source
+        key, source = self.launch.key.key, self.launch.key.source
         if self.launch.demo:
             return Content.styled(
                 "The demo runs on the built-in emulator and needs no key. Start mj-tui without --demo to use yours.",

@@ -1,24 +1,38 @@
 """The main screen: tasks, prompt, preview and actions, and the keys between them.
 
-Layout and key routing live here; the service calls it starts are in
-:mod:`.jobs` (a mixin), so each file has one reason to change.
+Layout and key routing live here. What the keys start is in the flows
+(:mod:`mj_tui.ui.flows`), and the state between key presses in the screen's
+:class:`~mj_tui.ui.session.Session`; the panes only display.
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import TextArea
+from textual.worker import Worker, WorkerState
 
 from ...core import pricing
 from ...core.config import data_dir
-from ...core.models import ButtonKind, Status
+from ...core.errors import QueueFull
+from ...core.history import History
+from ...core.models import Button, ButtonKind, Status, Task
+from ..flows.buttons import Buttons
+from ..flows.connection import Connection
+from ..flows.files import Files
+from ..flows.lineage import Lineage
+from ..flows.pictures import Pictures
+from ..flows.prompts import Prompts
 from ..messages import ActionRequested, PromptSubmitted, TaskActivated, TaskHighlighted
 from ..prompt_history import PromptHistory
+from ..session import Session, SessionChanged
 from ..widgets.action_bar import ActionBar
 from ..widgets.composer import Composer
 from ..widgets.footer import KeyFooter
@@ -27,8 +41,10 @@ from ..widgets.mode_chip import ModeChip
 from ..widgets.preview import PreviewPane
 from ..widgets.task_list import TaskList
 from ..worker_errors import ReportWorkerErrors
-from .flows import Flows
-from .jobs import Jobs
+
+if TYPE_CHECKING:
+    from ...core.service import MjService
+    from ...launch import Launch
 
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
@@ -49,7 +65,7 @@ TYPING_KEYS = {
 }
 
 
-class MainScreen(ReportWorkerErrors, Flows, Jobs):
+class MainScreen(ReportWorkerErrors, Screen[None]):
     # the prompt box has the focus from the start: focusing the task list first (Textual's
     # default) and moving it in on_mount restyled the composer twice before the first frame
     AUTO_FOCUS = "#prompt"
@@ -138,17 +154,34 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
         Binding("g", "parent", "Parent", id="parent", show=False, tooltip="Go to the task this one was made from"),
     ]
 
-    def __init__(self, launch, key, history, **kwargs) -> None:
+    def __init__(self, launch: Launch, history: History, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.launch = launch
-        self.key = key  # Secret | None: the key the service is built with
         self.history = history  # the local store: all the first frame needs
+        self.session = Session(launch, self.post_message)
+        self.connection = Connection(self)
+        self.prompts = Prompts(self)
+        self.buttons = Buttons(self)
+        self.files = Files(self)
+        self.pictures = Pictures(self)
+        self.lineage = Lineage(self)
         self.chord: str | None = None
-        self._chord_timer = None
-        self.init_jobs()
-        self.init_flows()
+        self._chord_timer: Timer | None = None
         # kept beside the history store, so a demo or a test keeps its own
         self.prompt_history = PromptHistory((launch.data_dir or data_dir()) / "prompt_history.json")
+
+    @property
+    def launch(self) -> Launch:
+        return self.session.launch
+
+    @property
+    def service(self) -> MjService | None:
+        """The connected service, or None in the first instant (and after a key change)."""
+        return self.session.service
+
+    @property
+    def started(self) -> bool:
+        """The panes are mounted and the first page is drawn."""
+        return self.connection.started
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -170,18 +203,26 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        header = self.query_one(AppHeader)
+        header = self.header
         header.profile = self.launch.profile.name
         header.provider = self.launch.profile.provider.label
         header.demo = self.launch.demo
         header.mode = str(self.composer.mode or "")
-        header.queue_limit = self.launch.profile.queue_limit
+        header.queue_limit = self.session.queue_limit
         for area in self.query(TextArea):
             area.cursor_blink = self.app.blink_cursor
         self.composer.text_area.focus()
-        self.first_frame()
+        self.connection.first_frame()
+
+    def reconnect(self, launch: Launch) -> None:
+        """A new key: the same screen, a new service."""
+        self.connection.reconnect(launch)
 
     # -- panes ------------------------------------------------------------------------
+    @property
+    def header(self) -> AppHeader:
+        return self.query_one(AppHeader)
+
     @property
     def tasks(self) -> TaskList:
         return self.query_one(TaskList)
@@ -223,15 +264,15 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
     def _activated(self, event: TaskActivated) -> None:
         task = event.task
         if task.status == Status.MODAL:
-            self.ask_modal(task)
-        elif task.status == Status.SUCCESS and self.offer_prompts(task):
+            self.buttons.ask_modal(task)
+        elif task.status == Status.SUCCESS and self.files.offer_prompts(task):
             pass  # a describe or shorten: pick one of its prompts
         elif self.actions.buttons:
             self.set_focus(self.actions)
 
     @on(PromptSubmitted)
     def _prompt(self, event: PromptSubmitted) -> None:
-        self.submit_prompt(event.prompt, event.mode, event.image_paths)
+        self.prompts.submit(event.prompt, event.mode, event.image_paths)
 
     @on(ActionRequested)
     def _action(self, event: ActionRequested) -> None:
@@ -239,7 +280,25 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
 
     @on(ModeChip.Changed, "#mode")
     def _mode(self, event: ModeChip.Changed) -> None:
-        self.query_one(AppHeader).mode = str(event.value or "")
+        self.header.mode = str(event.value or "")
+
+    @on(SessionChanged)
+    def _session_changed(self, event: SessionChanged) -> None:
+        header = self.header
+        header.running = event.running
+        header.queue_limit = event.queue_limit
+        header.spent = event.spent
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # the toast comes from ReportWorkerErrors' own handler (Textual calls each class's
+        # handler in turn); here only what the session learns
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and isinstance(error, QueueFull):
+            self.session.learn_queue_limit(error.limit)
+
+    def press(self, task: Task, button: Button) -> None:
+        """Press a task's button (a key, a click on the action bar, or the palette)."""
+        self.buttons.press(task, button)
 
     # -- actions ----------------------------------------------------------------------
     def action_submit(self) -> None:
@@ -260,9 +319,9 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
             self.notify("This provider offers no speed modes.", severity="warning")
 
     def action_refresh(self) -> None:
-        self.load_page(self.tasks.page.page if self.tasks.page else 1)
+        self.connection.load_page(self.tasks.page.page if self.tasks.page else 1)
         if self.tasks.current is not None:  # midjourney-proxy pages are local: ask about this one
-            self.refresh_task(self.tasks.current.id)
+            self.connection.refresh_task(self.tasks.current.id)
 
     def action_page(self, step: int) -> None:
         page = self.tasks.page
@@ -272,7 +331,7 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
         if not 1 <= target <= last:
             self.app.bell()
             return
-        self.show_page(target)
+        self.connection.show_page(target)
 
     def action_quadrant(self, n: int) -> None:
         if self.chord:
@@ -337,6 +396,30 @@ class MainScreen(ReportWorkerErrors, Flows, Jobs):
                 self.set_focus(self.actions)
             else:
                 self.notify("The selected task has no actions.", severity="warning", timeout=2)
+
+    def action_blend(self) -> None:
+        self.files.blend()
+
+    def action_describe(self) -> None:
+        self.files.describe()
+
+    def action_shorten(self) -> None:
+        self.files.shorten()
+
+    def action_save(self) -> None:
+        self.pictures.save()
+
+    def action_copy_url(self) -> None:
+        self.pictures.copy_url()
+
+    def action_copy_prompt(self) -> None:
+        self.pictures.copy_prompt()
+
+    def action_open_browser(self) -> None:
+        self.pictures.open()
+
+    def action_parent(self) -> None:
+        self.lineage.parent()
 
     def action_toggle_preview(self) -> None:
         right = self.query_one("#right")

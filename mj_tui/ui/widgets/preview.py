@@ -12,7 +12,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -43,6 +43,8 @@ class Shown:
     key: str
     quadrant: int | None
     box: tuple[int, int]
+    #: the task it is a picture of (not part of the comparison: the key names it)
+    task: Task = field(compare=False, repr=False)
 
 
 class PreviewPane(Vertical, can_focus=True):
@@ -249,7 +251,7 @@ class PreviewPane(Vertical, can_focus=True):
         if self.image_class is None:
             self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
             return
-        wanted = Shown(self.service.image_key(task), self.quadrant, self._box(task))
+        wanted = Shown(self.service.image_key(task), self.quadrant, self._box(task), task)
         if wanted == self.shown and self.image_widget is not None and self.image_widget.display:
             self.wanted = wanted
             return
@@ -289,7 +291,7 @@ class PreviewPane(Vertical, can_focus=True):
     @work(thread=True, exclusive=True, group="preview-decode", exit_on_error=False)
     def _decode(self, wanted: Shown, backdrop: tuple) -> None:
         try:
-            image = self.service.images.preview(wanted.key, *wanted.box, quadrant=wanted.quadrant)
+            image = self.service.preview(wanted.task, *wanted.box, quadrant=wanted.quadrant)
         except MjError as exc:
             message = Content.assemble(("Image unavailable\n", "bold $warning"), literal(str(exc)))
             self.app.call_from_thread(self._failed, wanted, message)

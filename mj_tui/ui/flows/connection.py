@@ -1,0 +1,215 @@
+"""The service behind the main screen: built after the first frame, then pages, polling and
+the balance.
+
+The first frame comes from the local store alone; the service (httpx, and the emulator in
+the demo) is built in a thread after it. Polling asks once per tick for every task in
+flight, and skips a tick rather than stacking requests behind a slow one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.timer import Timer
+
+from ...core.history import store_page
+from ...core.models import ButtonKind, Page, Status, Task
+from .. import gc_tuning
+from ..text import clean
+from .base import Flow, short
+
+if TYPE_CHECKING:
+    from ...core.service import MjService
+    from ...launch import Launch
+
+
+class Connection(Flow):
+    """Connecting, pages, polling, the balance; one per main screen."""
+
+    def __init__(self, screen) -> None:
+        super().__init__(screen)
+        self.started = False  # panes mounted and the first page drawn
+        self._poll_running = False
+        self._timers: list[Timer] = []  # the service's timers, stopped on reconnect
+
+    # -- connecting -------------------------------------------------------------------
+    def first_frame(self) -> None:
+        """The local store only: tasks on screen before httpx, the emulator or the network."""
+        screen = self.screen
+        screen.tasks.show_page(store_page(screen.history, self.session.launch.profile, 1))
+        self.started = True
+        screen.call_after_refresh(self.connect)
+
+    def connect(self) -> None:
+        launch = self.session.launch
+
+        def build() -> None:
+            # imports httpx and (demo) builds the emulator: a thread, after the first frame
+            service = launch.make_service(history=self.screen.history)
+            self.screen.app.call_from_thread(self.connected, service, launch)
+
+        self.run(build, group="connect", exclusive=True, thread=True)
+
+    def connected(self, service: MjService, launch: Launch) -> None:
+        screen, session = self.screen, self.session
+        if not screen.is_attached or launch is not session.launch:  # gone, or a newer key came meanwhile
+            screen.app.run_worker(service.aclose(), exit_on_error=False)
+            return
+        session.service = service
+        screen.preview.service = service
+        capabilities = service.capabilities
+        screen.composer.set_modes(capabilities.modes)
+        # a button the dialect cannot take is shown dimmed, and says why when pressed
+        screen.actions.unavailable = frozenset() if capabilities.modal_step else frozenset({ButtonKind.CUSTOM_ZOOM})
+        session.ready.set()
+        screen.preview.show(screen.tasks.current)
+        number = screen.tasks.page.page if screen.tasks.page else 1  # the person may have paged already
+        screen.tasks.show_page(service.cached_page(number))
+        self.load_page(number)
+        self._timers = [
+            screen.set_interval(service.poll_interval, self._poll_tick),
+            screen.set_interval(1.0, screen.tasks.tick),
+        ]
+        self.load_balance()
+        session.changed()
+        screen.call_after_refresh(gc_tuning.tune, screen.app)  # full GCs out of key presses
+
+    def reconnect(self, launch: Launch) -> None:
+        """A new key: drop the old service (and its polling), build a new one."""
+        for timer in self._timers:
+            timer.stop()
+        screen, session = self.screen, self.session
+        screen.workers.cancel_node(screen)
+        self._poll_running = False
+        if session.service is not None:
+            screen.app.run_worker(session.service.aclose(), exit_on_error=False)
+        session.reset(launch)
+        self.connect()
+
+    # -- pages ------------------------------------------------------------------------
+    def show_page(self, number: int) -> None:
+        service = self.session.service
+        if service is not None:
+            cached = service.cached_page(number)
+        else:
+            cached = store_page(self.screen.history, self.session.launch.profile, number)
+        if cached.tasks:
+            self.screen.tasks.show_page(cached)
+        self.load_page(number)
+
+    def load_page(self, number: int) -> None:
+        self.run(self._load_page(number), group="page", exclusive=True)
+
+    async def _load_page(self, number: int) -> None:
+        added = self.session.added
+        since = len(added)
+        page = await (await self.ready()).page(number)
+        if page.page == 1 and len(added) > since:
+            page = self._with_added(page, added[since:])
+        self.screen.tasks.show_page(page)
+        self.session.changed()
+
+    def _with_added(self, page: Page, added: list[str]) -> Page:
+        """Page 1 as the server saw it, plus what was submitted while the answer was on its
+        way (a slow link): it would take the new task off the list, and its progress with it."""
+        service = self.session.service
+        assert service is not None
+        there = {t.id for t in page.tasks}
+        late: list[Task] = []
+        for task_id in reversed(added):  # newest first, as on the list
+            task = service.get_cached(task_id)
+            if task is not None and task.id not in there:
+                there.add(task.id)
+                late.append(task)
+        if not late:
+            return page
+        return Page([*late, *page.tasks][: page.page_size], page.page, page.page_size, page.total + len(late))
+
+    def refresh_task(self, task_id: str) -> None:
+        async def refresh() -> None:
+            task = await (await self.ready()).refresh(task_id)
+            self.screen.tasks.update_task(task)
+            self.session.changed()
+
+        self.run(refresh(), group="refresh", exclusive=True)
+
+    def task_added(self, task: Task, message: str | None) -> None:
+        """A new task: top of page 1, selected, with its first state shown (and a toast)."""
+        tasks = self.screen.tasks
+        service = self.session.service
+        if tasks.page is not None and tasks.page.page != 1 and service is not None:
+            tasks.show_page(service.cached_page(1), select=task.id)
+        tasks.put_first(task)
+        self.session.added.append(task.id)
+        if message:
+            self.notify(message, title="Submitted", timeout=3)
+        self.session.changed()
+
+    # -- polling ----------------------------------------------------------------------
+    def _poll_tick(self) -> None:
+        # skip rather than cancel: a slow poll must finish, not be restarted forever
+        service = self.session.service
+        if not self._poll_running and service is not None and service.in_flight:
+            self._poll_running = True
+            self.run(self._poll(service), group="poll", exclusive=True)
+
+    async def _poll(self, service: MjService) -> None:
+        screen = self.screen
+        try:
+            result = await service.poll()
+        finally:
+            self._poll_running = False
+        for task in [*result.updated, *result.finished]:
+            screen.tasks.update_task(task)
+        self._announce_all(result.finished)
+        for task in result.modal:
+            screen.tasks.update_task(task)
+            screen.buttons.ask_modal(task)
+        for task in result.stale:
+            self.notify(
+                f"#{clean(task.id)} has not moved for a while; the provider may have lost it.",
+                title="No progress",
+                severity="warning",
+            )
+        self.session.changed()
+        if result.finished:
+            self.load_balance()
+
+    def _announce_all(self, finished: list[Task]) -> None:
+        """One toast per finished task, but several successes at once share one (a stack
+        of toasts would hide the preview on a small terminal). A describe or shorten sent
+        here announces itself: its prompts are the news."""
+        suggestions = self.screen.files
+        plain = [t for t in finished if t.status == Status.SUCCESS and not suggestions.announces_itself(t)]
+        if len(plain) > 1:
+            names = ", ".join(f"#{clean(t.id)}" for t in plain)
+            self.notify(f"{len(plain)} tasks: {names}", title="Done", severity="information", timeout=4)
+        for task in finished:
+            if task.status == Status.SUCCESS and suggestions.announces_itself(task):
+                suggestions.prompts_ready(task)
+            elif task not in plain or len(plain) == 1:
+                self._announce(task)
+
+    def _announce(self, task: Task) -> None:
+        what = short(task.prompt or task.description or task.id, 40)
+        name = clean(task.id)
+        if task.status == Status.SUCCESS:
+            self.notify(f"#{name} {what}", title="Done", severity="information", timeout=4)
+        elif task.status == Status.FAILURE:
+            reason = clean(task.fail_reason or "no reason given", one_line=True)
+            self.notify(f"#{name} {what}\n{reason}", title="Failed", severity="error", timeout=8)
+        else:
+            self.notify(f"#{name} {what}", title="Cancelled", severity="warning")
+
+    # -- balance ----------------------------------------------------------------------
+    def load_balance(self) -> None:
+        self.run(self._load_balance(), group="balance", exclusive=True)
+
+    async def _load_balance(self) -> None:
+        from ...core.errors import MjError
+
+        try:
+            balance = await (await self.ready()).balance()
+        except MjError:
+            balance = None  # a balance we cannot read is hidden, not an error to shout about
+        self.screen.header.balance = balance
