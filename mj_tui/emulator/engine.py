@@ -17,8 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from . import art
-from .actions import ActionsMixin
+from . import actions, art
 from .buttons import DESCRIBE, GRID, IMAGE_KINDS, SHORTEN, Button, buttons_for
 from .config import Account, EmulatorConfig
 from .model import OHMYGPT, EmulatorError, Submitted, Task, View, find_word, new_hash
@@ -76,7 +75,7 @@ class Clock:
                 self._frozen_at = None
 
 
-class Engine(ActionsMixin):
+class Engine:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.clock = Clock(self.config.start_time)
@@ -484,3 +483,21 @@ class Engine(ActionsMixin):
             **extra,
         )
         return Submitted(task, ahead, queued)
+
+    def action(
+        self,
+        owner: str,
+        dialect: str,
+        parent_id: object,
+        custom_id: str,
+        mode: str,
+        *,
+        mask: bytes | None = None,
+        **extra: object,
+    ) -> Submitted:
+        """Press one of a SUCCESS task's buttons."""
+        return actions.action(self, owner, dialect, parent_id, custom_id, mode, mask=mask, **extra)
+
+    def submit_modal(self, owner: str, task_id: object, prompt: str | None, mask: bytes | None) -> Submitted:
+        """The dialog step of a proxy task waiting in MODAL."""
+        return actions.submit_modal(self, owner, task_id, prompt, mask)
