@@ -9,11 +9,11 @@ action (`base64Mask`), PicReader imagines directly and Custom Zoom is refused.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from . import art
 from .buttons import ACTION_OF, GRID, SINGLE, SINGLE_HD, Press, parse
-from .model import MJPROXY, OHMYGPT, EmulatorError, Submitted, Task
+from .model import MJPROXY, OHMYGPT, ClientFields, EmulatorError, Recipe, Submitted, Task
 
 if TYPE_CHECKING:  # engine.py imports this module
     from .engine import Engine
@@ -32,7 +32,7 @@ def action(
     mode: str,
     *,
     mask: bytes | None = None,
-    **extra: object,
+    **extra: Unpack[ClientFields],
 ) -> Submitted:
     parent = engine.get(owner, dialect, parent_id)
     if parent is None:
@@ -59,7 +59,9 @@ def action(
     assert press is not None  # every button we hand out parses
     modal = _modal_kind(engine, dialect, press, mask)
     if press.op == "picread_retry":
-        _, upload, attempt = parent.recipe
+        source = parent.recipe
+        assert source[0] == "describe"  # only a describe task offers Picread::Retry
+        _, upload, attempt = source
         return engine.describe(
             owner,
             dialect,
@@ -132,7 +134,7 @@ def _modal_kind(engine: Engine, dialect: str, press: Press, mask: bytes | None) 
     return None
 
 
-def _result_of(engine: Engine, press: Press, parent: Task, mask: bytes | None) -> tuple[str, tuple, float]:
+def _result_of(engine: Engine, press: Press, parent: Task, mask: bytes | None) -> tuple[str, Recipe, float]:
     op, fam = press.op, parent.family
     jitter = engine.rng.uniform(-1, 1)
     if op == "upsample":
