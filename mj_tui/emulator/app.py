@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any, TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -35,14 +36,20 @@ TUNABLE = {
 }
 
 
-async def _body(request: Request) -> dict | JSONResponse:
+class ClockJSON(TypedDict):
+    now: float
+    frozen: bool
+
+
+async def _body(request: Request) -> dict[str, Any] | JSONResponse:
+    # Values stay Any: the control routes pass them to float(), bool() and setattr() as they came.
     try:
         return await read_json(request)
     except ValueError:
         return JSONResponse({"error": "body must be a JSON object"}, 400)
 
 
-def _clock_json(engine: Engine) -> dict:
+def _clock_json(engine: Engine) -> ClockJSON:
     return {"now": engine.clock.now(), "frozen": engine.clock.frozen}
 
 
@@ -71,8 +78,9 @@ async def faults(request: Request) -> JSONResponse:
     entries = body.get("next", [])
     if not isinstance(entries, list):
         return JSONResponse({"error": "next must be a list"}, 400)
+    fs: FaultState = request.app.state.faults
     try:
-        pending = request.app.state.faults.push(entries, body.get("path_contains"))
+        pending = fs.push(entries, body.get("path_contains"))
     except ValueError as exc:
         return JSONResponse({"error": str(exc)}, 400)
     return JSONResponse({"pending": pending})

@@ -61,6 +61,8 @@ def grid_dims(aspect: tuple[int, int], long_side: int) -> tuple[int, int]:
     """Grid size for an aspect ratio; both sides even so quadrants are exact halves."""
     w, h = aspect
     ratio = max(0.25, min(4.0, w / h))  # MJ allows extreme ratios; keep images sane
+    width: float
+    height: float
     if ratio >= 1:
         width, height = long_side, long_side / ratio
     else:
@@ -72,8 +74,8 @@ def grid_dims(aspect: tuple[int, int], long_side: int) -> tuple[int, int]:
 
 
 def _gradient(size: tuple[int, int], dark: RGB, light: RGB, angle: int) -> Image.Image:
-    ramp = Image.linear_gradient("L").rotate(angle, resample=Image.BILINEAR, expand=False)
-    ramp = ramp.resize(size, Image.BILINEAR)
+    ramp = Image.linear_gradient("L").rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
+    ramp = ramp.resize(size, Image.Resampling.BILINEAR)
     return ImageOps.colorize(ramp, dark, light)
 
 
@@ -149,18 +151,21 @@ def quadrant(img: Image.Image, n: int) -> Image.Image:
     """U{n}: exactly quadrant n (1 TL, 2 TR, 3 BL, 4 BR), enlarged 2x by pixel doubling."""
     qw, qh = img.width // 2, img.height // 2
     x, y = ((n - 1) % 2) * qw, ((n - 1) // 2) * qh
-    return img.crop((x, y, x + qw, y + qh)).resize((qw * 2, qh * 2), Image.NEAREST)
+    return img.crop((x, y, x + qw, y + qh)).resize((qw * 2, qh * 2), Image.Resampling.NEAREST)
 
 
 def upscale(img: Image.Image, creative: bool) -> Image.Image:
-    out = img.resize((img.width * 2, img.height * 2), Image.LANCZOS)
+    out = img.resize((img.width * 2, img.height * 2), Image.Resampling.LANCZOS)
     if creative:  # "may add detail": a visible but deterministic texture
         out = out.filter(ImageFilter.DETAIL).filter(ImageFilter.EDGE_ENHANCE)
     return out
 
 
 def average_colour(img: Image.Image) -> RGB:
-    return img.convert("RGB").resize((1, 1), Image.BOX).getpixel((0, 0))
+    # the raw bytes of a 1x1 RGB image are its one pixel, as ints (getpixel's return type
+    # covers every image mode)
+    r, g, b = img.convert("RGB").resize((1, 1), Image.Resampling.BOX).tobytes()
+    return r, g, b
 
 
 def zoom_grid(img: Image.Image, size: tuple[int, int], scale: float, seed: str) -> Image.Image:
@@ -168,7 +173,7 @@ def zoom_grid(img: Image.Image, size: tuple[int, int], scale: float, seed: str) 
     rng = rng_for("zoom", seed)
     base = hue_of(average_colour(img))
     qw, qh = size[0] // 2, size[1] // 2
-    inner = img.resize((max(1, int(qw * scale)), max(1, int(qh * scale))), Image.LANCZOS)
+    inner = img.resize((max(1, int(qw * scale)), max(1, int(qh * scale))), Image.Resampling.LANCZOS)
     panels = []
     for i in range(4):
         p = panel((qw, qh), base + i * 0.08, SHAPES[(i + 1) % len(SHAPES)], rng)
@@ -185,7 +190,7 @@ def pan_grid(img: Image.Image, size: tuple[int, int], direction: str, seed: str)
     rng = rng_for("pan", seed)
     base = hue_of(average_colour(img))
     qw, qh = size[0] // 2, size[1] // 2
-    moved = img.resize((qw, qh), Image.LANCZOS)
+    moved = img.resize((qw, qh), Image.Resampling.LANCZOS)
     dx, dy = _PAN_SHIFT[direction]
     panels = []
     for i in range(4):
@@ -200,8 +205,8 @@ def inpaint_grid(img: Image.Image, mask: Image.Image, size: tuple[int, int], see
     rng = rng_for("inpaint", seed)
     base = hue_of(average_colour(img))
     qw, qh = size[0] // 2, size[1] // 2
-    keep = img.resize((qw, qh), Image.LANCZOS)
-    region = mask.convert("L").resize((qw, qh), Image.NEAREST).point(lambda v: 255 if v > 127 else 0)
+    keep = img.resize((qw, qh), Image.Resampling.LANCZOS)
+    region = mask.convert("L").resize((qw, qh), Image.Resampling.NEAREST).point(lambda v: 255 if v > 127 else 0)
     panels = []
     for i in range(4):
         fresh = panel((qw, qh), base + 0.5 + i * 0.12, SHAPES[i % len(SHAPES)], rng)

@@ -7,6 +7,7 @@ The emulator only accepts customIds that the parent task actually offers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Result kinds of a task; they decide which buttons a SUCCESS task carries.
@@ -107,7 +108,7 @@ ACTION_OF = {
     "picread_retry": "DESCRIBE",
 }
 
-_PATTERNS = [
+_PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], Press]]] = [
     (re.compile(r"^MJ::JOB::upsample::([1-4])::[0-9a-f-]+$"), lambda m: Press("upsample", int(m[1]))),
     (
         re.compile(r"^MJ::JOB::upsample_v7_2x_(subtle|creative)::1::[0-9a-f-]+::SOLO$"),

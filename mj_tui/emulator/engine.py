@@ -16,12 +16,26 @@ import random
 import threading
 import time
 from collections import OrderedDict
+from typing import TypedDict, Unpack
 
-from . import art
-from .actions import ActionsMixin
+from PIL import Image
+
+from . import actions, art
 from .buttons import DESCRIBE, GRID, IMAGE_KINDS, SHORTEN, Button, buttons_for
 from .config import Account, EmulatorConfig
-from .model import OHMYGPT, EmulatorError, Submitted, Task, View, find_word, new_hash
+from .model import (
+    OHMYGPT,
+    ClientFields,
+    CreateFields,
+    EmulatorError,
+    Recipe,
+    SubmitFields,
+    Submitted,
+    Task,
+    View,
+    find_word,
+    new_hash,
+)
 
 # Seed 004 price table (tokens), FAST / NORMAL. REROLL is priced as IMAGINE.
 PRICES = {
@@ -39,6 +53,19 @@ SLOW_MODES = {"NORMAL", "RELAX"}
 PROGRESS_STEPS = (15, 31, 46, 62, 78, 93)  # Discord-like steps while rendering; SUBMITTED is 0%
 ART_CACHE_SIZE = 64
 EPS = 1e-6  # float slack when a test advances the clock by exactly a job's length
+
+
+class LedgerEntry(TypedDict):
+    """One charge, as /_emulator/state lists it."""
+
+    key: str
+    dialect: str
+    taskId: str
+    action: str
+    mode: str
+    amount: float
+    balance: float
+    time: float
 
 
 class Clock:
@@ -76,7 +103,7 @@ class Clock:
                 self._frozen_at = None
 
 
-class Engine(ActionsMixin):
+class Engine:
     def __init__(self, config: EmulatorConfig | None = None) -> None:
         self.config = config or EmulatorConfig()
         self.clock = Clock(self.config.start_time)
@@ -86,7 +113,7 @@ class Engine(ActionsMixin):
         self.tasks: dict[tuple[str, str], Task] = {}
         self.by_hash: dict[str, Task] = {}
         self.uploads: dict[str, bytes] = {}
-        self.ledger: list[dict] = []
+        self.ledger: list[LedgerEntry] = []
         self._order: dict[tuple[str, str], list[str]] = {}  # (owner, dialect) -> ids, oldest first
         self._active: dict[tuple[str, str], list[Task]] = {}  # unfinished tasks
         self._slots: dict[str, list[float]] = {}  # proxy: per-owner worker free times
@@ -299,12 +326,12 @@ class Engine(ActionsMixin):
         kind: str,
         prompt: str,
         mode: str,
-        recipe: tuple,
+        recipe: Recipe,
         family: float,
         parent: Task | None = None,
         custom_id: str = "",
         modal: str | None = None,
-        **extra: object,
+        **extra: Unpack[CreateFields],
     ) -> Task:
         now = self.clock.now()
         tid = self.new_id(dialect, now)
@@ -347,33 +374,37 @@ class Engine(ActionsMixin):
                 self._art.popitem(last=False)
         return data
 
-    def _parent_image(self, task: Task):
+    def _parent_image(self, task: Task) -> Image.Image:
+        if task.parent_id is None:
+            raise ValueError(f"task {task.id} has no parent to render from")
         return art.from_png(self.render_png(self.tasks[(task.dialect, task.parent_id)]))
 
-    def _child_size(self, img) -> tuple[int, int]:
+    def _child_size(self, img: Image.Image) -> tuple[int, int]:
         return art.grid_dims((img.width, img.height), self.config.grid_size)
 
-    def _render(self, task: Task):
-        op, *args = task.recipe
-        if op == "grid":  # (prompt,)
-            size = art.grid_dims(art.parse_aspect(args[0]), self.config.grid_size)
-            return art.grid(size, task.family, f"{args[0]}|{task.hash}")
-        if op == "blend":  # (colours, aspect)
-            return art.blend_grid(args[0], art.grid_dims(args[1], self.config.grid_size), task.hash)
+    def _render(self, task: Task) -> Image.Image:
+        recipe = task.recipe
+        match recipe:
+            case ("grid", prompt):
+                size = art.grid_dims(art.parse_aspect(prompt), self.config.grid_size)
+                return art.grid(size, task.family, f"{prompt}|{task.hash}")
+            case ("blend", colours, aspect):
+                return art.blend_grid(colours, art.grid_dims(aspect, self.config.grid_size), task.hash)
         parent = self._parent_image(task)
-        if op == "crop":  # (n,)
-            return art.quadrant(parent, args[0])
-        if op == "upscale":  # (creative,)
-            return art.upscale(parent, args[0])
-        if op == "vary":  # (spread?,) a new grid in the parent's palette family
-            return art.grid(self._child_size(parent), task.family, task.hash, spread=args[0] if args else 0.08)
-        if op == "zoom":  # (scale,)
-            return art.zoom_grid(parent, self._child_size(parent), args[0], task.hash)
-        if op == "pan":  # (direction,)
-            return art.pan_grid(parent, self._child_size(parent), args[0], task.hash)
-        if op == "inpaint":  # (mask bytes,)
-            return art.inpaint_grid(parent, art.from_png(args[0]), self._child_size(parent), task.hash)
-        raise ValueError(f"no image for recipe {op}")
+        match recipe:
+            case ("crop", n):
+                return art.quadrant(parent, n)
+            case ("upscale", creative):
+                return art.upscale(parent, creative)
+            case ("vary", *spread):  # a new grid in the parent's palette family
+                return art.grid(self._child_size(parent), task.family, task.hash, spread=spread[0] if spread else 0.08)
+            case ("zoom", scale):
+                return art.zoom_grid(parent, self._child_size(parent), scale, task.hash)
+            case ("pan", direction):
+                return art.pan_grid(parent, self._child_size(parent), direction, task.hash)
+            case ("inpaint", bytes() as mask):
+                return art.inpaint_grid(parent, art.from_png(mask), self._child_size(parent), task.hash)
+        raise ValueError(f"no image for recipe {recipe[0]}")
 
     def add_upload(self, raw: bytes) -> str:
         name = new_hash("upload", hashlib.sha256(raw).hexdigest())
@@ -392,7 +423,7 @@ class Engine(ActionsMixin):
         prompt_en: str | None = None,
         parent: Task | None = None,
         custom_id: str = "",
-        **extra: object,
+        **extra: Unpack[SubmitFields],
     ) -> Submitted:
         self.check_prompt(prompt)
         queued, ahead = self.admit(owner, dialect, self.price("IMAGINE", mode))
@@ -415,7 +446,13 @@ class Engine(ActionsMixin):
         return Submitted(task, ahead, queued)
 
     def blend(
-        self, owner: str, dialect: str, images: list[bytes], aspect: tuple[int, int], mode: str, **extra: object
+        self,
+        owner: str,
+        dialect: str,
+        images: list[bytes],
+        aspect: tuple[int, int],
+        mode: str,
+        **extra: Unpack[SubmitFields],
     ) -> Submitted:
         queued, ahead = self.admit(owner, dialect, self.price("BLEND", mode))
         colours = [art.image_colour(raw) for raw in images]
@@ -442,7 +479,7 @@ class Engine(ActionsMixin):
         attempt: int = 0,
         parent: Task | None = None,
         custom_id: str = "",
-        **extra: object,
+        **extra: Unpack[SubmitFields],
     ) -> Submitted:
         queued, ahead = self.admit(owner, dialect, self.price("DESCRIBE", mode))
         upload = self.add_upload(raw)
@@ -465,7 +502,7 @@ class Engine(ActionsMixin):
         )
         return Submitted(task, ahead, queued)
 
-    def shorten(self, owner: str, dialect: str, prompt: str, mode: str, **extra: object) -> Submitted:
+    def shorten(self, owner: str, dialect: str, prompt: str, mode: str, **extra: Unpack[SubmitFields]) -> Submitted:
         self.check_prompt(prompt)
         queued, ahead = self.admit(owner, dialect, self.price("SHORTEN", mode))
         report, choices = art.shorten(prompt)
@@ -484,3 +521,21 @@ class Engine(ActionsMixin):
             **extra,
         )
         return Submitted(task, ahead, queued)
+
+    def action(
+        self,
+        owner: str,
+        dialect: str,
+        parent_id: object,
+        custom_id: str,
+        mode: str,
+        *,
+        mask: bytes | None = None,
+        **extra: Unpack[ClientFields],
+    ) -> Submitted:
+        """Press one of a SUCCESS task's buttons."""
+        return actions.action(self, owner, dialect, parent_id, custom_id, mode, mask=mask, **extra)
+
+    def submit_modal(self, owner: str, task_id: object, prompt: str | None, mask: bytes | None) -> Submitted:
+        """The dialog step of a proxy task waiting in MODAL."""
+        return actions.submit_modal(self, owner, task_id, prompt, mask)

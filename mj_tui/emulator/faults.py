@@ -23,6 +23,7 @@ import sys
 import threading
 from collections import Counter
 from http import HTTPStatus
+from typing import Any, TypeAlias
 
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,27 +34,33 @@ KINDS = {"http", "rate_limit", "malformed", "drop", "delay", "slow_answer", "htm
 CLOSE_KEY = "mj_emulator.close_connection"  # set by server.py when running on a real socket
 _PROXY_PATH = re.compile(r"^/(mj-(fast|relax|turbo)/)?mj/")
 
+# A fault as posted to /_emulator/faults: "kind" is checked when it is queued; the rest
+# (status, seconds, retry_after, body) is read leniently when it fires.
+Fault: TypeAlias = dict[str, Any]
+
 
 class FaultState:
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.rng = random.Random(config.random_seed + 1)
         self.requests: Counter[str] = Counter()
-        self._queue: list[tuple[dict, str | None]] = []
+        self._queue: list[tuple[Fault, str | None]] = []
         self._lock = threading.Lock()
 
-    def push(self, entries: list[dict], path_contains: str | None = None) -> int:
+    def push(self, entries: list[object], path_contains: str | None = None) -> int:
+        faults: list[Fault] = []
         for entry in entries:
             if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
                 raise ValueError(f"fault kind must be one of {sorted(KINDS)}: {entry!r}")
+            faults.append(dict(entry))
         with self._lock:
-            self._queue += [(dict(e), path_contains or None) for e in entries]
+            self._queue += [(f, path_contains or None) for f in faults]
             return len(self._queue)
 
     def pending(self) -> int:
         return len(self._queue)
 
-    def take(self, path: str) -> dict | None:
+    def take(self, path: str) -> Fault | None:
         with self._lock:
             for i, (entry, needle) in enumerate(self._queue):
                 if needle is None or needle in path:
@@ -61,7 +68,7 @@ class FaultState:
                     return entry
         return None
 
-    def random_fault(self) -> dict | None:
+    def random_fault(self) -> Fault | None:
         c, roll = self.config, self.rng.random()
         if roll < c.drop_rate:
             return {"kind": "drop"}
@@ -94,7 +101,7 @@ def _dialect(path: str) -> str:
     return "mjproxy" if _PROXY_PATH.match(path) else "other"
 
 
-def _error_body(path: str, status: int, entry: dict) -> Response:
+def _error_body(path: str, status: int, entry: Fault) -> Response:
     if "body" in entry:
         body = entry["body"]
         return JSONResponse(body, status) if isinstance(body, (dict, list)) else PlainTextResponse(str(body), status)
@@ -107,7 +114,7 @@ def _error_body(path: str, status: int, entry: dict) -> Response:
     return PlainTextResponse(phrase, status)
 
 
-def _rate_limited(path: str, entry: dict) -> Response:
+def _rate_limited(path: str, entry: Fault) -> Response:
     headers = {"Retry-After": str(entry.get("retry_after", 1))}
     if _dialect(path) == "mjproxy":  # new-api: group saturated, code 30
         body = {"description": "当前分组负载已饱和，请稍后再试", "type": "upstream_error", "code": 30}
@@ -139,10 +146,11 @@ class FaultMiddleware:
         fault = st.take(path) or st.random_fault()
         if st.config.latency_seconds > 0:
             await asyncio.sleep(st.rng.uniform(0, st.config.latency_seconds))
-        kind = fault["kind"] if fault else None
-        if kind is None:
+        if fault is None:
             await self.app(scope, receive, send)
-        elif kind == "delay":
+            return
+        kind = fault["kind"]
+        if kind == "delay":
             await asyncio.sleep(float(fault.get("seconds", 1.0)))
             await self.app(scope, receive, send)
         elif kind == "slow_answer":

@@ -7,11 +7,15 @@ asks for one, so 10,000 tasks per dialect cost well under a second.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from . import art
 from .buttons import GRID, SINGLE, SINGLE_HD
 from .config import Account
-from .model import MJPROXY, OHMYGPT, Task, new_hash
+from .model import MJPROXY, OHMYGPT, Recipe, Task, new_hash
+
+if TYPE_CHECKING:  # the engine imports this module when it starts
+    from .engine import Engine
 
 _SUBJECTS = (
     "a lighthouse on a cliff",
@@ -49,7 +53,7 @@ _FAILURES = (
 _MODES = {OHMYGPT: ("FAST", "FAST", "NORMAL"), MJPROXY: ("FAST", "FAST", "RELAX", "TURBO")}
 
 
-def populate(engine, owner: str, count: int) -> None:
+def populate(engine: Engine, owner: str, count: int) -> None:
     engine.accounts.setdefault(owner, Account())
     now = engine.clock.now()
     span = max(1, min(365, count // 10)) * 86400.0  # spread over past days
@@ -127,9 +131,24 @@ def populate(engine, owner: str, count: int) -> None:
                     grids.append(task)
 
 
-def _make(engine, owner: str, dialect: str, at: float, rng: random.Random, **fields) -> Task:
+def _make(
+    engine: Engine,
+    owner: str,
+    dialect: str,
+    at: float,
+    rng: random.Random,
+    *,
+    action: str,
+    kind: str,
+    prompt: str,
+    mode: str,
+    recipe: Recipe,
+    family: float,
+    description: str,
+    failure: str | None = None,
+    parent_id: str | None = None,
+) -> Task:
     tid = engine.new_id(dialect, at)
-    prompt = fields["prompt"]
     task = Task(
         id=tid,
         dialect=dialect,
@@ -140,20 +159,28 @@ def _make(engine, owner: str, dialect: str, at: float, rng: random.Random, **fie
         duration=rng.uniform(20, 70),
         prompt_en=prompt,
         final_prompt=prompt,
-        **fields,
+        action=action,
+        kind=kind,
+        prompt=prompt,
+        mode=mode,
+        recipe=recipe,
+        family=family,
+        description=description,
+        failure=failure,
+        parent_id=parent_id,
     )
     task.family %= 1.0
     return engine.add(task, active=False)  # charged=True: history is already paid for
 
 
 def _child(
-    engine,
+    engine: Engine,
     parent: Task,
     at: float,
     rng: random.Random,
     action: str,
     kind: str,
-    recipe: tuple,
+    recipe: Recipe,
     description: str,
     family: float,
 ) -> Task:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from .engine import Engine
 from .model import MJPROXY, Task
 
 CHANNEL = "1136958712796430388"  # the channel in seed 000's imageDcUrl
@@ -67,7 +68,7 @@ def _media_type(raw: bytes) -> str:
 
 
 async def _task_png(request: Request, task: Task | None) -> Response:
-    engine = request.app.state.engine
+    engine: Engine = request.app.state.engine
     if task is None or task.start_at is None or not engine.has_image(task) or engine.view(task).status != "SUCCESS":
         return PlainTextResponse("404: Not Found", status_code=404)
     data = await run_in_threadpool(engine.render_png, task)  # keep the event loop (and the demo UI) responsive
@@ -75,7 +76,7 @@ async def _task_png(request: Request, task: Task | None) -> Response:
 
 
 async def attachment(request: Request) -> Response:
-    engine = request.app.state.engine
+    engine: Engine = request.app.state.engine
     stem = request.path_params["filename"].rsplit(".", 1)[0]
     key = stem.rsplit("_", 1)[-1]
     raw = engine.uploads.get(key)
@@ -95,13 +96,15 @@ async def attachment(request: Request) -> Response:
 
 
 async def object_storage(request: Request) -> Response:
+    engine: Engine = request.app.state.engine
     m = re.fullmatch(r"mj/([0-9a-f-]{36})\.png", request.path_params["key"])
-    task = request.app.state.engine.by_hash.get(m[1]) if m else None
+    task = engine.by_hash.get(m[1]) if m else None
     return await _task_png(request, task)
 
 
 async def proxy_image(request: Request) -> Response:
-    task = request.app.state.engine.tasks.get((MJPROXY, request.path_params["task_id"]))
+    engine: Engine = request.app.state.engine
+    task = engine.tasks.get((MJPROXY, request.path_params["task_id"]))
     return await _task_png(request, task)
 
 

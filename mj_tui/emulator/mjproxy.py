@@ -11,7 +11,8 @@ Three answer shapes, as on the real stack:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeAlias, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,8 +22,8 @@ from . import art
 from .buttons import DESCRIBE, SHORTEN
 from .engine import Engine
 from .images import proxy_image_url, upload_url
-from .model import MJPROXY, EmulatorError, Submitted, Task
-from .wire import base_url, ms, read_json
+from .model import MJPROXY, ClientFields, EmulatorError, Submitted, Task
+from .wire import Body, base_url, ms, read_json
 
 MODE_PREFIXES = {"": None, "/mj-fast": "FAST", "/mj-relax": "RELAX", "/mj-turbo": "TURBO"}
 FLAGS = {"FAST": "--fast", "RELAX": "--relax", "TURBO": "--turbo"}
@@ -31,9 +32,53 @@ BOT_TYPES = {"", "MID_JOURNEY", "NIJI_JOURNEY"}
 INSTANCE = {"discordInstanceId": "1118138338562560102"}
 _SPEED_FLAG = re.compile(r"--(fast|relax|turbo)\b", re.I)
 
+# One route: (engine, key, body, request, mode, prefixed) -> the answer. A refusal it
+# raises as EmulatorError becomes a submit result.
+Verb: TypeAlias = Callable[[Engine, str, Body, Request, str, bool], Response]
+
+
+class ButtonJSON(TypedDict):
+    customId: str
+    emoji: str
+    label: str
+    type: int
+    style: int
+
+
+class TaskProperties(TypedDict):
+    finalPrompt: str
+    finalZhPrompt: str
+
+
+class TaskJSON(TypedDict):
+    id: str
+    action: str
+    customId: str
+    botType: str
+    prompt: str
+    promptEn: str
+    description: str
+    state: str
+    submitTime: int
+    startTime: int | None
+    finishTime: int | None
+    imageUrl: str | None
+    status: str
+    progress: str
+    failReason: str
+    buttons: list[ButtonJSON]
+    maskBase64: str
+    properties: TaskProperties
+    parentId: str | None
+    mode: str
+
 
 def submit_result(
-    code: int, description: str, result: object = None, properties: dict | None = None, status: int = 200
+    code: int,
+    description: str,
+    result: object = None,
+    properties: Mapping[str, object] | None = None,
+    status: int = 200,
 ) -> JSONResponse:
     return JSONResponse(
         {
@@ -68,12 +113,14 @@ def api_key(request: Request) -> str:
     return key
 
 
-def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -> dict:
+def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -> TaskJSON:
     """Seed 003's fields plus parentId and mode (as trueai exposes them)."""
     v = engine.view(task, now)
     ok = v.status == "SUCCESS"
-    if task.kind == DESCRIBE:  # describe shows the uploaded source image
-        image_url = upload_url(base, task.recipe[1], task.submit_at)
+    recipe = task.recipe
+    image_url: str | None
+    if recipe[0] == "describe":  # describe shows the uploaded source image
+        image_url = upload_url(base, recipe[1], task.submit_at)
     else:
         image_url = proxy_image_url(base, task) if ok and engine.has_image(task) else None
     final = task.result_text if ok and task.kind in (DESCRIBE, SHORTEN) else task.final_prompt
@@ -142,7 +189,7 @@ def error_response(exc: EmulatorError, prompt_en: str = "") -> JSONResponse:
     return submit_result(4, exc.message)
 
 
-def _field(body: dict, name: str) -> str:
+def _field(body: Body, name: str) -> str:
     value = body.get(name)
     return "" if value is None else str(value).strip()
 
@@ -156,11 +203,11 @@ def _images(value: object, *, low: int, high: int, bad_count: str) -> list[bytes
         raise EmulatorError("invalid", "base64格式错误") from None
 
 
-def _common(body: dict) -> dict:
+def _common(body: Body) -> ClientFields:
     return {"state": _field(body, "state"), "webhook": _field(body, "notifyHook") or None}
 
 
-def imagine(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def imagine(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     prompt = _field(body, "prompt")
     if not prompt:
         raise EmulatorError("invalid", "prompt不能为空")
@@ -179,7 +226,7 @@ def imagine(engine: Engine, key: str, body: dict, request: Request, mode: str, p
         return error_response(exc, prompt_en)
 
 
-def action(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def action(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     task_id, custom_id = _field(body, "taskId"), _field(body, "customId")
     if not task_id:
         raise EmulatorError("invalid", "taskId不能为空")
@@ -188,7 +235,7 @@ def action(engine: Engine, key: str, body: dict, request: Request, mode: str, pr
     return submitted(engine.action(key, MJPROXY, task_id, custom_id, mode, **_common(body)))
 
 
-def modal(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def modal(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     task_id = _field(body, "taskId")
     if not task_id:
         raise EmulatorError("invalid", "taskId不能为空")
@@ -202,7 +249,7 @@ def modal(engine: Engine, key: str, body: dict, request: Request, mode: str, pre
     return submitted(engine.submit_modal(key, task_id, _field(body, "prompt"), mask))
 
 
-def blend(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def blend(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     raws = _images(body.get("base64Array"), low=2, high=5, bad_count="图片参数错误，2~5张图片")
     dimensions = (_field(body, "dimensions") or "SQUARE").upper()
     if dimensions not in DIMENSIONS:
@@ -211,7 +258,7 @@ def blend(engine: Engine, key: str, body: dict, request: Request, mode: str, pre
     return submitted(sub)
 
 
-def describe(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def describe(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     if not _field(body, "base64"):
         raise EmulatorError("invalid", "base64不能为空")
     try:
@@ -221,27 +268,27 @@ def describe(engine: Engine, key: str, body: dict, request: Request, mode: str, 
     return submitted(engine.describe(key, MJPROXY, raw, mode, **_common(body)))
 
 
-def shorten(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def shorten(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     prompt = _field(body, "prompt")
     if not prompt:
         raise EmulatorError("invalid", "prompt不能为空")
     return submitted(engine.shorten(key, MJPROXY, prompt, mode, **_common(body)))
 
 
-def upload(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def upload(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     raws = _images(body.get("base64Array"), low=1, high=10, bad_count="base64Array不能为空")
     now, base = engine.clock.now(), base_url(request)
     return submit_result(1, "提交成功", [upload_url(base, engine.add_upload(raw), now) for raw in raws])
 
 
-def fetch(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def fetch(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     task = engine.get(key, MJPROXY, request.path_params["task_id"])
     if task is None:
         return relay_error("task_no_found ")
     return JSONResponse(task_json(engine, task, base_url(request)))
 
 
-def list_by_condition(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def list_by_condition(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     ids = body.get("ids") or []
     if not isinstance(ids, list):
         return relay_error("bind_request_body_failed ")
@@ -250,7 +297,7 @@ def list_by_condition(engine: Engine, key: str, body: dict, request: Request, mo
     return JSONResponse([task_json(engine, t, base, now) for t in found if t is not None])
 
 
-def image_seed(engine: Engine, key: str, body: dict, request: Request, mode: str, prefixed: bool) -> Response:
+def image_seed(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     task = engine.get(key, MJPROXY, request.path_params["task_id"])
     if task is None:
         return relay_error("task_no_found ")
@@ -259,7 +306,7 @@ def image_seed(engine: Engine, key: str, body: dict, request: Request, mode: str
     return submit_result(1, "成功", str(int(task.hash.replace("-", "")[:8], 16)))
 
 
-def _endpoint(fn: Callable[..., Response], prefix_mode: str | None, *, has_body: bool = True):
+def _endpoint(fn: Verb, prefix_mode: str | None, *, has_body: bool = True) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
         engine: Engine = request.app.state.engine
         key = api_key(request)
@@ -270,7 +317,7 @@ def _endpoint(fn: Callable[..., Response], prefix_mode: str | None, *, has_body:
             return auth_error("无效的令牌 (invalid token)")
         if not account.mj_permission:
             return auth_error("该令牌无权访问模型 midjourney (token may not use midjourney)")
-        body: dict = {}
+        body: Body = {}
         if has_body:
             try:
                 body = await read_json(request)
@@ -290,7 +337,7 @@ def _endpoint(fn: Callable[..., Response], prefix_mode: str | None, *, has_body:
 
 
 def routes() -> list[Route]:
-    posts = {
+    posts: dict[str, Verb] = {
         "submit/imagine": imagine,
         "submit/action": action,
         "submit/modal": modal,
@@ -300,7 +347,7 @@ def routes() -> list[Route]:
         "submit/upload-discord-images": upload,
         "task/list-by-condition": list_by_condition,
     }
-    gets = {"task/{task_id}/fetch": fetch, "task/{task_id}/image-seed": image_seed}
+    gets: dict[str, Verb] = {"task/{task_id}/fetch": fetch, "task/{task_id}/image-seed": image_seed}
     out = []
     for prefix, mode in MODE_PREFIXES.items():
         out += [Route(f"{prefix}/mj/{p}", _endpoint(fn, mode), methods=["POST"]) for p, fn in posts.items()]

@@ -6,9 +6,27 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
+from typing import Literal, TypeAlias, TypedDict
+
+from .art import RGB
 
 OHMYGPT = "ohmygpt"
 MJPROXY = "mjproxy"
+
+# How art renders a task's image (see Engine._render): an op and its arguments.
+Recipe: TypeAlias = (
+    tuple[Literal["grid"], str]  # prompt
+    | tuple[Literal["blend"], list[RGB], tuple[int, int]]  # input colours, aspect
+    | tuple[Literal["crop"], int]  # quadrant 1-4
+    | tuple[Literal["upscale"], bool]  # creative
+    | tuple[Literal["vary"]]
+    | tuple[Literal["vary"], float]  # hue spread
+    | tuple[Literal["zoom"], float]  # scale of the parent in the new canvas
+    | tuple[Literal["pan"], str]  # direction
+    | tuple[Literal["inpaint"], bytes | None]  # PNG mask; None until the proxy's modal brings it
+    | tuple[Literal["describe"], str, int]  # upload name, attempt
+    | tuple[Literal["shorten"]]
+)
 
 
 class EmulatorError(Exception):
@@ -31,7 +49,7 @@ class Task:
     mode: str  # FAST|NORMAL (OhMyGPT) or FAST|RELAX|TURBO (proxy)
     submit_at: float
     hash: str
-    recipe: tuple = ()  # how art renders the image, see Engine._render
+    recipe: Recipe
     family: float = 0.0  # palette hue shared by related images
     start_at: float | None = None  # None while waiting for a modal
     duration: float = 0.0
@@ -52,16 +70,44 @@ class Task:
     # Phase boundaries inside the job: queued → submitted → rendering → done.
     @property
     def submitted_at(self) -> float:
-        return self.start_at + 0.05 * self.duration
+        return self._started + 0.05 * self.duration
 
     @property
     def running_at(self) -> float:
-        return self.start_at + 0.15 * self.duration
+        return self._started + 0.15 * self.duration
 
     @property
     def end_at(self) -> float:
         # Moderation rejects the job as soon as Midjourney starts it.
-        return self.running_at if self.failure else self.start_at + self.duration
+        return self.running_at if self.failure else self._started + self.duration
+
+    @property
+    def _started(self) -> float:
+        # A task has phases only once it has a worker; callers check start_at (or the
+        # view's MODAL status) first.
+        if self.start_at is None:
+            raise ValueError(f"task {self.id} is waiting for a modal: it has not started")
+        return self.start_at
+
+
+class ClientFields(TypedDict, total=False):
+    """What a client attaches to a submission and reads back on the task."""
+
+    webhook: str | None
+    state: str
+
+
+class SubmitFields(ClientFields, total=False):
+    description: str
+
+
+class CreateFields(SubmitFields, total=False):
+    """Task fields that only some kinds of submission fill in (Engine.create passes them on)."""
+
+    prompt_en: str
+    failure: str | None
+    result_text: str
+    choices: list[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ with statusCode 400 and a human message; auth failures are HTTP 401.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeAlias, TypedDict
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,8 +18,8 @@ from . import art
 from .buttons import DESCRIBE
 from .engine import Engine
 from .images import discord_url, s3_key
-from .model import OHMYGPT, EmulatorError, Task
-from .wire import as_list, base_url, iso, read_body, text
+from .model import OHMYGPT, ClientFields, EmulatorError, Task
+from .wire import Body, as_list, base_url, iso, read_body, text
 
 PREFIX = "/api/v1/ai/draw/mj"
 MODES = ("FAST", "NORMAL")
@@ -28,6 +29,38 @@ NO_PERMISSION = (
     "Unauthorized: this API key does not have the midjourney permission; enable it in the key's permission settings"
 )
 NOT_ADMIN = "Unauthorized: this API key does not have admin permission"
+
+# One API verb: it reads the body and returns the envelope's data, or raises EmulatorError.
+Verb: TypeAlias = Callable[[Engine, str, Body, Request], object]
+
+
+class ActionJSON(TypedDict):
+    customId: str
+    emoji: str
+    label: str
+
+
+class TaskJSON(TypedDict):
+    taskId: int
+    taskType: str
+    status: str
+    action: str
+    progress: str
+    description: str
+    prompt: str
+    failReason: str | None
+    submitTime: str
+    startTime: str | None
+    finishTime: str | None
+    webhookUrl: str | None
+    imageDcUrl: str | None
+    imageS3Url: str | None
+    actions: list[ActionJSON]
+
+
+class TaskPage(TypedDict):
+    total: int
+    tasks: list[TaskJSON]
 
 
 def envelope(data: object, message: str = "Success", status: int = 200) -> JSONResponse:
@@ -43,7 +76,7 @@ def bearer(request: Request) -> str:
     return m[1] if m else ""
 
 
-def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -> dict:
+def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -> TaskJSON:
     """The 15-field task object of seed 000."""
     v = engine.view(task, now)
     ok = v.status == "SUCCESS"
@@ -70,7 +103,7 @@ def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -
     }
 
 
-def _mode(body: dict) -> str:
+def _mode(body: Body) -> str:
     mode = (text(body, "type") or "FAST").upper()  # documented default: FAST
     if mode not in MODES:
         raise EmulatorError("invalid", "Invalid type: must be FAST or NORMAL")
@@ -84,18 +117,18 @@ def _image(value: object, what: str) -> bytes:
         raise EmulatorError("invalid", f"Invalid {what}: expected a base64 image or data URL") from None
 
 
-def _task_id(body: dict) -> str:
+def _task_id(body: Body) -> str:
     tid = text(body, "taskId")
     if not tid.isdigit():
         raise EmulatorError("invalid", "Invalid taskId: expected a numeric task id")
     return tid
 
 
-def _webhook(body: dict) -> dict:
+def _webhook(body: Body) -> ClientFields:
     return {"webhook": text(body, "webhook") or None}
 
 
-def imagine(engine: Engine, key: str, body: dict, request: Request) -> object:
+def imagine(engine: Engine, key: str, body: Body, request: Request) -> int:
     prompt = text(body, "prompt")
     if not prompt:
         raise EmulatorError("invalid", "Invalid prompt: prompt is required")
@@ -106,7 +139,7 @@ def imagine(engine: Engine, key: str, body: dict, request: Request) -> object:
     return int(sub.task.id)
 
 
-def action(engine: Engine, key: str, body: dict, request: Request) -> object:
+def action(engine: Engine, key: str, body: Body, request: Request) -> int:
     tid = _task_id(body)
     custom_id = text(body, "customId")
     if not custom_id:
@@ -118,7 +151,7 @@ def action(engine: Engine, key: str, body: dict, request: Request) -> object:
     return int(sub.task.id)
 
 
-def blend(engine: Engine, key: str, body: dict, request: Request) -> object:
+def blend(engine: Engine, key: str, body: Body, request: Request) -> int:
     images = as_list(body.get("base64Array"))
     if not 2 <= len(images) <= 5:
         raise EmulatorError("invalid", "Invalid base64Array: blend needs 2 to 5 images")
@@ -139,7 +172,7 @@ def blend(engine: Engine, key: str, body: dict, request: Request) -> object:
     return int(sub.task.id)
 
 
-def describe(engine: Engine, key: str, body: dict, request: Request) -> object:
+def describe(engine: Engine, key: str, body: Body, request: Request) -> int:
     if not text(body, "base64"):
         raise EmulatorError("invalid", "Invalid base64: an image is required")
     raw = _image(text(body, "base64"), "base64")
@@ -148,7 +181,7 @@ def describe(engine: Engine, key: str, body: dict, request: Request) -> object:
     return int(sub.task.id)
 
 
-def query(engine: Engine, key: str, body: dict, request: Request) -> object:
+def query(engine: Engine, key: str, body: Body, request: Request) -> TaskJSON:
     tid = _task_id(body)
     task = engine.get(key, OHMYGPT, tid)
     if task is None:
@@ -166,7 +199,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise EmulatorError("invalid", f"Invalid {name}: expected an integer") from None
 
 
-def query_tasks(engine: Engine, key: str, body: dict, request: Request) -> object:
+def query_tasks(engine: Engine, key: str, body: Body, request: Request) -> TaskPage:
     page = _int_param(request, "page", 1)
     size = _int_param(request, "pageSize", 10)
     if page < 1:
@@ -180,7 +213,7 @@ def query_tasks(engine: Engine, key: str, body: dict, request: Request) -> objec
     return {"total": total, "tasks": [task_json(engine, t, base, now) for t in tasks]}
 
 
-def _mj_endpoint(fn: Callable[[Engine, str, dict, Request], object]):
+def _mj_endpoint(fn: Verb) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
         engine: Engine = request.app.state.engine
         key = bearer(request)
@@ -219,7 +252,7 @@ async def balance(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
-    verbs = {
+    verbs: dict[str, Verb] = {
         "imagine": imagine,
         "action": action,
         "blend": blend,

@@ -37,7 +37,7 @@ def _expose_transport(app: ASGIApp) -> ASGIApp:
     async def wrapper(scope: Scope, receive: Receive, send: Send) -> None:
         cycle = getattr(send, "__self__", None)
         transport = getattr(cycle, "transport", None)
-        if scope["type"] == "http" and transport is not None:
+        if scope["type"] == "http" and cycle is not None and transport is not None:
 
             def close() -> None:
                 transport.close()

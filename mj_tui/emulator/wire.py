@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from starlette.requests import Request
 
+# A request body's fields as the client sent them; a handler checks each value it reads.
+Body: TypeAlias = dict[str, object]
 
-async def read_body(request: Request) -> dict[str, object]:
+
+async def read_body(request: Request) -> Body:
     """JSON, urlencoded or multipart body as a dict; repeated form fields become lists.
 
     Raises ValueError for a body that cannot be parsed.
@@ -20,7 +24,7 @@ async def read_body(request: Request) -> dict[str, object]:
             form = await request.form()
         except Exception as exc:  # python-multipart raises assorted errors
             raise ValueError("bad form body") from exc
-        out: dict[str, object] = {}
+        out: Body = {}
         for key, value in form.multi_items():
             if not isinstance(value, str):  # an uploaded file: keep it as a data URL
                 raw = await value.read()
@@ -35,7 +39,11 @@ async def read_body(request: Request) -> dict[str, object]:
     return await read_json(request)
 
 
-async def read_json(request: Request) -> dict[str, object]:
+async def read_json(request: Request) -> dict[str, Any]:
+    """The JSON object in the body ({} for an empty one), its values as decoded: unchecked.
+
+    Raises ValueError for a body that is not a JSON object.
+    """
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -62,7 +70,7 @@ def as_list(value: object) -> list[str]:
     return [text]
 
 
-def text(body: dict[str, object], name: str) -> str:
+def text(body: Body, name: str) -> str:
     value = body.get(name)
     if isinstance(value, list):
         value = value[0] if value else ""
