@@ -1,6 +1,6 @@
 """Button presses and the modal (dialog) step; Engine.action and Engine.submit_modal call these.
 
-midjourney-proxy-api.md §6 says which buttons open a dialog: Vary (Region),
+proxy-api §6 (docs/wire-sources.md) says which buttons open a dialog: Vary (Region),
 Custom Zoom, PicReader and PromptAnalyzer always do; V/reroll/pan/vary do when
 Remix is on. OhMyGPT has no modal endpoint, so there the mask travels with the
 action (`base64Mask`), PicReader imagines directly and Custom Zoom is refused.

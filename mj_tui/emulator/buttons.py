@@ -1,4 +1,4 @@
-"""The Midjourney button catalogue (midjourney-proxy-api.md §6, seeds 000 and 003).
+"""The Midjourney button catalogue (proxy-api §6 and the seeds 000 and 003 of docs/wire-sources.md).
 
 Buttons are produced per result kind and parsed back when a client presses one.
 The emulator only accepts customIds that the parent task actually offers.

@@ -127,7 +127,7 @@ def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -
     return {
         "id": task.id,
         "action": task.action,
-        "customId": "",  # the gateway DTO never fills these three (proxy-api §5.2)
+        "customId": "",  # the gateway DTO never fills these three (proxy-api §5.2, see docs/wire-sources.md)
         "botType": "",
         "prompt": task.prompt,
         "promptEn": task.prompt_en,

@@ -1,4 +1,4 @@
-"""Dialect "a": the OhMyGPT Midjourney API (seeds 000-002, 004; ohmygpt-api.md).
+"""Dialect "a": the OhMyGPT Midjourney API (seeds 000-002 and 004 of docs/wire-sources.md).
 
 Every answer is the envelope {statusCode, message, data}. Failures are HTTP 400
 with statusCode 400 and a human message; auth failures are HTTP 401.
