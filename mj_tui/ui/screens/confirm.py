@@ -6,19 +6,21 @@ An optional second yes (``alt``, key ``a``) covers "send the ones that fit" vs
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Button, Label
 
 from ..text import literal
+from .dialog import Dialog
 
 
-class ConfirmDialog(ModalScreen[bool | str]):
+class ConfirmDialog(Dialog[bool | str]):
     """y sends, n or escape cancels; enter presses the focused button (Cancel at first)."""
 
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"yes": "answer(True)", "alt": "alt", "no": "answer(False)"}
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes", tooltip="Yes: go ahead"),
@@ -36,21 +38,17 @@ class ConfirmDialog(ModalScreen[bool | str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm", classes="dialog"):
-            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            yield self.title_label(self.dialog_title)
             yield Label(literal(self.text), classes="dialog-text", id="confirm-text")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes}  y", variant="warning", id="yes", compact=True)
-                if self.alt:
-                    yield Button(f"{self.alt}  a", id="alt", compact=True)
-                yield Button(f"{self.no}  n/esc", id="no", compact=True)
+            yield self.button_row(
+                Button(f"{self.yes}  y", variant="warning", id="yes", compact=True),
+                *([Button(f"{self.alt}  a", id="alt", compact=True)] if self.alt else []),
+                Button(f"{self.no}  n/esc", id="no", compact=True),
+            )
 
     def on_mount(self) -> None:
         # a paid step is never one stray enter away
         self.query_one("#no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss("alt" if event.button.id == "alt" else event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

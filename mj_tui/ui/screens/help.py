@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from ..keys import CHORDS, bindings_of, help_rows
+from .dialog import Dialog
 
 
 def _sections():
@@ -37,8 +37,7 @@ def _sections():
     ]
 
 
-class HelpScreen(ModalScreen[None]):
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
+class HelpScreen(Dialog[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close", id="help-close")]
 
     def compose(self) -> ComposeResult:

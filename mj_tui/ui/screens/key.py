@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from ...core import credentials
@@ -15,12 +16,13 @@ from ...core.credentials import ENV_VAR, KeySource
 from ..text import literal
 from ..widgets.key_form import KeyForm
 from ..worker_errors import ReportWorkerErrors
+from .dialog import Dialog
 
 
-class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
+class KeyScreen(ReportWorkerErrors, Dialog["KeyForm.Chosen | None"]):
     """Dismisses with the chosen key (the app reconnects with it), or None."""
 
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"close": "cancel", "delete-key": "delete_key"}
 
     BINDINGS = [Binding("escape", "dismiss", "Close", id="key-close")]
 
@@ -65,12 +67,7 @@ class KeyScreen(ReportWorkerErrors, ModalScreen["KeyForm.Chosen | None"]):
     def _chosen(self, event: KeyForm.Chosen) -> None:
         self.dismiss(event)
 
-    @on(Button.Pressed, "#close")
-    def _close(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#delete-key")
-    def _delete_pressed(self) -> None:
+    def action_delete_key(self) -> None:
         self.delete()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="keyring")

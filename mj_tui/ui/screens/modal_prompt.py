@@ -8,17 +8,15 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static, TextArea
+from textual.containers import Vertical
+from textual.widgets import Label, Static, TextArea
 
 from ..text import literal
+from .dialog import Dialog
 
 
-class PromptDialog(ModalScreen[str | None]):
+class PromptDialog(Dialog[str | None]):
     """Edit a prompt and send it (ctrl+j / ctrl+s) or cancel (escape)."""
-
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "send", "Send", id="dialog-send", priority=True, tooltip="Send the dialog"),
@@ -43,23 +41,17 @@ class PromptDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
-            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            yield self.title_label(self.dialog_title)
             yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text")
             yield TextArea(self.prompt, id="dialog-prompt", soft_wrap=True, tab_behavior="focus")
             yield Static(literal(self.note, "$text-muted"), id="dialog-error", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield self.send_cancel()
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
         area.cursor_blink = self.app.blink_cursor
         area.focus()
         area.move_cursor(area.document.end)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_send() if event.button.id == "send" else self.action_cancel()
 
     def action_send(self) -> None:
         # after the keys already typed into the box (ctrl+j jumps the queue)
@@ -73,6 +65,3 @@ class PromptDialog(ModalScreen[str | None]):
             self.query_one("#dialog-error", Static).update(literal(problem, "$error"))
             return
         self.dismiss(text)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

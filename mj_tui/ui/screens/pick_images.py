@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Button, DirectoryTree, Input, Label, OptionList, Static
+from textual.widgets import DirectoryTree, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..text import literal
 from ..widgets.composer import split_paths
 from ..widgets.segments import Segments
+from .dialog import Dialog
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 SHAPES = [("Portrait", "PORTRAIT"), ("Square", "SQUARE"), ("Landscape", "LANDSCAPE")]
@@ -77,8 +77,7 @@ def short_path(path: Path) -> str:
     return text if len(text) <= 40 else "…" + text[-39:]
 
 
-class PickImagesDialog(ModalScreen[Picked | None]):
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
+class PickImagesDialog(Dialog[Picked | None]):
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "send", "Send", id="pick-send", priority=True, tooltip="Send the picked images"),
         Binding("escape", "cancel", "Cancel", id="pick-cancel", tooltip="Close without sending"),
@@ -108,7 +107,7 @@ class PickImagesDialog(ModalScreen[Picked | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pick", classes="dialog"):
-            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            yield self.title_label(self.dialog_title)
             if self.explanation:
                 yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text", id="pick-help")
             with Horizontal(id="pick-panes"):
@@ -126,9 +125,7 @@ class PickImagesDialog(ModalScreen[Picked | None]):
                     yield Label("Shape ", classes="pick-label")
                     yield Segments(SHAPES, "SQUARE", id="pick-shape")
             yield Static("", id="pick-status", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield self.send_cancel()
 
     def on_mount(self) -> None:
         tree = self.query_one(ImageTree)
@@ -224,10 +221,6 @@ class PickImagesDialog(ModalScreen[Picked | None]):
         self._status()
 
     # -- closing ----------------------------------------------------------------------
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_send() if event.button.id == "send" else self.action_cancel()
-
     def action_send(self) -> None:
         # after keys already typed into the path box (ctrl+j jumps the queue)
         self.query_one("#pick-path", Input).call_later(self._send_now)
@@ -246,9 +239,6 @@ class PickImagesDialog(ModalScreen[Picked | None]):
             return
         shape = self.query_one(Segments).value if self.shapes else None
         self.dismiss(Picked(list(self.picked), shape, folder=self.folder))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     # an error line is about the last thing tried: editing or moving on clears it
     @on(Input.Changed, "#pick-path")

@@ -7,16 +7,16 @@ ctrl+j imagines it now, as it is; 1-5 highlight a prompt; escape closes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Vertical
 from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..text import literal
+from .dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,12 @@ class PromptChoice:
     then: Literal["compose", "imagine"]
 
 
-class PickPromptDialog(ModalScreen[PromptChoice | None]):
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
+class PickPromptDialog(Dialog[PromptChoice | None]):
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {
+        "compose": "choose('compose')",
+        "imagine": "choose('imagine')",
+        "cancel": "cancel",
+    }
     BINDINGS = [
         Binding(
             "ctrl+j,ctrl+s",
@@ -57,18 +61,17 @@ class PickPromptDialog(ModalScreen[PromptChoice | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pick-prompt", classes="dialog"):
-            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            yield self.title_label(self.dialog_title)
             yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text")
             yield OptionList(
                 *(Option(literal(f"{i}  {p}"), id=str(i)) for i, p in enumerate(self.prompts, 1)),
                 id="pick-prompt-list",
             )
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("To prompt box  enter", variant="primary", id="compose", compact=True)
-                yield Button(
-                    f"Imagine now  ctrl+j{('  ' + self.price) if self.price else ''}", id="imagine", compact=True
-                )
-                yield Button("Close  esc", id="cancel", compact=True)
+            yield self.button_row(
+                Button("To prompt box  enter", variant="primary", id="compose", compact=True),
+                Button(f"Imagine now  ctrl+j{('  ' + self.price) if self.price else ''}", id="imagine", compact=True),
+                Button("Close  esc", id="cancel", compact=True),
+            )
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -84,25 +87,15 @@ class PickPromptDialog(ModalScreen[PromptChoice | None]):
         event.stop()  # a click on a prompt: to the prompt box
         self.action_choose("compose")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "cancel":
-            self.action_cancel()
-        else:
-            self.action_choose(event.button.id)
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose" and parameters == ("compose",):
             # enter on a focused button presses that button instead
             return not isinstance(self.focused, Button)
         return True
 
-    def action_choose(self, then: str) -> None:
+    def action_choose(self, then: Literal["compose", "imagine"]) -> None:
         index = self.query_one(OptionList).highlighted
         if index is None:
             self.app.bell()
             return
-        self.dismiss(PromptChoice(index + 1, self.prompts[index], then))  # type: ignore[arg-type]
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss(PromptChoice(index + 1, self.prompts[index], then))

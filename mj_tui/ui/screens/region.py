@@ -16,12 +16,12 @@ from PIL import Image, ImageDraw
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static, TextArea
+from textual.containers import Vertical
+from textual.widgets import Label, Static, TextArea
 
 from ..text import literal
 from ..widgets.mask_editor import PRESETS, MaskEditor
+from .dialog import Dialog
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom as fractions of the image
 EDITOR_MAX_SIDE = 512  # the picture the editor draws from: plenty for a terminal
@@ -64,10 +64,8 @@ def load_for_editor(image_path: Path) -> Image.Image:
     return picture
 
 
-class RegionDialog(ModalScreen[RegionResult | None]):
+class RegionDialog(Dialog[RegionResult | None]):
     """Returns the selected boxes and the prompt, or None when cancelled."""
-
-    CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
 
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "send", "Send", id="region-send", priority=True, tooltip="Send Vary (Region)"),
@@ -87,7 +85,7 @@ class RegionDialog(ModalScreen[RegionResult | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="region", classes="dialog"):
-            yield Label(literal(self.dialog_title, "bold"), classes="dialog-title")
+            yield self.title_label(self.dialog_title)
             yield Label(
                 literal(
                     "arrows move · shift+arrows or +/- resize · a adds · space next · del deletes · "
@@ -109,9 +107,7 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             if self.prompt_fixed:
                 area.border_title = self.prompt_fixed
             yield area
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Send  ctrl+j", variant="primary", id="send", compact=True)
-                yield Button("Cancel  esc", id="cancel", compact=True)
+            yield self.send_cancel()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).cursor_blink = self.app.blink_cursor
@@ -150,10 +146,6 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             text += f"  ·  {self.price}"
         self.query_one("#region-status", Static).update(literal(text, style))
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_send() if event.button.id == "send" else self.action_cancel()
-
     def action_send(self) -> None:
         # after the keys already typed into the prompt box (ctrl+j jumps the queue)
         self.query_one(TextArea).call_later(self._send_now)
@@ -168,6 +160,3 @@ class RegionDialog(ModalScreen[RegionResult | None]):
             return
         prompt = "" if self.prompt_fixed else self.query_one(TextArea).text.strip()
         self.dismiss(RegionResult(boxes, prompt))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
