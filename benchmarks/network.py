@@ -45,10 +45,11 @@ async def _preview_bytes(url: str, control: httpx.Client) -> tuple[int, int, int
             await response.aread()
             sizes.append(len(response.content))
 
-    service.image_client().event_hooks["response"].append(count)
+    # instruments the service's HTTP client (a benchmark may look inside; the app never does)
+    service.provider.http.client.event_hooks["response"].append(count)
     path = await service.fetch_image(task)
     full = path.stat().st_size
-    await asyncio.to_thread(service.images.preview, service.image_key(task), 640, 400)
+    await asyncio.to_thread(service.preview, task, 640, 400)
     first = sum(sizes)
     await service.fetch_image(task)  # selecting the task again
     second = sum(sizes) - first

@@ -93,7 +93,9 @@ class PtyRun:
 
     def peak_rss_kib(self) -> int:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+        found = re.search(r"VmHWM:\s+(\d+)", status)
+        assert found is not None, "no VmHWM line in /proc/<pid>/status"
+        return int(found.group(1))
 
     def send(self, data: bytes) -> None:
         os.write(self.fd, data)

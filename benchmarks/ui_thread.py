@@ -52,8 +52,8 @@ class _Busy:
                 cls.total += spent
                 cls.longest = max(cls.longest, spent)
 
-        timed_run._mj_bench = True
-        asyncio.events.Handle._run = timed_run
+        setattr(timed_run, "_mj_bench", True)  # noqa: B010 (a mark on a function)
+        setattr(asyncio.events.Handle, "_run", timed_run)  # noqa: B010 (instruments the event loop)
 
 
 async def _timed(pilot, key: str, n: int) -> list[tuple[float, float]]:
@@ -68,7 +68,7 @@ async def _timed(pilot, key: str, n: int) -> list[tuple[float, float]]:
     return samples
 
 
-async def _floor() -> list[float]:
+async def _floor() -> list[tuple[float, float]]:
     app = FloorApp()
     async with app.run_test(size=(120, 40)) as pilot:
         app.query_one(OptionList).focus()
@@ -76,7 +76,7 @@ async def _floor() -> list[float]:
         return await _timed(pilot, "down", PRESSES) + await _timed(pilot, "up", PRESSES)
 
 
-async def _app(scratch: Path) -> dict[str, list[float]]:
+async def _app(scratch: Path) -> dict[str, list[tuple[float, float]]]:
     import os
 
     from mj_tui.launch import build_launch

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 from textual.screen import Screen
+from textual.widget import Widget
 
 from .keys import bindings_of, key_text
 from .text import clean
@@ -28,7 +29,7 @@ def palette_title(name: str, tooltip: str) -> str:
 def binding_commands(app: MjApp, screen: Screen) -> Iterable[SystemCommand]:
     """One palette entry per binding of the app, the current screen and its panes."""
     seen: set[str] = set()
-    owners = [(app, type(app)), (screen, type(screen))]
+    owners: list[tuple[App[Any] | Widget, type]] = [(app, type(app)), (screen, type(screen))]
     for pane in ("composer", "actions"):  # the main screen's panes with keys of their own
         if (widget := getattr(screen, pane, None)) is not None:
             owners.append((widget, type(widget)))
@@ -47,12 +48,17 @@ def binding_commands(app: MjApp, screen: Screen) -> Iterable[SystemCommand]:
 class ButtonCommands(Provider):
     """'Press U2', 'Press 🔍 Zoom Out 2x'... for the task selected on the main screen."""
 
-    def _buttons(self):
-        actions = getattr(self.screen, "actions", None)
-        task = getattr(actions, "shown_task", None)
+    def _buttons(self) -> list[tuple[str, Callable[[], None]]]:
+        from .screens.main import MainScreen  # loaded: the palette opens over it
+
+        screen = self.screen
+        if not isinstance(screen, MainScreen):
+            return []
+        actions = screen.actions
+        task = actions.shown_task
         if task is None:
             return []
-        press = self.screen.press  # type: ignore[attr-defined]
+        press = screen.press
         return [
             (f"Press {escape(clean(b.display, one_line=True))} on #{escape(clean(task.id))}", partial(press, task, b))
             for b in actions.buttons

@@ -36,7 +36,7 @@ def _import_without_queries():
     from textual_image import _terminal
     from textual_image.renderable import sixel, tgp
 
-    _terminal.get_cell_size._result = _terminal.CellSize(10, 20)
+    _terminal.get_cell_size._result = _terminal.CellSize(10, 20)  # type: ignore[attr-defined]  # its cache
     sixel.query_terminal_support = lambda *a, **k: False
     tgp.query_terminal_support = lambda *a, **k: False
     return _import_widgets()
@@ -77,9 +77,9 @@ def load_graphics(choice: str = "auto") -> Graphics:
 
         image_class = KittyImage
     elif choice == "sixel":
-        from .sixel_image import SixelImage  # the same for Sixel
+        from .sixel_image import SixelImage as PreparedSixel  # the same for Sixel
 
-        image_class = SixelImage
+        image_class = PreparedSixel
     if choice in ("tgp", "sixel"):
         from textual_image._terminal import get_cell_size
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from textual import getters
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -28,10 +29,8 @@ class Dialog(ModalScreen[ResultT]):
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"send": "send", "cancel": "cancel"}
 
-    if TYPE_CHECKING:
-
-        @property
-        def app(self) -> MjApp: ...
+    if TYPE_CHECKING:  # the app's own attributes (blink_cursor...) for the type checker
+        app = getters.app(MjApp)
 
     @staticmethod
     def title_label(title: str | Content) -> Label:

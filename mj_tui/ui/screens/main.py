@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual import on
+from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -45,6 +45,7 @@ from ..worker_errors import ReportWorkerErrors
 if TYPE_CHECKING:
     from ...core.service import MjService
     from ...launch import Launch
+    from ..app import MjApp
 
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
@@ -168,6 +169,9 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         self._chord_timer: Timer | None = None
         # kept beside the history store, so a demo or a test keeps its own
         self.prompt_history = PromptHistory((launch.data_dir or data_dir()) / "prompt_history.json")
+
+    if TYPE_CHECKING:  # the app's own attributes (now, image_class...) for the type checker
+        app = getters.app(MjApp)
 
     @property
     def launch(self) -> Launch:

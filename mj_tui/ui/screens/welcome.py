@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from typing import TYPE_CHECKING
+
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, VerticalScroll
@@ -15,8 +17,14 @@ from ..text import literal
 from ..widgets.key_form import KeyForm
 from ..worker_errors import ReportWorkerErrors
 
+if TYPE_CHECKING:
+    from ..app import MjApp
 
-class WelcomeScreen(ReportWorkerErrors, Screen):
+
+class WelcomeScreen(ReportWorkerErrors, Screen[None]):
+    if TYPE_CHECKING:  # the app's own attributes for the type checker
+        app = getters.app(MjApp)
+
     CSS_PATH = "../dialogs.tcss"  # read when the first dialog opens, not at start-up
     BINDINGS = [
         Binding("f2", "demo", "Try the demo", id="welcome-demo", priority=True),

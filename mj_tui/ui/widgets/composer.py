@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.widgets.text_area import Document
 
 from ...core.models import Mode
 from ..messages import PromptSubmitted
@@ -192,7 +193,10 @@ class Composer(Vertical):
         self.text_area.focus()
 
     def action_leave(self) -> None:
-        self.screen.action_focus_pane("tasks")
+        from ..screens.main import MainScreen  # loaded: the composer lives on it
+
+        if isinstance(self.screen, MainScreen):
+            self.screen.action_focus_pane("tasks")
 
     @on(ModeChip.Changed, "#mode")
     def _mode_changed(self) -> None:
@@ -264,9 +268,16 @@ class Composer(Vertical):
             return False
 
     # -- completion -------------------------------------------------------------------
+    @property
+    def _document(self) -> Document:
+        """The prompt box's text (a plain Document: the box has no syntax highlighting)."""
+        document = self.text_area.document
+        assert isinstance(document, Document)
+        return document
+
     def _cursor_index(self) -> int:
         area = self.text_area
-        return area.document.get_index_from_location(area.cursor_location)
+        return self._document.get_index_from_location(area.cursor_location)
 
     def _completions(self) -> list:
         from ...core.prompt import complete
@@ -319,7 +330,7 @@ class Composer(Vertical):
 
     def _apply(self, item) -> None:
         area = self.text_area
-        document = area.document
+        document = self._document
         start = document.get_location_from_index(item.start)
         end = document.get_location_from_index(item.end)
         area.replace(item.text, start, end)

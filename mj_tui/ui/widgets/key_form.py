@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from typing import TYPE_CHECKING
+
+from textual import getters, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -10,11 +12,18 @@ from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from ...core import credentials
-from ...core.credentials import NO_KEYRING_HELP, NoKeyring, Secret
+from ...core.credentials import NO_KEYRING_HELP, Secret
+from ...core.errors import NoKeyring
 from ..worker_errors import ReportWorkerErrors
+
+if TYPE_CHECKING:
+    from ..app import MjApp
 
 
 class KeyForm(ReportWorkerErrors, Vertical):
+    if TYPE_CHECKING:  # the app's own attributes for the type checker
+        app = getters.app(MjApp)
+
     """A masked key input with Save / session-only buttons and keyring help.
 
     Shared by the welcome screen and the key screen; the owner decides what a

@@ -67,6 +67,12 @@ def fit(size: tuple[int, int], cols: int, rows: int) -> tuple[int, int]:
     return max(1, min(cols, round(width * scale))), max(1, min(rows * 2, round(height * scale)))
 
 
+def _rgb(pixel: object) -> tuple[int, int, int]:
+    """A pixel of the editor's RGB picture as its three channels."""
+    assert isinstance(pixel, tuple) and len(pixel) >= 3
+    return pixel[0], pixel[1], pixel[2]
+
+
 def _blend(rgb: tuple[int, int, int], tint: tuple[int, int, int], amount: float) -> tuple[int, int, int]:
     return tuple(round(a + (b - a) * amount) for a, b in zip(rgb, tint, strict=True))  # type: ignore[return-value]
 
@@ -349,10 +355,11 @@ class MaskEditor(Widget, can_focus=True):
             left = self._offset_x()
             segments = [Segment(" " * left)] if left else []
             load = pixels.load()
+            assert load is not None  # an RGB image in memory always has pixel access
             height = pixels.height
             for x in range(cols):
-                top = load[x, 2 * y]
-                bottom = load[x, 2 * y + 1] if 2 * y + 1 < height else None
+                top = _rgb(load[x, 2 * y])
+                bottom = _rgb(load[x, 2 * y + 1]) if 2 * y + 1 < height else None
                 amount = 0.0
                 if active is not None and active.on_edge(x, y):
                     amount = 0.75

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -29,6 +31,9 @@ from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
 from ..task_format import action_tag, age, elapsed, progress_bar
 from ..text import literal
+
+if TYPE_CHECKING:
+    from ...core.service import MjService
 
 LOADING_AFTER = 0.15  # s: a picture slower than this gets a "Loading image…" line
 PREPARED_KEPT = 8  # ~1 MB each (base64 PNG or Sixel text of a pane-sized picture)
@@ -59,17 +64,17 @@ class PreviewPane(Vertical, can_focus=True):
         self.image_class = image_class
         self.pixels_per_cell = pixels_per_cell
         self.clock = clock
-        self.service = None  # set by the main screen before the first task
+        self.service: MjService | None = None  # set by the main screen once connected
         self.shown_task: Task | None = None
         self.quadrant: int | None = None
         self.shown: Shown | None = None  # what is on screen now
         self.wanted: Shown | None = None  # what the workers are fetching
-        self._resize_timer = None
+        self._resize_timer: Timer | None = None
         self._texts: dict[str, tuple] = {}  # what each Static shows now (text, spans)
         self._image: Widget | None = None  # mounted after the first frame: see _mount_image
         # the last few pictures as the image widget's encoding wants them (kitty: base64
         # PNG; Sixel: its text), so going back to one costs no encoding
-        self._prepared: OrderedDict[tuple, object] = OrderedDict()
+        self._prepared: OrderedDict[tuple[Shown, tuple[int, ...]], dict[str, object]] = OrderedDict()
         self._encoding = threading.Lock()  # decode threads take turns at the encoding
         self.border_title = "Preview"
 
@@ -153,8 +158,7 @@ class PreviewPane(Vertical, can_focus=True):
             lines += [Content.assemble((f"{i} ", "bold $accent"), literal(p)) for i, p in enumerate(prompts, 1)]
             return self._text_state(Content("\n").join(lines))
         if not task.image_urls and not task.image_url:
-            text = task.description if task.is_describe else "This task has no image."
-            return self._text_state(literal(text))
+            return self._text_state(literal(task.description if task.is_describe else "This task has no image."))
         # start now, so loading overlaps the redraw of the list and the action bar (~30 ms);
         # then once more after that refresh: the action bar may change height with the task,
         # and if the box it leaves differs, the picture is fitted again
@@ -274,6 +278,8 @@ class PreviewPane(Vertical, can_focus=True):
 
     @work(exclusive=True, group="preview-fetch", exit_on_error=False)
     async def _fetch(self, task: Task, wanted: Shown) -> None:
+        if self.service is None:
+            return
         try:
             await self.service.fetch_image(task)
         except MjError as exc:  # unreachable or expired: say so in the pane itself
@@ -290,6 +296,8 @@ class PreviewPane(Vertical, can_focus=True):
 
     @work(thread=True, exclusive=True, group="preview-decode", exit_on_error=False)
     def _decode(self, wanted: Shown, backdrop: tuple) -> None:
+        if self.service is None:
+            return
         try:
             image = self.service.preview(wanted.task, *wanted.box, quadrant=wanted.quadrant)
         except MjError as exc:
@@ -306,7 +314,13 @@ class PreviewPane(Vertical, can_focus=True):
                 self._prepare(prepare, wanted, backdrop, image)
         self.app.call_from_thread(self._display, wanted, image)
 
-    def _prepare(self, prepare: Callable, wanted: Shown, backdrop: tuple, image: PILImage.Image) -> None:
+    def _prepare(
+        self,
+        prepare: Callable[..., dict[str, object]],
+        wanted: Shown,
+        backdrop: tuple[int, ...],
+        image: PILImage.Image,
+    ) -> None:
         key = (wanted, backdrop)
         if (done := self._prepared.get(key)) is not None:
             image.info.update(done)
@@ -336,9 +350,11 @@ class PreviewPane(Vertical, can_focus=True):
             return  # the user moved on while this was decoding
         cols, rows = self._cells(image)
         widget = self._mount_image()
+        if widget is None:  # previews are off
+            return
         widget.styles.width = cols
         widget.styles.height = rows
-        widget.image = image
+        widget.image = image  # type: ignore[attr-defined]  # textual-image's widgets have it
         self.shown = wanted
         self._show_parts(image=True, labels=wanted.quadrant is None and self._is_grid())
         self._label_quadrants(cols)
