@@ -58,10 +58,6 @@ def status_icon(task: Task) -> Content:
     return Content.styled(icon, f"bold {style}")
 
 
-def status_word(task: Task) -> str:
-    return STATUS_LOOK.get(task.status, STATUS_LOOK[Status.UNKNOWN])[2]
-
-
 def progress_bar(percent: int, width: int = 8) -> Content:
     percent = max(0, min(100, percent))
     filled = round(width * percent / 100)

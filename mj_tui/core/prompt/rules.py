@@ -112,7 +112,6 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("dw", (), "any", reseller=True, suggest=False),
 )
 
-SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMS}
 # every accepted spelling (lower case) -> spec
 BY_WRITTEN: dict[str, ParamSpec] = {}
 for _p in PARAMS:

@@ -38,7 +38,6 @@ class Provider(ABC):
     server_history: bool = False
     supports_modal: bool = False
     supports_shorten: bool = False
-    supports_balance: bool = False
 
     def __init__(self, profile: Profile, key: Secret | None, *, transport: httpx.AsyncBaseTransport | None = None):
         self.profile = profile

@@ -32,7 +32,6 @@ class OhMyGptProvider(Provider):
     kind = ProviderKind.OHMYGPT
     modes = (Mode.FAST, Mode.RELAX)
     server_history = True
-    supports_balance = True
     _poll_page = 1  # which history page the next batch poll reads (see fetch_many)
 
     @staticmethod

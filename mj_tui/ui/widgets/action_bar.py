@@ -25,17 +25,6 @@ def chip_text(button: Button) -> str:
     return f" {clean(button.display, one_line=True)} "
 
 
-def key_hint(button: Button) -> str:
-    """The direct key for a button, where it has one (u2, v3, r)."""
-    if button.kind == ButtonKind.UPSCALE and button.index:
-        return f"u{button.index}"
-    if button.kind == ButtonKind.VARIATION and button.index:
-        return f"v{button.index}"
-    if button.kind == ButtonKind.REROLL:
-        return "r"
-    return ""
-
-
 class ActionBar(Widget, can_focus=True):
     BINDINGS = [
         Binding("left", "move(-1)", "Prev", show=False, id="action-prev", tooltip="Previous button"),
