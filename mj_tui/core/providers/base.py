@@ -25,7 +25,7 @@ from ..errors import (
     Unsupported,
 )
 from ..http import HttpClient
-from ..models import Balance, Button, Mode, Page, ProviderKind, SubmitResult, Task
+from ..models import Action, Balance, Button, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
 
 BLEND_DIMENSIONS = ("PORTRAIT", "SQUARE", "LANDSCAPE")
 
@@ -249,3 +249,43 @@ def classify_refusal(message: str, *, status: int | None, raw: str | None) -> Mj
     if any(w in low for w in ("not found", "not exist", "不存在", "no_found", "not_found")):
         return TaskNotFound(f"The provider does not know that task: {shown}", status=status, raw=raw)
     return InvalidRequest(shown, status=status, raw=raw)
+
+
+def task_from(
+    data: dict[str, Any],
+    *,
+    task_id: str,
+    provider: ProviderKind,
+    prompt: str,
+    final_prompt: str,
+    urls: Sequence[str],
+    buttons: tuple[Button, ...],
+    mode: Mode | None,
+    parent_id: str | None = None,
+) -> Task:
+    """A Task from a dialect's task object: the fields both dialects name alike are read
+    here (status, fail reason, progress, times, description); the caller gives the rest."""
+    status = Status.parse(data.get("status"))
+    fail = as_str(data.get("failReason")).strip() or None
+    if fail and not status.is_terminal:
+        status = Status.FAILURE  # clients agree: a fail reason ends the task
+    return Task(
+        id=task_id,
+        provider=provider,
+        action=Action.parse(data.get("action")),
+        status=status,
+        progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
+        prompt=prompt,
+        final_prompt=final_prompt,
+        description=as_str(data.get("description")),
+        fail_reason=fail,
+        submit_time=parse_time(data.get("submitTime")),
+        start_time=parse_time(data.get("startTime")),
+        finish_time=parse_time(data.get("finishTime")),
+        image_url=urls[0] if urls else None,
+        image_urls=tuple(urls),
+        buttons=buttons,
+        mode=mode,
+        parent_id=parent_id,
+        raw=dict(data),
+    )

@@ -25,7 +25,7 @@ from ..errors import (
     ServerError,
     TaskNotFound,
 )
-from ..models import Action, Mode, ProviderKind, Status, SubmitResult, Task, parse_progress
+from ..models import Mode, ProviderKind, SubmitResult, Task
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
@@ -37,7 +37,7 @@ from .base import (
     first_int,
     json_body,
     parse_buttons,
-    parse_time,
+    task_from,
 )
 
 ACCEPTED = (1, 22)  # submitted, queued
@@ -269,10 +269,6 @@ class MjProxyProvider(Provider):
     # -- parsing ------------------------------------------------------------------
     def parse_task(self, data: dict[str, Any]) -> Task:
         props = as_dict(data.get("properties"))
-        status = Status.parse(data.get("status"))
-        fail = as_str(data.get("failReason")).strip() or None
-        if fail and status not in (Status.FAILURE, Status.CANCEL) and status != Status.SUCCESS:
-            status = Status.FAILURE
         urls: list[str] = []
         image = as_str(data.get("imageUrl")).strip()
         if image:
@@ -284,23 +280,14 @@ class MjProxyProvider(Provider):
         if mode is None:
             flag = SPEED_FLAG.search(final) or SPEED_FLAG.search(prompt)
             mode = Mode(flag.group(1).lower()) if flag else None
-        return Task(
-            id=as_id(data.get("id")),
+        return task_from(
+            data,
+            task_id=as_id(data.get("id")),
             provider=ProviderKind.MJPROXY,
-            action=Action.parse(data.get("action")),
-            status=status,
-            progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
             prompt=prompt,
             final_prompt=final,
-            description=as_str(data.get("description")),
-            fail_reason=fail,
-            submit_time=parse_time(data.get("submitTime")),
-            start_time=parse_time(data.get("startTime")),
-            finish_time=parse_time(data.get("finishTime")),
-            image_url=urls[0] if urls else None,
-            image_urls=tuple(urls),
+            urls=urls,
             buttons=parse_buttons(data.get("buttons")),
             mode=mode,
             parent_id=as_str(data.get("parentId")).strip() or None,
-            raw=dict(data),
         )

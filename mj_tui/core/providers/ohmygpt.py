@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
-from ..models import Action, Balance, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
+from ..models import Balance, Mode, Page, ProviderKind, SubmitResult, Task
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
@@ -18,7 +18,7 @@ from .base import (
     classify_refusal,
     json_body,
     parse_buttons,
-    parse_time,
+    task_from,
 )
 
 OFFICIAL_STORAGE = "https://pi.ohmygpt.com/api/v1/content/mj-generated/"
@@ -196,28 +196,15 @@ class OhMyGptProvider(Provider):
         dc = as_str(data.get("imageDcUrl")).strip()
         if dc:
             urls.append(dc)
-        status = Status.parse(data.get("status"))
-        fail = as_str(data.get("failReason")).strip() or None
-        if fail and not status.is_terminal:
-            status = Status.FAILURE  # clients agree: a fail reason ends the task
         prompt = as_str(data.get("prompt"))
         pool = as_str(data.get("taskType")).upper()
-        return Task(
-            id=as_id(data.get("taskId", data.get("id"))),
+        return task_from(
+            data,
+            task_id=as_id(data.get("taskId", data.get("id"))),
             provider=ProviderKind.OHMYGPT,
-            action=Action.parse(data.get("action")),
-            status=status,
-            progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
             prompt=prompt,
             final_prompt=prompt,
-            description=as_str(data.get("description")),
-            fail_reason=fail,
-            submit_time=parse_time(data.get("submitTime")),
-            start_time=parse_time(data.get("startTime")),
-            finish_time=parse_time(data.get("finishTime")),
-            image_url=urls[0] if urls else None,
-            image_urls=tuple(urls),
+            urls=urls,
             buttons=parse_buttons(data.get("actions")),
             mode=MODES_BY_POOL.get(pool),
-            raw=dict(data),
         )

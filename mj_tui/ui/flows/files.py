@@ -8,8 +8,9 @@ presses the task's own numbered button where it has one, which keeps the lineage
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input, TextArea
 
@@ -28,28 +29,49 @@ class Files(Flow):
     def _start_dir(self) -> Path:
         return self.session.pick_root or Path.cwd()
 
-    # -- blend ------------------------------------------------------------------------
-    def blend(self) -> None:
+    def _pick(
+        self,
+        title: str,
+        action: Action,
+        explanation: str,
+        then: Callable[[Picked, Mode | None], Coroutine[Any, Any, None]],
+        *,
+        least: int,
+        most: int,
+        shapes: bool = False,
+    ) -> None:
+        """The file picker for `action`; `then(picked, mode)` runs as a worker once sent."""
         from ..screens.pick_images import PickImagesDialog
 
         mode = self.screen.composer.mode
         dialog = PickImagesDialog(
-            "Blend · 2 to 5 images into one grid",
+            title,
             self._start_dir(),
-            least=2,
-            most=5,
-            shapes=True,
-            price=self.session.price_text(Action.BLEND, mode),
-            explanation="enter on a file picks it · tab: picked list, path box, shape · ctrl+j sends",
+            least=least,
+            most=most,
+            shapes=shapes,
+            price=self.session.price_text(action, mode),
+            explanation=explanation,
         )
 
         def picked(result: Picked | None) -> None:
             if result is not None:
-                self.session.pick_root = result.folder
-                paths = [str(p) for p in result.paths]
-                self.run(self._blend(paths, result.dimensions or "SQUARE", mode), group="submit")
+                self.session.pick_root = result.folder  # the next picker opens here
+                self.run(then(result, mode), group="submit")
 
         self.screen.app.push_screen(dialog, picked)
+
+    # -- blend ------------------------------------------------------------------------
+    def blend(self) -> None:
+        self._pick(
+            "Blend · 2 to 5 images into one grid",
+            Action.BLEND,
+            "enter on a file picks it · tab: picked list, path box, shape · ctrl+j sends",
+            lambda picked, mode: self._blend([str(p) for p in picked.paths], picked.dimensions or "SQUARE", mode),
+            least=2,
+            most=5,
+            shapes=True,
+        )
 
     async def _blend(self, paths: list[str], dimensions: str, mode: Mode | None) -> None:
         images = [await asyncio.to_thread(image_data_uri, path) for path in paths]
@@ -58,24 +80,14 @@ class Files(Flow):
 
     # -- describe ---------------------------------------------------------------------
     def describe(self) -> None:
-        from ..screens.pick_images import PickImagesDialog
-
-        mode = self.screen.composer.mode
-        dialog = PickImagesDialog(
+        self._pick(
             "Describe · four prompts for an image",
-            self._start_dir(),
+            Action.DESCRIBE,
+            "enter on a file picks it, or type its path · ctrl+j sends",
+            lambda picked, mode: self._describe(str(picked.paths[0]), mode),
             least=1,
             most=1,
-            price=self.session.price_text(Action.DESCRIBE, mode),
-            explanation="enter on a file picks it, or type its path · ctrl+j sends",
         )
-
-        def picked(result: Picked | None) -> None:
-            if result is not None:
-                self.session.pick_root = result.folder
-                self.run(self._describe(str(result.paths[0]), mode), group="submit")
-
-        self.screen.app.push_screen(dialog, picked)
 
     async def _describe(self, path: str, mode: Mode | None) -> None:
         image = await asyncio.to_thread(image_data_uri, path)

@@ -29,8 +29,7 @@ class ConfirmDialog(Dialog[bool | str]):
     ]
 
     def __init__(self, title: str, text: str, yes: str = "Send", no: str = "Cancel", alt: str | None = None) -> None:
-        super().__init__()
-        self.dialog_title = title
+        super().__init__(title)
         self.text = text
         self.yes = yes
         self.no = no

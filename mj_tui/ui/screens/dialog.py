@@ -32,6 +32,10 @@ class Dialog(ModalScreen[ResultT]):
     if TYPE_CHECKING:  # the app's own attributes (blink_cursor...) for the type checker
         app = getters.app(MjApp)
 
+    def __init__(self, title: str = "") -> None:
+        super().__init__()
+        self.dialog_title = title
+
     @staticmethod
     def title_label(title: str | Content) -> Label:
         return Label(literal(title, "bold") if isinstance(title, str) else title, classes="dialog-title")

@@ -32,8 +32,7 @@ class PromptDialog(Dialog[str | None]):
         validate: Callable[[str], str | None] | None = None,
         note: str = "",
     ) -> None:
-        super().__init__()
-        self.dialog_title = title
+        super().__init__(title)
         self.explanation = explanation
         self.prompt = prompt
         self.validate = validate

@@ -95,8 +95,7 @@ class PickImagesDialog(Dialog[Picked | None]):
         price: str = "",
         explanation: str = "",
     ) -> None:
-        super().__init__()
-        self.dialog_title = title
+        super().__init__(title)
         self.start = start
         self.least = least
         self.most = most

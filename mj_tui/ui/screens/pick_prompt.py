@@ -53,8 +53,7 @@ class PickPromptDialog(Dialog[PromptChoice | None]):
     ]
 
     def __init__(self, title: str, explanation: str, prompts: list[str], *, price: str = "") -> None:
-        super().__init__()
-        self.dialog_title = title
+        super().__init__(title)
         self.explanation = explanation
         self.prompts = prompts
         self.price = price

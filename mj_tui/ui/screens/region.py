@@ -76,8 +76,7 @@ class RegionDialog(Dialog[RegionResult | None]):
         self, title: str, prompt: str, picture: Image.Image, *, price: str = "", prompt_fixed: str = ""
     ) -> None:
         """prompt_fixed: why the prompt cannot be changed here (shown; the box is read-only)."""
-        super().__init__()
-        self.dialog_title = title
+        super().__init__(title)
         self.prompt = prompt
         self.picture = picture
         self.price = price
