@@ -1,6 +1,13 @@
 """mj-tui command line: the TUI by default, plus scripting commands over the same core.
 
-Exit codes: 0 success, 1 an API or image error (message on stderr), 2 bad usage.
+The commands make the checks the TUI makes, through the same service: a prompt with an
+error is refused before it is paid for, ``{a, b}`` sends one job per prompt, more than
+four jobs at once needs ``--yes`` (the TUI asks), a button's second step is checked
+before the button is pressed. Everything a server sent is printed through the core's
+sanitizer, so no answer can drive the terminal.
+
+Exit codes: 0 success, 1 an API, image or job failure (message on stderr), 2 bad usage,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,17 +16,25 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
-from .core.errors import ConfigError, CredentialsError, MjError
+from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused
 from .core.models import Mode, Task
 from .core.text import clean
 
-EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
+if TYPE_CHECKING:
+    from .core.service import MjService
+    from .launch import Launch
+
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+CONFIRM_OVER = 4  # more paid jobs than this at once needs --yes, as the TUI asks first
+SHAPES = ("portrait", "square", "landscape")
 
 
 class UsageError(Exception):
@@ -42,7 +57,21 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _wait_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wait", action="store_true", help="wait for the result, progress on stderr")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30 * 60,
+        metavar="SECONDS",
+        help="with --wait: give up after this long (the job may still finish; default 1800)",
+    )
+    p.add_argument("--json", action="store_true", help="print the task as JSON")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .emulator.options import add_arguments as emulator_arguments
+
     parser = argparse.ArgumentParser(
         prog="mj-tui",
         description="A keyboard-first terminal client for Midjourney (OhMyGPT and midjourney-proxy APIs).",
@@ -56,34 +85,52 @@ def build_parser() -> argparse.ArgumentParser:
         _global_flags(p, suppress=True)
         return p
 
-    p = command("tasks", "list a page of tasks, newest first")
+    p = command("tasks", "list a page of tasks, newest first (unfinished ones are asked about again)")
     p.add_argument("--page", type=int, default=1)
-    p.add_argument("--page-size", type=int, default=None)
+    p.add_argument("--page-size", type=int, default=None, help="tasks per page (OhMyGPT: 5 to 20)")
     p.add_argument("--json", action="store_true")
 
     p = command("task", "show one task")
     p.add_argument("id")
-    p.add_argument("--json", action="store_true")
+    _wait_flags(p)
 
-    p = command("imagine", "submit a prompt")
+    p = command("imagine", "submit a prompt ({a, b} permutations make one job each)")
     p.add_argument("prompt")
     p.add_argument("--mode", choices=[m.value for m in Mode], default=None)
     p.add_argument("--image", action="append", default=[], metavar="PATH", help="reference image (repeatable)")
-    p.add_argument("--wait", action="store_true", help="wait for the result, progress on stderr")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--yes", action="store_true", help=f"send more than {CONFIRM_OVER} paid jobs at once")
+    _wait_flags(p)
 
     p = command("action", "press a button (customId or its label, e.g. U2) of a finished task")
     p.add_argument("id")
-    p.add_argument("custom_id", metavar="CUSTOM_ID")
-    p.add_argument("--prompt", default=None, help="prompt for a modal step (Remix, Custom Zoom)")
+    p.add_argument("custom_id", metavar="BUTTON")
+    p.add_argument("--prompt", default=None, help="prompt for the second step (Remix; Custom Zoom with --zoom 1-2)")
     p.add_argument("--mask", default=None, metavar="PNG", help="mask for Vary (Region): white = repaint")
-    p.add_argument("--wait", action="store_true")
+    _wait_flags(p)
+
+    p = command("blend", "blend 2 to 5 image files into one grid")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--shape", choices=SHAPES, default="square")
+    p.add_argument("--mode", choices=[m.value for m in Mode], default=None)
+    _wait_flags(p)
+
+    p = command("describe", "four prompts for an image file (printed when done, with --wait)")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--mode", choices=[m.value for m in Mode], default=None)
+    _wait_flags(p)
+
+    p = command("shorten", "shorter versions of a prompt (midjourney-proxy; printed when done, with --wait)")
+    p.add_argument("prompt")
+    p.add_argument("--mode", choices=[m.value for m in Mode], default=None)
+    _wait_flags(p)
+
+    p = command("balance", "the account's balance (OhMyGPT, with an admin key)")
     p.add_argument("--json", action="store_true")
 
     p = command("download", "save a finished task's image")
     p.add_argument("id")
     p.add_argument("-o", "--output", default=".", metavar="DIR")
-    p.add_argument("--quadrant", type=int, choices=[1, 2, 3, 4], default=None, help="save one grid cell")
+    p.add_argument("--quadrant", type=int, choices=[1, 2, 3, 4], default=None, help="save one cell of a grid")
 
     p = command("key", "manage the API key in the OS keyring")
     p.add_argument("key_command", choices=["set", "delete", "status"])
@@ -91,15 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("config", "show the config file path, or write a commented sample")
     p.add_argument("config_command", choices=["path", "init"])
 
-    p = sub.add_parser("emulator", help="run the API emulator (both dialects) on a local port")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8787)
-    p.add_argument("--job-seconds", type=float, default=6.0, help="how long one simulated job takes")
-    p.add_argument("--seed-history", type=int, default=0, help="pre-fill N finished tasks")
+    p = sub.add_parser(
+        "emulator",
+        help="run the API emulator (both dialects) on a local port",
+        description="Both API dialects on localhost, for trying mj-tui and scripts offline. Point mj-tui at it "
+        "with --base-url; the seeded history belongs to the --demo-key account.",
+    )
+    emulator_arguments(p)
     return parser
 
 
-# -- output helpers --------------------------------------------------------------------
+# -- output ----------------------------------------------------------------------------
+
+# what JSON leaves raw but a terminal may obey: DEL, the C1 controls (0x9b is a one-byte
+# CSI), and the line/paragraph separators
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: object) -> str:
+    """JSON with every control character escaped (the data is kept, nothing is interpreted)."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def task_json(task: Task) -> dict[str, Any]:
@@ -112,35 +171,55 @@ def task_json(task: Task) -> dict[str, Any]:
     return data
 
 
+def _line(text: object) -> str:
+    return clean(text, one_line=True)
+
+
 def _task_line(task: Task) -> str:
     when = task.submit_time.strftime("%Y-%m-%d %H:%M") if task.submit_time else "-"
     status = task.status.value + (f" {task.progress}%" if task.status.in_flight else "")
-    prompt = clean(task.prompt)
+    prompt = _line(task.prompt)
     if len(prompt) > 60:
         prompt = prompt[:59] + "…"
-    return f"{task.id:>18}  {when}  {task.action:<10} {status:<15} {prompt}"
+    return f"{_line(task.id):>18}  {when}  {_line(task.action):<10} {status:<15} {prompt}"
 
 
 def _print_task(task: Task) -> None:
-    print(f"id:       {task.id}")
-    print(f"action:   {task.action}    status: {task.status.value}    progress: {task.progress}%")
+    from .core.results import suggested_prompts
+
+    print(f"id:       {_line(task.id)}")
+    print(f"action:   {_line(task.action)}    status: {task.status.value}    progress: {task.progress}%")
     print(f"mode:     {task.mode.value if task.mode else '-'}")
-    print(f"prompt:   {clean(task.prompt)}")
+    print(f"prompt:   {_line(task.prompt)}")
     if task.final_prompt and task.final_prompt != task.prompt:
-        print(f"final:    {clean(task.final_prompt)}")
+        print(f"final:    {_line(task.final_prompt)}")
     if task.fail_reason:
-        print(f"failed:   {clean(task.fail_reason)}")
+        print(f"failed:   {_line(task.fail_reason)}")
     if task.parent_id:
-        print(f"parent:   {task.parent_id}")
+        print(f"parent:   {_line(task.parent_id)}")
     if task.image_url:
-        print(f"image:    {clean(task.image_url)}")
+        print(f"image:    {_line(task.image_url)}")
+    for number, prompt in enumerate(suggested_prompts(task), 1):
+        print(f"prompt {number}: {_line(prompt)}")
     if task.buttons:
-        print("buttons:  " + "  ".join(clean(b.display) for b in task.buttons))
+        print("buttons:  " + "  ".join(_line(b.display) for b in task.buttons))
         for b in task.buttons:
-            print(f"          {clean(b.display):<18} {b.custom_id}")
+            print(f"          {_line(b.display):<18} {_line(b.custom_id)}")
 
 
-def _progress_printer():
+def _show(task: Task, as_json: bool) -> None:
+    if as_json:
+        print(json_text(task_json(task)))
+    else:
+        _print_task(task)
+
+
+def _note(text: str) -> None:
+    """A line for the person on stderr (server text in it is already clean)."""
+    print(f"mj-tui: {text}", file=sys.stderr, flush=True)
+
+
+def _progress_printer() -> Callable[[Task], None]:
     tty = sys.stderr.isatty()
     last: list[Any] = [None]
 
@@ -150,7 +229,7 @@ def _progress_printer():
             return
         last[0] = state
         bar = "#" * (task.progress // 5)
-        line = f"[{task.status.value:<11}] {task.progress:>3}% {bar:<20} task {task.id}"
+        line = f"[{task.status.value:<11}] {task.progress:>3}% {bar:<20} task {_line(task.id)}"
         if tty:
             sys.stderr.write("\r" + line)
             if not task.status.in_flight:
@@ -165,7 +244,7 @@ def _progress_printer():
 # -- commands ------------------------------------------------------------------------------
 
 
-def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds: float = 1.0):
+def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds: float = 1.0) -> Launch:
     from .launch import build_launch
 
     launch = build_launch(
@@ -186,12 +265,16 @@ def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds
     return launch
 
 
-async def _with_service(args, body):
+async def _with_service(args: argparse.Namespace, body: Callable[[MjService], Awaitable[int]]) -> int:
     async with _launch(args).make_service() as service:
         return await body(service)
 
 
-def _find_button(task: Task, wanted: str):
+def _mode(args: argparse.Namespace) -> Mode | None:
+    return Mode(args.mode) if getattr(args, "mode", None) else None
+
+
+def _find_button(task: Task, wanted: str) -> Any:
     for b in task.buttons:
         if b.custom_id == wanted:
             return b
@@ -199,90 +282,161 @@ def _find_button(task: Task, wanted: str):
     for b in task.buttons:
         if low and low in (b.label.lower(), b.display.lower(), b.emoji):
             return b
-    labels = ", ".join(b.display for b in task.buttons) or "none"
-    raise UsageError(f"Task {task.id} has no button {wanted!r}. Its buttons: {labels}")
+    labels = ", ".join(_line(b.display) for b in task.buttons) or "none"
+    raise UsageError(f"Task {_line(task.id)} has no button {_line(wanted)!r}. Its buttons: {labels}")
 
 
-async def cmd_tasks(args, service) -> int:
-    page = await service.page(args.page, args.page_size)
+async def _finish(args: argparse.Namespace, service: MjService, task: Task) -> int:
+    if args.wait:
+        show = _progress_printer()
+        show(task)
+
+        def stale(task: Task) -> None:
+            minutes = service.profile.stale_after / 60
+            _note(f"task {_line(task.id)} has not moved for {minutes:.0f} min; the provider may have lost it.")
+
+        task = await service.wait(task.id, on_update=show, on_stale=stale, timeout=args.timeout)
+        show(task)
+    _show(task, args.json)
+    return EXIT_API if task.status.value in ("FAILURE", "CANCEL") else EXIT_OK
+
+
+async def cmd_tasks(args: argparse.Namespace, service: MjService) -> int:
+    size = args.page_size
+    if args.page < 1:
+        raise UsageError("--page counts from 1.")
+    if size is not None and size < 1:
+        raise UsageError("--page-size must be at least 1.")
+    if size is not None and service.capabilities.server_history:
+        # OhMyGPT's own pages hold 5 to 20 tasks
+        fitted = min(20, max(5, size))
+        if fitted != size:
+            _note(f"{service.capabilities.label} pages hold 5 to 20 tasks; showing {fitted} per page.")
+            size = fitted
+    page = await service.page(args.page, size)
+    if args.page > page.pages:
+        raise UsageError(f"There is no page {args.page}: {page.total} tasks make {page.pages} page(s).")
+    tasks = await service.refresh_unfinished(page.tasks)
+    skipped = getattr(page, "skipped", 0)
+    if skipped:
+        _note(f"{skipped} task(s) on this page could not be read and are left out.")
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "page": page.page,
-                    "page_size": page.page_size,
-                    "total": page.total,
-                    "pages": page.pages,
-                    "tasks": [task_json(t) for t in page.tasks],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        data = {"page": page.page, "page_size": page.page_size, "total": page.total, "pages": page.pages}
+        print(json_text({**data, "tasks": [task_json(t) for t in tasks]}))
     else:
-        for task in page.tasks:
+        for task in tasks:
             print(_task_line(task))
         print(f"page {page.page} of {page.pages}, total {page.total}")
     return EXIT_OK
 
 
-async def cmd_task(args, service) -> int:
-    task = await service.refresh(args.id)
-    if args.json:
-        print(json.dumps(task_json(task), ensure_ascii=False, indent=2))
-    else:
-        _print_task(task)
+async def cmd_task(args: argparse.Namespace, service: MjService) -> int:
+    return await _finish(args, service, await service.refresh(args.id))
+
+
+async def cmd_imagine(args: argparse.Namespace, service: MjService) -> int:
+    from .core.models import Action
+    from .core.uploads import image_data_uri
+
+    mode = _mode(args)
+    plan = service.plan(args.prompt, mode=mode)  # refused here, before anything is paid for
+    for warning in plan.warnings:
+        _note(f"warning: {_line(warning.message)}")
+    cost = service.price_text(Action.IMAGINE, mode or service.profile.default_mode, plan.jobs)
+    if plan.jobs > CONFIRM_OVER and not args.yes:
+        raise UsageError(
+            f"This makes {plan.jobs} paid jobs" + (f", about {cost[1:]}" if cost else "") + ": add --yes to send them."
+        )
+    if len(plan.prompts) > 1 and (args.wait or args.json):
+        raise UsageError("--wait and --json take one prompt; this one expands to several (send them without).")
+    if cost:
+        _note(f"sending {plan.jobs} job{'s' if plan.jobs > 1 else ''}, {cost}")
+    images = [await asyncio.to_thread(image_data_uri, p) for p in args.image]
+    if len(plan.prompts) == 1:
+        task = await service.imagine(plan.prompts[0], mode=mode, images=images)
+        return await _finish(args, service, task)
+    for number, prompt in enumerate(plan.prompts, 1):
+        try:
+            task = await service.imagine(prompt, mode=mode, images=images)
+        except MjError as exc:
+            # never resend: say what went and what did not
+            _note(f"sent {number - 1} of {len(plan.prompts)}; prompt {number} failed: {_line(exc.message)}")
+            for rest in plan.prompts[number - 1 :]:
+                print(f"not sent: {_line(rest)}", file=sys.stderr)
+            return EXIT_API
+        print(_task_line(task))
     return EXIT_OK
 
 
-async def _finish(args, service, task: Task) -> int:
-    if args.wait:
-        show = _progress_printer()
-        show(task)
-        task = await service.wait(task.id, on_update=show)
-        show(task)
-    if args.json:
-        print(json.dumps(task_json(task), ensure_ascii=False, indent=2))
-    else:
-        _print_task(task)
-    return EXIT_API if task.status.value in ("FAILURE", "CANCEL") else EXIT_OK
-
-
-async def cmd_imagine(args, service) -> int:
-    from .core.uploads import image_data_uri
-
-    images = [image_data_uri(p) for p in args.image]
-    task = await service.imagine(args.prompt, mode=Mode(args.mode) if args.mode else None, images=images)
-    return await _finish(args, service, task)
-
-
-async def cmd_action(args, service) -> int:
+async def cmd_action(args: argparse.Namespace, service: MjService) -> int:
     parent = await service.refresh(args.id)
     button = _find_button(parent, args.custom_id)
     mask = None
     if args.mask:
         from .core.uploads import image_data_uri
 
-        mask = image_data_uri(args.mask, max_side=4096)
+        mask = await asyncio.to_thread(image_data_uri, args.mask, max_side=4096)
+    try:  # what the button's second step needs, checked before it is pressed
+        service.check_press(button, prompt=args.prompt, mask=mask)
+    except MjError as exc:
+        raise UsageError(exc.message) from None
     outcome = await service.press(parent, button, prompt=args.prompt, mask=mask)
     if outcome.modal_required:
+        suggested = _line(outcome.final_prompt)
         raise UsageError(
-            f"{button.display} needs more input: pass --prompt (the server suggests: {outcome.final_prompt!r})"
-            + (" and --mask PNG" if button.needs_modal and not mask else "")
+            f"{_line(button.display)} needs a prompt for its second step: pass --prompt (the server suggests "
+            f"{suggested!r}). Task {_line(outcome.task.id)} waits for it."
         )
     return await _finish(args, service, outcome.task)
 
 
-async def cmd_download(args, service) -> int:
+async def cmd_blend(args: argparse.Namespace, service: MjService) -> int:
+    from .core.uploads import image_data_uri
+
+    if not 2 <= len(args.images) <= 5:
+        raise UsageError(f"Blend takes 2 to 5 images; got {len(args.images)}.")
+    images = [await asyncio.to_thread(image_data_uri, p) for p in args.images]
+    task = await service.blend(images, dimensions=args.shape.upper(), mode=_mode(args))
+    return await _finish(args, service, task)
+
+
+async def cmd_describe(args: argparse.Namespace, service: MjService) -> int:
+    from .core.uploads import image_data_uri
+
+    image = await asyncio.to_thread(image_data_uri, args.image)
+    return await _finish(args, service, await service.describe(image, mode=_mode(args)))
+
+
+async def cmd_shorten(args: argparse.Namespace, service: MjService) -> int:
+    if not service.capabilities.shorten:
+        raise UsageError(f"{service.capabilities.label} does not offer /shorten; midjourney-proxy providers do.")
+    return await _finish(args, service, await service.shorten(args.prompt.strip(), mode=_mode(args)))
+
+
+async def cmd_balance(args: argparse.Namespace, service: MjService) -> int:
+    balance = await service.balance()
+    if balance is None:
+        raise UsageError(f"{service.capabilities.label} does not report a balance for this key.")
+    if args.json:
+        print(json_text({"balance": balance.balance, "free_balance": balance.free_balance, "unit": balance.unit}))
+    else:
+        free = f" (free: {_line(balance.free_balance)})" if balance.free_balance is not None else ""
+        print(f"{_line(balance.balance)} {_line(balance.unit)}{free}")
+    return EXIT_OK
+
+
+async def cmd_download(args: argparse.Namespace, service: MjService) -> int:
     task = service.get_cached(args.id)
     if task is None or task.status.value != "SUCCESS":
         task = await service.refresh(args.id)
+    if args.quadrant is not None and not task.is_grid:
+        raise UsageError(f"Task {_line(task.id)} is not a grid: --quadrant picks a cell of a grid.")
     # `~` in the folder is expanded in the export's thread
     print(await service.export(task, Path(args.output), quadrant=args.quadrant))
     return EXIT_OK
 
 
-def cmd_key(args) -> int:
+def cmd_key(args: argparse.Namespace) -> int:
     from .core import credentials
 
     launch = _launch(args, need_key=False)
@@ -312,7 +466,7 @@ def cmd_key(args) -> int:
     return EXIT_OK
 
 
-def cmd_config(args) -> int:
+def cmd_config(args: argparse.Namespace) -> int:
     path = config_path()
     if args.config_command == "path":
         print(path)
@@ -325,18 +479,22 @@ def cmd_config(args) -> int:
     return EXIT_OK
 
 
-def cmd_emulator(args) -> int:
-    from .emulator import EmulatorConfig, serve
+def cmd_emulator(args: argparse.Namespace) -> int:
+    from .emulator.options import config_from_args
+    from .emulator.server import serve
 
-    serve(
-        host=args.host,
-        port=args.port,
-        config=EmulatorConfig(job_seconds=args.job_seconds, seed_history=args.seed_history),
-    )
+    config = config_from_args(args)
+    if config.seed_history:
+        print(
+            f"{config.seed_history} finished tasks per dialect belong to the key {config.demo_key!r}: "
+            f"MJ_TUI_API_KEY={config.demo_key} mj-tui --base-url http://{args.host}:{args.port} tasks",
+            flush=True,
+        )
+    serve(args.host, args.port, config)
     return EXIT_OK
 
 
-def run_tui(args) -> int:
+def run_tui(args: argparse.Namespace) -> int:
     launch = _launch(args, need_key=False, demo_job_seconds=6.0)
     from .ui import gc_tuning
 
@@ -346,7 +504,8 @@ def run_tui(args) -> int:
             from .ui.app import run_app
         except ImportError:
             print(
-                "The TUI is not available in this build; use the scripting commands (mj-tui --help).", file=sys.stderr
+                "The TUI is not available in this build; use the scripting commands (mj-tui --help).",
+                file=sys.stderr,
             )
             return EXIT_USAGE
         return run_app(launch)
@@ -354,44 +513,67 @@ def run_tui(args) -> int:
         gc_tuning.startup_done()
 
 
-ASYNC_COMMANDS = {
+ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[int]]] = {
     "tasks": cmd_tasks,
     "task": cmd_task,
     "imagine": cmd_imagine,
     "action": cmd_action,
+    "blend": cmd_blend,
+    "describe": cmd_describe,
+    "shorten": cmd_shorten,
+    "balance": cmd_balance,
     "download": cmd_download,
 }
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command in ASYNC_COMMANDS:
+        handler = ASYNC_COMMANDS[args.command]
+        return asyncio.run(_with_service(args, lambda service: handler(args, service)))
+    if args.command == "key":
+        return cmd_key(args)
+    if args.command == "config":
+        return cmd_config(args)
+    if args.command == "emulator":
+        return cmd_emulator(args)
+    return run_tui(args)
+
+
+def _reader_left() -> int:
+    """stdout's reader went away (`mj-tui tasks | head -1`): stop quietly, as cat does.
+
+    Python would complain again when it flushes stdout at exit, so stdout now points at
+    /dev/null."""
+    with open(os.devnull, "wb") as devnull:
+        os.dup2(devnull.fileno(), sys.stdout.fileno())
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command in ASYNC_COMMANDS:
-            handler = ASYNC_COMMANDS[args.command]
-            return asyncio.run(_with_service(args, lambda service: handler(args, service)))
-        if args.command == "key":
-            return cmd_key(args)
-        if args.command == "config":
-            return cmd_config(args)
-        if args.command == "emulator":
-            return cmd_emulator(args)
-        return run_tui(args)
+        return _run(args)
+    except BrokenPipeError:
+        return _reader_left()
     except UsageError as exc:
-        print(f"mj-tui: {exc}", file=sys.stderr)
+        print(f"mj-tui: {clean(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except ConfigError as exc:
-        print(f"mj-tui: configuration problem: {exc}", file=sys.stderr)
+        print(f"mj-tui: configuration problem: {clean(exc.message)}", file=sys.stderr)
+        return EXIT_USAGE
+    except PromptRefused as exc:
+        print(f"mj-tui: prompt not sent: {'; '.join(clean(p, one_line=True) for p in exc.problems)}", file=sys.stderr)
         return EXIT_USAGE
     except CredentialsError as exc:
-        print(f"mj-tui: {exc}", file=sys.stderr)
+        print(f"mj-tui: {clean(exc.message)}", file=sys.stderr)
         return EXIT_API
     except MjError as exc:
-        print(f"mj-tui: {exc.title}: {exc}", file=sys.stderr)
+        print(f"mj-tui: {exc.title}: {clean(exc.message)}", file=sys.stderr)
         return EXIT_API
     except KeyboardInterrupt:
         print("mj-tui: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -102,6 +102,17 @@ class InvalidRequest(MjError):
     title = "Request refused"
 
 
+class PromptRefused(InvalidRequest):
+    """The prompt has an error Midjourney would refuse it for: nothing was sent."""
+
+    title = "Prompt not sent"
+
+    def __init__(self, message: str, *, problems: list[str], **kw: Any) -> None:
+        super().__init__(message, **kw)
+        #: every error, each in a sentence of its own
+        self.problems = problems
+
+
 class Unsupported(MjError):
     """The provider does not offer this (turbo on OhMyGPT, shorten on OhMyGPT...)."""
 

@@ -23,15 +23,29 @@ from PIL import Image
 from . import pricing
 from .config import Profile
 from .credentials import Secret
-from .errors import ImageError, InvalidRequest, RequestTimeout, TaskNotFound
+from .errors import (
+    ImageError,
+    InvalidRequest,
+    MalformedResponse,
+    MjError,
+    PromptRefused,
+    RequestTimeout,
+    TaskNotFound,
+    Unsupported,
+)
 from .history import History, namespace_for, store_page
 from .images import ImageCache, safe_filename
 from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
+from .prompt import PromptPlan, plan_prompt
+from .prompt.plan import modal_problem
 from .providers import Provider, make_provider
+from .text import clean
 
 # resume polling tasks left unfinished by an earlier run, if they are this recent
 RESUME_WINDOW = 6 * 3600
+# how long `wait` follows a task before it gives up (Relax jobs can queue for a long time)
+DEFAULT_WAIT = 30 * 60
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,32 @@ class MjService:
         self.poller.track(task)
         return task
 
+    # -- checks before anything is paid for ---------------------------------------
+    def plan(self, prompt: str, *, mode: Mode | None = None) -> PromptPlan:
+        """The prompts `prompt` sends and the jobs they make; PromptRefused on any error.
+
+        The same check the TUI's prompt box runs: nothing is sent that Midjourney refuses."""
+        return plan_prompt(prompt, mode=(mode or self.profile.default_mode).value)
+
+    def check_press(self, button: Button, *, prompt: str | None = None, mask: str | None = None) -> None:
+        """Refuse, before anything is sent, a press that cannot succeed: the button's second
+        step needs what was not given, or the provider has no such step."""
+        kind = button.kind
+        if kind == ButtonKind.CUSTOM_ZOOM:
+            if not self.provider.supports_modal:
+                raise Unsupported(
+                    f"{self.provider.label} has no Custom Zoom (it has no dialog step for the --zoom value). "
+                    "Zoom Out 2x and 1.5x work."
+                )
+            if not prompt:
+                raise InvalidRequest("Custom Zoom needs a prompt with --zoom 1 to 2, e.g. “a fox --zoom 1.5”.")
+        if kind == ButtonKind.VARY_REGION and not mask:
+            raise InvalidRequest("Vary (Region) needs a mask: the areas to repaint, in white.")
+        if prompt is not None:
+            problem = modal_problem(prompt, custom_zoom=kind == ButtonKind.CUSTOM_ZOOM)
+            if problem:
+                raise PromptRefused(f"Not sent: {problem}", problems=[problem])
+
     # -- submits (each is sent exactly once) ------------------------------------
     async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> Task:
         prompt = prompt.strip()
@@ -202,6 +242,8 @@ class MjService:
         """
         if button.kind == ButtonKind.VARY_REGION and not mask:
             raise InvalidRequest("Vary (Region) needs a mask: select the area to repaint first.")
+        if prompt is not None:  # a modal step's prompt is checked before the press is paid for
+            self.check_press(button, prompt=prompt, mask=mask)
         action = pricing.action_for_button(button) or Action.ACTION
         base_prompt = parent.final_prompt or parent.prompt
         result = await self.provider.action(parent, button.custom_id, mask=mask)
@@ -272,12 +314,28 @@ class MjService:
 
     async def refresh(self, task_id: str) -> Task:
         task = await self.provider.fetch(task_id)
+        if task.id != task_id:  # a confused gateway: never file one task's state under another
+            raise MalformedResponse(f"Asked the provider for task {task_id} and it answered with another task.")
         (task,) = self._store([task])
         if task.status.in_flight:
             self.poller.track(task)
         else:
             self.poller.untrack(task.id)
         return task
+
+    async def refresh_unfinished(self, tasks: Sequence[Task]) -> list[Task]:
+        """`tasks` with the unfinished ones asked about again (one request): a list shown by a
+        script must not say "running 0%" forever after a run that was killed."""
+        unfinished = [t.id for t in tasks if t.status.in_flight]
+        if not unfinished:
+            return list(tasks)
+        fresh = {t.id: t for t in self._store(await self.provider.fetch_many(unfinished))}
+        for task in fresh.values():
+            if task.status.in_flight:
+                self.poller.track(task)
+            else:
+                self.poller.untrack(task.id)
+        return [fresh.get(t.id, t) for t in tasks]
 
     async def poll(self) -> PollResult:
         result = await self.poller.tick()
@@ -296,15 +354,36 @@ class MjService:
         task_id: str,
         *,
         on_update: Callable[[Task], Awaitable[None] | None] | None = None,
-        timeout: float | None = None,
+        on_stale: Callable[[Task], object] | None = None,
+        timeout: float = DEFAULT_WAIT,
     ) -> Task:
-        """Poll until the task finishes or needs a modal step (CLI ``--wait``)."""
-        deadline = time.monotonic() + timeout if timeout else None
-        task = self.get_cached(task_id) or await self.refresh(task_id)
+        """Poll until the task finishes or needs a modal step (CLI ``--wait``).
+
+        A failed read (a dropped connection, a truncated answer, a 5xx) is tried again at the
+        next tick: only the deadline ends the wait, with a message that the job may still
+        finish (a script that resubmitted on a read error would pay twice). `on_stale` hears
+        once when the task has not moved for the profile's stale time."""
+        deadline = time.monotonic() + timeout
+        last_error: MjError | None = None
+        task = self.get_cached(task_id)
+        while task is None:
+            try:
+                task = await self.refresh(task_id)
+            except MjError as exc:
+                if not _transient(exc) or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(self.profile.poll_interval)
         if task.status.in_flight:
             self.poller.track(task)
         while task.status.in_flight:
-            result = await self.poll()
+            try:
+                result = await self.poll()
+                last_error = None
+            except MjError as exc:
+                if not _transient(exc):
+                    raise
+                last_error = exc
+                result = PollResult()
             for fresh in [*result.updated, *result.finished, *result.modal]:
                 if fresh.id == task_id:
                     task = fresh
@@ -312,12 +391,18 @@ class MjService:
                         maybe = on_update(task)
                         if asyncio.iscoroutine(maybe):
                             await maybe
-            if task_id not in self.poller.in_flight and task.status.in_flight:
+            if on_stale is not None and any(t.id == task_id for t in result.stale):
+                on_stale(task)
+            if task_id not in self.poller.in_flight and task.status.in_flight and last_error is None:
                 task = await self.refresh(task_id)
             if not task.status.in_flight:
                 break
-            if deadline and time.monotonic() > deadline:
-                raise RequestTimeout(f"Task {task_id} did not finish within {timeout:.0f}s; it is still running.")
+            if time.monotonic() > deadline:
+                why = f" The last read failed: {last_error.message}" if last_error else ""
+                raise RequestTimeout(
+                    f"Task {clean(task_id)} did not finish within {timeout:.0f}s; it may still finish. "
+                    f"Follow it with `mj-tui task {clean(task_id)} --wait`.{why}"
+                )
             await asyncio.sleep(self.profile.poll_interval)
         return task
 
@@ -367,6 +452,11 @@ class MjService:
         finally:
             if self._close_history:
                 self.history.close()
+
+
+def _transient(error: MjError) -> bool:
+    """A read that may well work next time: the network, the server, a garbled answer."""
+    return error.retryable or isinstance(error, MalformedResponse)
 
 
 __all__ = ["MjService", "PollResult", "PressOutcome", "TaskNotFound"]

@@ -51,7 +51,12 @@ def find(issues: list[Issue], code: str) -> Issue:
 
 # (code, severity, bad prompt, text the span must cover, good prompt, lint kwargs)
 RULES = [
-    ("unknown-param", E, "a cat --foo 3", "--foo", "a cat --s 3", {}),
+    # a misspelt or cut-short name is refused; one like no known name may be newer than us
+    ("unknown-param", E, "a cat --stylise 3", "--stylise", "a cat --s 3", {}),
+    ("unknown-param", E, "a cat --st 3", "--st", "a cat --stop 30", {}),
+    ("unknown-param", W, "a cat --foo 3", "--foo", "a cat --s 3", {}),
+    # a known range is an error even on a model this client does not know yet
+    ("out-of-range", E, "a cat --stylize 99999 --v 99", "99999", "a cat --stylize 999 --v 99", {}),
     ("out-of-range", E, "a cat --chaos 150", "150", "a cat --chaos 100", {}),
     ("ar-format", E, "a cat --ar 1.39:1", "1.39:1", "a cat --ar 139:100", {}),
     ("ar-format", E, "a cat --ar 0:1", "0:1", "a cat --ar 1:1", {}),
@@ -304,7 +309,7 @@ def test_issues_are_sorted_and_unique():
 
 
 def test_has_errors():
-    assert has_errors(lint("a --foo"))
+    assert has_errors(lint("a --fooo --stylise 3"))
     assert not has_errors(lint("a —ar 16:9 --hd"))  # info and warnings only
     assert not has_errors([])
 

@@ -37,14 +37,14 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, con
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await main_screen(pilot, app)
-        await type_text(pilot, "a cat --foo 2")
-        assert "Unknown parameter --foo" in lint_line(screen)
+        await type_text(pilot, "a cat --stylise 2")
+        assert "Unknown parameter --stylise" in lint_line(screen)
         assert screen.composer.text_area._highlights  # the culprit is underlined
         before = submits(control)
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: "Prompt not sent" in notes.titles("warning"), what="refused")
-        assert "Unknown parameter --foo" in notes.text() and submits(control) == before
-        assert screen.composer.text_area.text == "a cat --foo 2"  # nothing lost
+        assert "Unknown parameter --stylise" in notes.text() and submits(control) == before
+        assert screen.composer.text_area.text == "a cat --stylise 2"  # nothing lost
         screen.composer.text_area.text = ""
         await type_text(pilot, "a cat --q 9")
         assert lint_line(screen).startswith("⚠") and "quality" in lint_line(screen)
@@ -73,7 +73,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("space")
         assert "needs a value" in lint_line(screen)
         screen.composer.text_area.text = ""
-        await type_text(pilot, "a cat --ar 0:1 --stylize 5000 --foo")
+        await type_text(pilot, "a cat --ar 0:1 --stylize 5000 --stylise")
         assert "(+2 more" in lint_line(screen)
         area = screen.composer.text_area
         # the cursor on an underline shows that problem
@@ -87,14 +87,14 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: "Prompt not sent" in notes.titles("warning"), what="refused")
         # the refusal lists every error, not "and 2 more"
-        assert all(m in notes.text() for m in ("positive", "0–1000", "--foo")), notes.text()
+        assert all(m in notes.text() for m in ("positive", "0–1000", "--stylise")), notes.text()
         assert submits(control) == before
         # ctrl+l clears the box in one key; ctrl+z brings it back
         screen.composer.text_area.focus()
         await pilot.press("ctrl+l")
         assert area.text == "" and lint_line(screen) == ""
         await pilot.press("ctrl+z")
-        assert area.text == "a cat --ar 0:1 --stylize 5000 --foo"
+        assert area.text == "a cat --ar 0:1 --stylize 5000 --stylise"
 
 
 async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):

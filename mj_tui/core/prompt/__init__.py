@@ -10,6 +10,7 @@ from __future__ import annotations
 from .complete import complete
 from .lint import has_errors, lint
 from .permute import expand_permutations, job_count
+from .plan import PromptPlan, plan_prompt
 from .scan import Completion, Issue, Param, ParsedPrompt, PromptError, Severity, normalize_version, parse
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "Param",
     "ParsedPrompt",
     "PromptError",
+    "PromptPlan",
     "Severity",
     "complete",
     "expand_permutations",
@@ -26,4 +28,5 @@ __all__ = [
     "lint",
     "normalize_version",
     "parse",
+    "plan_prompt",
 ]

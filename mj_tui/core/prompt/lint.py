@@ -42,8 +42,17 @@ def _works_on(row: dict[str, str]) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _did_you_mean(name: str) -> str | None:
+    """The parameter a misspelt or cut-short name most likely means ("stop, style or stylize")."""
     guess = difflib.get_close_matches(name, list(rules.BY_WRITTEN), n=1, cutoff=0.75)
-    return guess[0] if guess else None
+    if guess:
+        return f"--{guess[0]}"
+    # the ones the completer offers first: a legacy name is rarely what was meant
+    specs = {spec for written, spec in rules.BY_WRITTEN.items() if written.startswith(name)}
+    starting = sorted(s.name for s in specs if s.suggest) or sorted(s.name for s in specs)
+    if not starting or len(name) < 2:
+        return None
+    names = [f"--{n}" for n in starting[:3]]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _is_image_link(url: str) -> bool:
@@ -141,8 +150,17 @@ class _Linter:
 
     def _unknown(self, p: RawParam) -> None:
         guess = _did_you_mean(p.written.lower())
-        hint = f"; did you mean --{guess}?" if guess else ""
-        self.add(E, f"Unknown parameter --{p.written}{hint}", p.start, p.name_end, "unknown-param")
+        if guess:  # a misspelt parameter: Midjourney refuses it ("Invalid parameter")
+            self.add(E, f"Unknown parameter --{p.written}; did you mean {guess}?", p.start, p.name_end, "unknown-param")
+            return
+        # nothing like it: perhaps one newer than this client, so it goes if the person insists
+        self.add(
+            W,
+            f"Unknown parameter --{p.written}: not one this client knows (Midjourney refuses misspelt ones)",
+            p.start,
+            p.name_end,
+            "unknown-param",
+        )
 
     def _check_value(self, p: RawParam) -> None:
         spec, value, written = p.spec, p.value, p.written
@@ -254,8 +272,8 @@ class _Linter:
         if self.version in per_version:
             lo, hi = per_version[self.version]
             where = f" on {self.label}"
-        elif per_version and (not self.known or self.version in rules.LEGACY_VERSIONS):
-            is_error = False  # no verified range for this model: the generic one is only a hint
+        elif per_version and self.version in rules.LEGACY_VERSIONS:
+            is_error = False  # no verified range for this old model: the generic one is only a hint
         if lo is not None and hi is not None and not lo <= x <= hi:
             self.add(
                 E if is_error else W,

@@ -21,20 +21,22 @@ CONFIRM_OVER = 4  # more paid jobs than this at once asks first
 class Prompts(Flow):
     def submit(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
         """Expand {a, b} permutations locally; ask before more than 4 paid jobs."""
-        from ...core.prompt import PromptError, expand_permutations, job_count
+        from ...core.errors import PromptRefused
+        from ...core.prompt import plan_prompt
         from ..screens.confirm import ConfirmDialog
 
         session = self.session
         try:
-            prompts = expand_permutations(prompt)
-        except PromptError as exc:
-            self.notify(str(exc), title="Prompt not sent", severity="error")
+            plan = plan_prompt(prompt, mode=mode.value if mode else None)
+        except PromptRefused as refused:
+            self.notify(refused.message, title=refused.title, severity="error")
             return
+        prompts = list(plan.prompts)
         already = 0
         if session.rest is not None and session.rest[0] == prompt and len(prompts) > 1:
             already = len(prompts) - len(session.rest[1])
             prompts = session.rest[1]
-        jobs = job_count(prompt) * len(prompts) // max(1, len(prompts) + already)
+        jobs = plan.jobs * len(prompts) // max(1, len(prompts) + already)
         free = session.queue_room()
         # several prompts that cannot all fit: offer the ones that fit, or all of them (the
         # limit is the profile's guess until the server refuses one). One prompt simply goes:

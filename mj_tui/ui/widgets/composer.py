@@ -158,15 +158,18 @@ class Composer(Vertical):
 
     def submit(self) -> str | None:
         """Send what is typed (the screen decides what happens); else why not."""
-        prompt = self.text_area.text.strip()
+        from ...core.errors import PromptRefused
+        from ...core.prompt import plan_prompt  # the CLI's check too: one set of refusals
+
+        area = self.text_area
+        prompt = area.text.strip()
         if not prompt:
             return "Type a prompt first."
-        errors = [i for i in self.text_area.issues if i.severity == "error"]
-        if errors:
+        try:
+            plan_prompt(prompt, mode=area.lint_mode, default_version=area.lint_version)
+        except PromptRefused as refused:
             self._show_lint()
-            if len(errors) == 1:
-                return f"Not sent: {errors[0].message}."
-            return "Not sent:\n" + "\n".join(f"• {e.message}" for e in errors)
+            return refused.message
         paths = split_paths(self.query_one("#refs", Input).value)
         self.post_message(PromptSubmitted(prompt, self.mode, paths))
         return None
@@ -243,8 +246,9 @@ class Composer(Vertical):
                 self._lint.display = False
             return
         line = self._extras()[1]
-        # the problem under the cursor first (arrow onto an underline to read it), then errors
-        issues.sort(key=lambda i: (not i.start <= cursor <= i.end, i.severity != "error", i.start))
+        # errors first (they block sending), and of those the one under the cursor (arrow onto
+        # an underline to read it); a warning never hides an error
+        issues.sort(key=lambda i: (i.severity != "error", not i.start <= cursor <= i.end, i.start))
         first = issues[0]
         error = first.severity == "error"
         more = f"  (+{len(issues) - 1} more: move onto an underline)" if len(issues) > 1 else ""
