@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", default=None, metavar="PNG", help="mask for Vary (Region): white = repaint")
     _wait_flags(p)
 
+    p = command("dismiss", "give up on a task that waits for a prompt (a dialog step): it stops waiting here")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
     p = command("blend", "blend 2 to 5 image files into one grid")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--shape", choices=SHAPES, default="square")
@@ -390,6 +394,11 @@ async def cmd_action(args: argparse.Namespace, service: MjService) -> int:
     return await _finish(args, service, outcome.task)
 
 
+async def cmd_dismiss(args: argparse.Namespace, service: MjService) -> int:
+    _show(service.dismiss(args.id), args.json)
+    return EXIT_OK
+
+
 async def cmd_blend(args: argparse.Namespace, service: MjService) -> int:
     from .core.uploads import image_data_uri
 
@@ -518,6 +527,7 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "task": cmd_task,
     "imagine": cmd_imagine,
     "action": cmd_action,
+    "dismiss": cmd_dismiss,
     "blend": cmd_blend,
     "describe": cmd_describe,
     "shorten": cmd_shorten,

@@ -173,6 +173,12 @@ class Button:
         return None
 
     @property
+    def makes(self) -> Action:
+        """The action of the task the button makes, as the servers name it (until the
+        server's own answer says otherwise)."""
+        return _MAKES.get(self.kind, Action.ACTION)
+
+    @property
     def needs_modal(self) -> bool:
         """Buttons that always need a second (modal) step with user input."""
         return self.kind in (ButtonKind.VARY_REGION, ButtonKind.CUSTOM_ZOOM)
@@ -193,6 +199,23 @@ class Button:
             return label or emoji
         parts = self.custom_id.split("::")
         return parts[2] if len(parts) > 2 else self.custom_id
+
+
+_MAKES = {
+    ButtonKind.UPSCALE: Action.UPSCALE,
+    ButtonKind.UPSCALE_HD: Action.UPSCALE,
+    ButtonKind.VARIATION: Action.VARIATION,
+    ButtonKind.VARY_SUBTLE: Action.VARIATION,
+    ButtonKind.VARY_STRONG: Action.VARIATION,
+    ButtonKind.VARY_REGION: Action.VARIATION,
+    ButtonKind.REROLL: Action.REROLL,
+    ButtonKind.ZOOM: Action.ZOOM,
+    ButtonKind.CUSTOM_ZOOM: Action.ZOOM,
+    ButtonKind.PAN: Action.PAN,
+    ButtonKind.DESCRIBE_PICK: Action.IMAGINE,
+    ButtonKind.DESCRIBE_RETRY: Action.DESCRIBE,
+    ButtonKind.SHORTEN_PICK: Action.IMAGINE,
+}
 
 
 def parse_progress(value: Any) -> int:

@@ -244,7 +244,7 @@ class MjService:
             raise InvalidRequest("Vary (Region) needs a mask: select the area to repaint first.")
         if prompt is not None:  # a modal step's prompt is checked before the press is paid for
             self.check_press(button, prompt=prompt, mask=mask)
-        action = pricing.action_for_button(button) or Action.ACTION
+        action = button.makes  # the row reads "reroll" from the start, not "imagine" until done
         base_prompt = parent.final_prompt or parent.prompt
         result = await self.provider.action(parent, button.custom_id, mask=mask)
         task = self._placeholder(
@@ -267,6 +267,21 @@ class MjService:
         (updated,) = self._store([updated])
         self.poller.track(updated)
         return updated
+
+    def dismiss(self, task_id: str) -> Task:
+        """Give up, here, on a task that waits for a dialog step nobody will send: it stops
+        read "waits for its prompt" (the provider keeps it until it expires)."""
+        task = self.get_cached(task_id)
+        if task is None:
+            raise TaskNotFound(f"Task {clean(task_id)} is not in the local history.")
+        if task.status != Status.MODAL:
+            raise InvalidRequest(
+                f"Task {clean(task_id)} is {task.status.value.lower()}, not waiting for a prompt: nothing to dismiss."
+            )
+        dismissed = task.with_(status=Status.CANCEL, description="dismissed in mj-tui (it waited for a prompt)")
+        self.poller.untrack(task_id)
+        (dismissed,) = self._store([dismissed])
+        return dismissed
 
     async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)

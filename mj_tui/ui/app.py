@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 if TYPE_CHECKING:
     from ..core.service import MjService
@@ -90,6 +92,28 @@ class MjApp(ReportWorkerErrors, App[int]):
             self.notify(f"Unknown theme {theme!r}; using the default.", severity="warning", markup=False)
         if self.graphics.note:
             self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
+        # a theme picked in the palette is kept for the next start (after the one above)
+        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._theme_chosen)
+
+    def _theme_chosen(self, theme: Theme) -> None:
+        config = self.launch.config
+        if theme.name == config.theme:
+            return
+        config.theme = theme.name
+        self.run_worker(partial(self._save_theme, config.path, theme.name), thread=True, group="settings")
+
+    def _save_theme(self, path: Path, name: str) -> None:
+        from ..core.errors import ConfigError
+        from ..core.settings_file import save_setting
+
+        try:
+            save_setting(path, "ui", "theme", name)
+        except ConfigError as exc:
+            self.call_from_thread(
+                self.notify, clean(exc.message), title="Theme not saved", severity="warning", markup=False
+            )
+            return
+        self.call_from_thread(self.notify, f"Saved in {path}", title=f"Theme {name}", timeout=4, markup=False)
 
     def _welcome_first(self) -> bool:
         return self.launch.key.key is None and not self.launch.demo
@@ -177,6 +201,41 @@ class MjApp(ReportWorkerErrors, App[int]):
         )
 
     # -- actions ----------------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """Quit, asking once when it would leave something behind: jobs still running (they
+        go on at the provider, and are picked up at the next start), or a demo session's
+        work (the demo keeps nothing). ctrl+q in that question quits."""
+        from .screens.confirm import ConfirmDialog
+
+        main = self.main_screen
+        reasons = self._quit_reasons(main) if main is not None else []
+        if not reasons or (isinstance(self.screen, ConfirmDialog) and self.screen.id == "quit-question"):
+            self.exit()
+            return
+
+        def answer(yes: bool | str | None) -> None:
+            if yes:
+                self.exit()
+
+        question = ConfirmDialog("Quit mj-tui?", "\n".join(reasons), yes="Quit", no="Stay")
+        question.id = "quit-question"
+        self.push_screen(question, answer)
+
+    def _quit_reasons(self, main: MainScreen) -> list[str]:
+        if self.launch.demo:
+            if main.session.added:
+                return ["The demo keeps nothing: its tasks and pictures are gone when it quits (s saves a picture)."]
+            return []
+        reasons = []
+        running = main.session.running
+        if running:
+            jobs = f"{running} job{'s are' if running > 1 else ' is'}"
+            reasons.append(
+                f"{jobs} still running at the provider. They go on there, and mj-tui picks them up "
+                "the next time it starts."
+            )
+        return reasons
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen
 

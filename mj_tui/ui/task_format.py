@@ -8,7 +8,7 @@ from textual.content import Content
 
 from ..core.models import Status, Task
 from ..core.results import origin_name
-from .text import literal
+from .text import clean, literal
 
 # single-width symbols: emoji widths vary between terminals and break columns
 STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
@@ -100,7 +100,8 @@ def age(task: Task, now: datetime) -> str:
 
 
 def action_tag(task: Task) -> str:
-    return ACTION_TAGS.get(task.action.upper(), task.action.lower() or "task")
+    """ "upscale", "vary"...; a name this client does not know is shown as sent (made safe)."""
+    return ACTION_TAGS.get(task.action.upper(), clean(task.action.lower(), one_line=True) or "task")
 
 
 def short_tag(task: Task) -> str:
@@ -108,7 +109,7 @@ def short_tag(task: Task) -> str:
     origin = origin_name(task.origin_custom_id)
     if len(origin) == 2 and origin[0] in "UV":
         return origin
-    return SHORT_TAGS.get(task.action.upper(), (task.action.lower() or "?")[:3])
+    return SHORT_TAGS.get(task.action.upper(), clean(task.action.lower(), one_line=True)[:3] or "?")
 
 
 def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
@@ -130,5 +131,5 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
         reason = task.fail_reason or "no reason given"
         row = Content.assemble(row, "\n  ", literal(reason, "$error", one_line=True))
     elif task.status == Status.MODAL:
-        row = Content.assemble(row, "\n  ", ("waiting for your prompt (enter)", "$warning"))
+        row = Content.assemble(row, "\n  ", ("waits for its prompt: enter sends one, x dismisses", "$warning"))
     return row

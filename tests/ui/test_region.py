@@ -161,7 +161,7 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
         assert outcome.modal_required and outcome.task.status == Status.MODAL
         screen.tasks.put_first(outcome.task)
         await pilot.pause(0.1)
-        assert "waiting for your prompt" in screen.tasks.render_line(1).text
+        assert "waits for its prompt" in screen.tasks.render_line(1).text
         screen.set_focus(screen.tasks)
         await pilot.press("home", "enter")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="editor")

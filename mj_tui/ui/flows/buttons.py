@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ...core.models import Action, Button, ButtonKind, Mode, Task
+from ...core.models import Action, Button, ButtonKind, Mode, Status, Task
 from ..text import clean
 from .base import Flow
 
@@ -68,8 +68,7 @@ class Buttons(Flow):
             outcome = await (await self.ready()).press(task, button, prompt=prompt, mask=mask, auto_modal=given)
         finally:
             session.pressing.discard(key)
-        label = clean(button.display, one_line=True)
-        self.screen.connection.task_added(outcome.task, f"{label} on #{clean(task.id)}")
+        self.screen.connection.task_added(outcome.task)
         if outcome.modal_required:
             self.ask_modal(outcome.task, outcome.final_prompt, button)
 
@@ -149,6 +148,18 @@ class Buttons(Flow):
         self._modal_sent(task, updated)
 
     # -- the modal step ---------------------------------------------------------------
+    def dismiss(self) -> None:
+        """The selected task waits for a prompt nobody will send: stop waiting for it."""
+        screen = self.screen
+        task = screen.tasks.current
+        service = self.session.service
+        if task is None or task.status != Status.MODAL or service is None:
+            self.notify("Only a task that waits for its prompt can be dismissed.", severity="warning", timeout=3)
+            return
+        self.session.modal_queue[:] = [t for t in self.session.modal_queue if t.id != task.id]
+        screen.tasks.update_task(service.dismiss(task.id))
+        self.notify(f"#{clean(task.id)} no longer waits here.", timeout=3)
+
     def ask_modal(self, task: Task, prompt: str | None = None, button: Button | None = None) -> None:
         """Open the prompt dialog for a task waiting on a modal step (one at a time)."""
         from ...core import pricing
@@ -206,5 +217,5 @@ class Buttons(Flow):
 
     def _modal_sent(self, task: Task, updated: Task) -> None:
         if updated.id != task.id or not self.screen.tasks.update_task(updated):
-            self.screen.connection.task_added(updated, f"Sent the prompt for #{clean(task.id)}")
+            self.screen.connection.task_added(updated)
         self.session.changed()

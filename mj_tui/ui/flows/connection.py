@@ -60,7 +60,11 @@ class Connection(Flow):
         capabilities = service.capabilities
         screen.composer.set_modes(capabilities.modes)
         # a button the dialect cannot take is shown dimmed, and says why when pressed
-        screen.actions.unavailable = frozenset() if capabilities.modal_step else frozenset({ButtonKind.CUSTOM_ZOOM})
+        screen.actions.unavailable = (
+            {}
+            if capabilities.modal_step
+            else {ButtonKind.CUSTOM_ZOOM: f"{capabilities.label} has no Custom Zoom: it has no dialog step"}
+        )
         session.ready.set()
         screen.preview.show(screen.tasks.current)
         number = screen.tasks.page.page if screen.tasks.page else 1  # the person may have paged already
@@ -133,16 +137,17 @@ class Connection(Flow):
 
         self.run(refresh(), group="refresh", exclusive=True)
 
-    def task_added(self, task: Task, message: str | None) -> None:
-        """A new task: top of page 1, selected, with its first state shown (and a toast)."""
+    def task_added(self, task: Task) -> None:
+        """A new task: top of page 1, selected, with its first state shown.
+
+        No toast: the new row at the top, marked as selected, and the preview's "Rendering"
+        say it (toasts after every action hid the preview's header for seconds)."""
         tasks = self.screen.tasks
         service = self.session.service
         if tasks.page is not None and tasks.page.page != 1 and service is not None:
             tasks.show_page(service.cached_page(1), select=task.id)
         tasks.put_first(task)
         self.session.added.append(task.id)
-        if message:
-            self.notify(message, title="Submitted", timeout=3)
         self.session.changed()
 
     # -- polling ----------------------------------------------------------------------
@@ -183,7 +188,7 @@ class Connection(Flow):
         plain = [t for t in finished if t.status == Status.SUCCESS and not suggestions.announces_itself(t)]
         if len(plain) > 1:
             names = ", ".join(f"#{clean(t.id)}" for t in plain)
-            self.notify(f"{len(plain)} tasks: {names}", title="Done", severity="information", timeout=4)
+            self.notify(f"{len(plain)} tasks: {names}", title="Done", severity="information", timeout=3)
         for task in finished:
             if task.status == Status.SUCCESS and suggestions.announces_itself(task):
                 suggestions.prompts_ready(task)
@@ -194,10 +199,10 @@ class Connection(Flow):
         what = short(task.prompt or task.description or task.id, 40)
         name = clean(task.id)
         if task.status == Status.SUCCESS:
-            self.notify(f"#{name} {what}", title="Done", severity="information", timeout=4)
+            self.notify(f"#{name} {what}", title="Done", severity="information", timeout=3)
         elif task.status == Status.FAILURE:
             reason = clean(task.fail_reason or "no reason given", one_line=True)
-            self.notify(f"#{name} {what}\n{reason}", title="Failed", severity="error", timeout=8)
+            self.notify(f"#{name} {what}\n{reason}", title="Failed", severity="error", timeout=6)
         else:
             self.notify(f"#{name} {what}", title="Cancelled", severity="warning")
 

@@ -18,7 +18,7 @@ from ...core.models import Action, ButtonKind, Mode, Task
 from ...core.results import suggested_prompts
 from ...core.uploads import image_data_uri
 from ..text import clean
-from .base import Flow, short
+from .base import Flow
 
 if TYPE_CHECKING:
     from ..screens.pick_images import Picked
@@ -76,7 +76,7 @@ class Files(Flow):
     async def _blend(self, paths: list[str], dimensions: str, mode: Mode | None) -> None:
         images = [await asyncio.to_thread(image_data_uri, path) for path in paths]
         task = await (await self.ready()).blend(images, dimensions=dimensions, mode=mode)
-        self.screen.connection.task_added(task, f"Blend of {len(paths)} images, {dimensions.lower()}")
+        self.screen.connection.task_added(task)
 
     # -- describe ---------------------------------------------------------------------
     def describe(self) -> None:
@@ -93,7 +93,7 @@ class Files(Flow):
         image = await asyncio.to_thread(image_data_uri, path)
         task = await (await self.ready()).describe(image, mode=mode)
         self.session.suggest_ids.add(task.id)
-        self.screen.connection.task_added(task, f"Describe {Path(path).name}: its prompts open when done")
+        self.screen.connection.task_added(task)
 
     # -- shorten (midjourney-proxy) ---------------------------------------------------
     def shorten_reason(self) -> str | None:
@@ -121,7 +121,10 @@ class Files(Flow):
     async def _shorten(self, prompt: str, mode: Mode | None) -> None:
         task = await (await self.ready()).shorten(prompt, mode=mode)
         self.session.suggest_ids.add(task.id)
-        self.screen.connection.task_added(task, f"Shorten: {short(prompt)}")
+        self.screen.connection.task_added(task)
+        # the box's prompt is what is being shortened: wait on the list, where the five
+        # shorter ones open as soon as they are ready
+        self.screen.set_focus(self.screen.tasks)
 
     # -- the prompts a describe or shorten suggests ------------------------------------
     def announces_itself(self, task: Task) -> bool:
@@ -137,7 +140,11 @@ class Files(Flow):
         if screen.app.screen is screen and not typing and current is not None and current.id == task.id:
             self.offer_prompts(task)  # the dialog is the news: no toast over its buttons
         else:
-            self.notify(f"#{clean(task.id)}: press enter on it to pick a prompt.", title="Prompts ready", timeout=6)
+            self.notify(
+                f"#{clean(task.id)}: select it in the task list and press enter to pick one.",
+                title="Prompts ready",
+                timeout=6,
+            )
 
     def offer_prompts(self, task: Task) -> bool:
         """The prompts of a finished describe/shorten; False if it has none."""

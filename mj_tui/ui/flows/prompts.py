@@ -116,7 +116,7 @@ class Prompts(Flow):
         finally:
             session.sending = False
         self.screen.composer.sent(prompt)
-        self.screen.connection.task_added(task, f"Sent: {short(prompt)}")
+        self.screen.connection.task_added(task)
 
     async def _imagine_many(
         self, original: str, prompts: list[str], mode: Mode | None, paths: list[str], rest: list[str]
@@ -147,7 +147,7 @@ class Prompts(Flow):
                     )
                     break
                 sent.append(task)
-                self.screen.connection.task_added(task, None)  # one toast for the run, below
+                self.screen.connection.task_added(task)
         finally:
             session.sending = False
         if len(sent) < len(prompts):

@@ -52,6 +52,10 @@ class Dialog(ModalScreen[ResultT]):
             Button(cancel, id="cancel", compact=True),
         )
 
+    def on_mount(self) -> None:
+        # a toast from before would sit on the dialog's text (a dialog's own news comes in it)
+        self.app.clear_notifications()
+
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         action = self.BUTTON_ACTIONS.get(event.button.id or "")

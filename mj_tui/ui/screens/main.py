@@ -63,6 +63,7 @@ TYPING_KEYS = {
     "copy_prompt",
     "open_browser",
     "parent",
+    "dismiss_task",
 }
 
 
@@ -153,6 +154,14 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         ),
         Binding("o", "open_browser", "Open", id="open-browser", show=False, tooltip="Open the image in a browser"),
         Binding("g", "parent", "Parent", id="parent", show=False, tooltip="Go to the task this one was made from"),
+        Binding(
+            "x",
+            "dismiss_task",
+            "Dismiss",
+            id="dismiss",
+            show=False,
+            tooltip="Give up on a task that waits for its prompt (it stops waiting here)",
+        ),
     ]
 
     def __init__(self, launch: Launch, history: History, **kwargs: Any) -> None:
@@ -424,6 +433,9 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
 
     def action_parent(self) -> None:
         self.lineage.parent()
+
+    def action_dismiss_task(self) -> None:
+        self.buttons.dismiss()
 
     def action_toggle_preview(self) -> None:
         right = self.query_one("#right")

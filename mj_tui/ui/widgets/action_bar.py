@@ -44,7 +44,8 @@ class ActionBar(Widget, can_focus=True):
         self.shown_task: Task | None = None
         self.buttons: tuple[Button, ...] = ()
         self.hint: str | None = None
-        self.unavailable: frozenset[ButtonKind] | set[ButtonKind] = frozenset()  # dimmed: the dialect lacks them
+        #: dimmed, with the reason shown when the cursor is on them: the dialect lacks them
+        self.unavailable: dict[ButtonKind, str] = {}
         self.border_title = "Actions"
 
     def show(self, task: Task | None) -> None:
@@ -58,7 +59,7 @@ class ActionBar(Widget, can_focus=True):
         self.buttons = buttons
         if not same:
             self.cursor = 0
-        self.border_subtitle = self._subtitle(False) if buttons else ""
+        self.border_subtitle = self._subtitle() if buttons else ""
         # the same buttons keep the same height: a repaint, not a layout of the screen
         self.refresh(layout=not same)
 
@@ -68,16 +69,20 @@ class ActionBar(Widget, can_focus=True):
             return "none"
         return "done" if task.status.is_terminal else "running"
 
-    def _subtitle(self, more: bool) -> str:
+    def _subtitle(self, more: str = "") -> str:
         if self.hint:
             return self.hint
+        if self.has_focus and 0 <= self.cursor < len(self.buttons):
+            reason = self.unavailable.get(self.buttons[self.cursor].kind)
+            if reason:
+                return reason  # a dimmed button says why where the eye is
         keys = "u/v+1-4 · r" if self.shown_task is not None and self.shown_task.is_grid else "←→ enter"
-        return f"{'↓ more · ' if more else ''}a: focus · {keys}"
+        return f"{more + ' more · ' if more else ''}a: focus · {keys}"
 
     def set_hint(self, hint: str | None) -> None:
         """A transient note in the border (e.g. 'U… press 1-4'); None restores the key hints."""
         self.hint = hint
-        self.border_subtitle = self._subtitle(False) if self.buttons else ""
+        self.border_subtitle = self._subtitle() if self.buttons else ""
         self.refresh()
 
     # -- layout -----------------------------------------------------------------------
@@ -119,8 +124,8 @@ class ActionBar(Widget, can_focus=True):
         rows = []
         lines = self._lines(max(1, self.content_size.width))
         shown = self._window(lines)
-        more = len(shown) < len(lines)
-        self.border_subtitle = self._subtitle(more)
+        above, below = shown[0] != lines[0], shown[-1] != lines[-1]
+        self.border_subtitle = self._subtitle(("↑" if above else "") + ("↓" if below else ""))
         for line in shown:
             chips = [self._chip(i) for i in line]
             rows.append(Content(" " * GAP).join(chips))
@@ -129,6 +134,7 @@ class ActionBar(Widget, can_focus=True):
     def _chip(self, index: int) -> Content:
         text = chip_text(self.buttons[index])
         if index == self.cursor and self.has_focus:
+            text = f"›{text[1:-1]}‹"  # the cursor, seen without colour too (same width)
             style = "bold $block-cursor-foreground on $block-cursor-background"
         elif index == self.cursor:
             style = "bold $foreground on $panel-lighten-2"

@@ -47,7 +47,14 @@ class Composer(Vertical):
         # priority: TextArea would otherwise move the cursor / take the key
         Binding("ctrl+up,alt+up", "history(-1)", "Older prompt", id="history-prev", priority=True, show=False),
         Binding("ctrl+down,alt+down", "history(1)", "Newer prompt", id="history-next", priority=True, show=False),
-        Binding("escape", "leave", "To tasks", id="leave-composer", show=False),
+        # shown: from the prompt box it is the way to every key for the tasks (u, v, 1-4, s...)
+        Binding(
+            "escape",
+            "leave",
+            "Task keys",
+            id="leave-composer",
+            tooltip="Leave the prompt box for the task list and its keys",
+        ),
         Binding(
             "ctrl+l",
             "clear_prompt",

@@ -127,10 +127,15 @@ class KeyFooter(Widget):
         if self._shown is None:
             self._shown = self._rows()
         rows, palette = self._shown
-        parts = [self._group(list(members)) for _, members in groupby(rows, key=lambda row: row[5])]
-        left = Content("").join(parts)
+        parts: list[Content] = []  # what is kept or left out whole: a key, or a group of keys
+        for label, members in groupby(rows, key=lambda row: row[5]):
+            group = list(members)
+            parts += [self._single(row) for row in group] if label is None else [self._group(group)]
         if palette is None:
-            return left
+            return Content("").join(parts)
+        return self._with_palette(parts, palette)
+
+    def _with_palette(self, parts: list[Content], palette: tuple) -> Content:
         key, display, description, _action, enabled, _, _ = palette
         right = Content.assemble(
             Content.styled("▏", "$foreground 20%"),
@@ -140,7 +145,18 @@ class KeyFooter(Widget):
         width = self.size.width
         room = width - cell_len(right.plain)
         if room <= 0:
-            return left
-        if cell_len(left.plain) > room:
-            left = left.truncate(room - 1).append("…")  # the keys still work; f1 lists them all
-        return Content.assemble(left, " " * (room - cell_len(left.plain)), right)
+            return Content("").join(parts)
+        # whole keys only: "a Actio…" reads as nothing; the keys left out still work, and
+        # f1 lists them all
+        kept: list[Content] = []
+        used = 0
+        for part in parts:
+            size = cell_len(part.plain)
+            if used + size > room - (1 if len(kept) + 1 < len(parts) else 0):
+                break
+            kept.append(part)
+            used += size
+        left = Content("").join(kept)
+        if len(kept) < len(parts):
+            left = left.append("…")
+        return Content.assemble(left, " " * max(0, room - cell_len(left.plain)), right)

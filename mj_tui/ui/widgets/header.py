@@ -28,21 +28,26 @@ class AppHeader(Widget):
         def label(text: str) -> tuple[str, str]:
             return (f"{text} " if wide else "", "$text-muted")
 
-        parts: list = [("mj-tui", "bold $accent")]
+        lead: list = [("mj-tui", "bold $accent")]
         if self.demo:
-            parts += [" ", (" DEMO ", "bold $text on $warning")]
-        parts += [sep, label("profile"), literal(self.profile)]
-        parts += [sep, literal(self.provider)]
+            lead += [" ", (" DEMO ", "bold $text on $warning")]
+        # (what goes first when the line is too long: higher goes later, parts)
+        items: list[tuple[int, list]] = [(1, [sep, label("profile"), literal(self.profile)])]
+        items.append((0, [sep, literal(self.provider)]))
         if self.mode:
-            parts += [sep, label("mode"), (self.mode, "bold")]
+            items.append((2, [sep, label("mode"), (self.mode, "bold")]))
         queue = f"{self.running}/{self.queue_limit}" if self.queue_limit else str(self.running)
-        parts += [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else "")]
+        items.append((4, [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else "")]))
         if self.balance is not None:
-            parts += [sep, label("balance"), literal(balance_text(self.balance, short=not wide))]
+            items.append((3, [sep, label("balance"), literal(balance_text(self.balance, short=not wide))]))
         if self.spent:
             # the one figure that is not self-explaining keeps its name at 80 columns
-            parts += [sep, ("spent ", "$text-muted"), f"{self.spent:,}"]
-        return Content.assemble(*parts)
+            items.append((5, [sep, ("spent ", "$text-muted"), f"{self.spent:,}"]))
+        # too long for the line: whole items go, least needed first, never a figure cut short
+        width = self.size.width
+        while items and width and Content.assemble(*lead, *(p for _, item in items for p in item)).cell_length > width:
+            items.remove(min(items, key=lambda item: item[0]))
+        return Content.assemble(*lead, *(p for _, item in items for p in item))
 
 
 def balance_text(balance: Balance, short: bool = False) -> str:

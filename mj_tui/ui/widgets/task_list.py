@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.segment import Segment
 from textual import on
+from textual.content import Content
+from textual.strip import Strip
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -93,17 +96,23 @@ class TaskList(OptionList):
 
     def _set_row(self, index: int, task: Task) -> None:
         """Redraw one row.  OptionList.replace_option_prompt_at_index repaints the whole
-        list: ~16 kB sent to the terminal per progress tick, over SSH too.  A row is one
-        line (nowrap), so only that line needs painting.  Uses OptionList internals
-        (textual is pinned); if they are not there, the whole list it is."""
+        list: ~16 kB sent to the terminal per progress tick, over SSH too.  A row of the
+        same height needs only its own lines painted.  Uses OptionList internals (textual
+        is pinned); if they are not there, or the row grows or shrinks (a failure's reason
+        comes or a modal's "waiting" line goes), the whole list it is."""
+        row = self._row(task)
         try:
             option = self.get_option_at_index(index)
             cache = self._option_render_cache
             line = self._index_to_line[index]
+            old = option.prompt
+            same_height = (old.plain if isinstance(old, Content) else str(old)).count("\n") == row.plain.count("\n")
         except (AttributeError, KeyError, IndexError):
-            self.replace_option_prompt_at_index(index, self._row(task))
+            same_height = False
+        if not same_height:
+            self.replace_option_prompt_at_index(index, row)
             return
-        option._set_prompt(self._row(task))
+        option._set_prompt(row)
         for key in [key for key in cache.keys() if key[0] is option]:  # noqa: SIM118 (an LRUCache: not iterable)
             cache.discard(key)
         self.refresh_lines(line)
@@ -120,6 +129,23 @@ class TaskList(OptionList):
             self.border_subtitle = ""
             return
         self.border_subtitle = f"page {self.page.page} of {self.page.pages} · total {self.page.total}"
+
+    # -- the selected row's marker (visible without colour) ------------------------------
+    def _get_left_gutter_width(self) -> int:
+        return 1  # the cell the widget's left padding gave (see app.tcss): same geometry
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            index, line_offset = self._lines[self.scroll_offset.y + y]
+        except IndexError:  # below the last row
+            index, line_offset = -1, -1
+        if index == self.highlighted and index >= 0:
+            style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style
+        else:
+            style = self.get_visual_style("option-list--option").rich_style
+        marker = "▶" if index == self.highlighted and line_offset == 0 else " "
+        return Strip([Segment(marker, style), *strip], strip.cell_length + 1)
 
     def on_resize(self) -> None:
         if self.tasks:
