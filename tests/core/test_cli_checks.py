@@ -155,6 +155,27 @@ def test_blend_describe_shorten_and_balance(emulator_url, tmp_path, provider):
         assert balance.returncode == 0 and float(json.loads(balance.stdout)["balance"]) > 0
 
 
+def test_dismiss_a_task_that_waits_for_its_prompt(emulator_url):
+    key = "sk-dismiss"
+    grid = done(emulator_url, "mjproxy", key, "imagine", "a kettle")
+    upscale = done(emulator_url, "mjproxy", key, "action", grid["id"], "U1")
+    zoom = next(b["custom_id"] for b in upscale["buttons"] if b["custom_id"].startswith("MJ::CustomZoom::"))
+    # pressed by another client, never sent its prompt: the task waits on the server
+    answer = httpx.post(
+        f"{emulator_url}/mj/submit/action",
+        json={"taskId": upscale["id"], "customId": zoom},
+        headers={"mj-api-secret": key},
+    ).json()
+    assert answer["code"] == 21
+    waiting = json.loads(run(*base(emulator_url, "mjproxy"), "task", answer["result"], "--json", key=key).stdout)
+    assert waiting["status"] == "MODAL"
+    out = run(*base(emulator_url, "mjproxy"), "dismiss", answer["result"], "--json", key=key)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "CANCEL"
+    again = run(*base(emulator_url, "mjproxy"), "dismiss", answer["result"], key=key)
+    assert again.returncode == 1 and "nothing to dismiss" in again.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
