@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
 from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused
-from .core.models import Mode, Task
+from .core.models import Mode, Status, Task
 from .core.text import clean
 
 if TYPE_CHECKING:
@@ -271,7 +271,22 @@ def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds
 
 async def _with_service(args: argparse.Namespace, body: Callable[[MjService], Awaitable[int]]) -> int:
     async with _launch(args).make_service() as service:
-        return await body(service)
+        try:
+            for task in await service.reconcile():  # a run killed while a request was out
+                if task.status == Status.UNCONFIRMED:
+                    _note(
+                        f"{_line(task.id)}: {_line(task.prompt)!r} was being sent when mj-tui stopped and may or may "
+                        f"not have reached the provider; check, then send it again or `mj-tui dismiss {task.id}`."
+                    )
+                else:
+                    _note(f"task {_line(task.id)} ({_line(task.prompt)!r}), sent before mj-tui stopped, was found.")
+        except MjError as exc:
+            _note(f"could not look for requests an earlier run left unanswered: {_line(exc.message)}")
+        try:
+            return await body(service)
+        finally:
+            for notice in service.notices:
+                _note(_line(notice))
 
 
 def _mode(args: argparse.Namespace) -> Mode | None:

@@ -113,6 +113,24 @@ class PromptRefused(InvalidRequest):
         self.problems = problems
 
 
+class HistoryUnavailable(MjError):
+    """The local history cannot be written; a paid request is not sent without it."""
+
+    title = "History unavailable"
+
+
+class OutcomeUnknown(MjError):
+    """A paid request may or may not have reached the server; it was not sent again.
+
+    `task` is the unconfirmed entry kept in the history for the person to resolve."""
+
+    title = "Not confirmed"
+
+    def __init__(self, message: str, *, task: Any, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.task = task
+
+
 class Unsupported(MjError):
     """The provider does not offer this (turbo on OhMyGPT, shorten on OhMyGPT...)."""
 

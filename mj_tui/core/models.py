@@ -71,6 +71,9 @@ class Status(StrEnum):
     FAILURE = "FAILURE"
     CANCEL = "CANCEL"
     UNKNOWN = "UNKNOWN"
+    #: ours, never a server's: a paid request whose answer never came back, so it may or
+    #: may not exist at the provider; a person decides (send again, or dismiss)
+    UNCONFIRMED = "UNCONFIRMED"
 
     @classmethod
     def parse(cls, value: Any) -> Status:

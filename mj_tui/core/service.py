@@ -11,6 +11,8 @@ The service is an async context manager, and closing it closes what it opened::
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -24,17 +26,22 @@ from . import pricing
 from .config import Profile
 from .credentials import Secret
 from .errors import (
+    HistoryUnavailable,
     ImageError,
     InvalidRequest,
     MalformedResponse,
     MjError,
+    NetworkError,
+    OutcomeUnknown,
     PromptRefused,
     RequestTimeout,
+    ServerError,
     TaskNotFound,
     Unsupported,
 )
 from .history import History, namespace_for, store_page
 from .images import ImageCache, safe_filename
+from .journal import Journal
 from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
 from .prompt import PromptPlan, plan_prompt
@@ -88,6 +95,11 @@ class MjService:
         self.provider: Provider = make_provider(profile, key, transport=transport)
         self.history = history
         self._close_history = close_history
+        #: things a person should read that are not errors (a sent task the history could
+        #: not record); the CLI prints them, the TUI shows them
+        self.notices: list[str] = []
+        # paid requests written down before they leave (see journal.py)
+        self.journal = Journal(history.path)
         self.images = images
         self.namespace = namespace_for(profile)
         self.poller = Poller(self.provider.fetch_many, stale_after=profile.stale_after, clock=clock)
@@ -184,7 +196,14 @@ class MjService:
             origin_custom_id=button.custom_id if button else None,
         )
         self._submitted_here.add(task.id)
-        (task,) = self._store([task])
+        try:
+            (task,) = self._store([task])
+        except (sqlite3.Error, OSError) as exc:
+            # sent and paid: the id must reach the person even when the store cannot keep it
+            self.notices.append(
+                f"Task {clean(task.id)} was sent, but the history could not record it ({exc}). "
+                f"Follow it with `mj-tui task {clean(task.id)}`."
+            )
         self.poller.track(task)
         return task
 
@@ -215,12 +234,135 @@ class MjService:
                 raise PromptRefused(f"Not sent: {problem}", problems=[problem])
 
     # -- submits (each is sent exactly once) ------------------------------------
+    async def _send(
+        self, action: Action, prompt: str, mode: Mode | None, request: Callable[[], Awaitable[SubmitResult]]
+    ) -> SubmitResult:
+        """One paid request: journalled before it leaves, never sent twice.
+
+        When its answer never comes back (a dropped connection, a timeout, a garbled or
+        5xx answer) the task is looked for (OhMyGPT lists an account's tasks: an imagine is
+        found by its prompt and time); else it is kept as unconfirmed and OutcomeUnknown
+        says so."""
+        try:
+            entry = self.journal.begin(self.namespace, action.value, prompt)
+        except (sqlite3.Error, OSError) as exc:
+            # a request that could not be written down is not sent: it could be lost
+            raise HistoryUnavailable(
+                f"Nothing was sent: the history at {self.history.path} cannot be written ({exc}). "
+                "Free some disk space or fix its permissions, then try again."
+            ) from None
+        try:
+            result = await request()
+        except MjError as exc:
+            if not _may_have_reached(exc):
+                self.journal.refused(entry)
+                raise
+            found = await self._look_for(action, prompt, entry)
+            if found is None:
+                raise self._unconfirmed(entry, action, prompt, mode, exc) from None
+            self.journal.done(entry, found.id)
+            return SubmitResult(found.id, description="found at the provider after an unclear answer")
+        # the answer is in hand; a row left 'sending' (a full disk) is only looked for later
+        with contextlib.suppress(sqlite3.Error, OSError):
+            self.journal.done(entry, result.task_id)
+        return result
+
+    async def _look_for(self, action: Action, prompt: str, entry: int) -> Task | None:
+        """The task an unanswered imagine made, on the server's first page (OhMyGPT)."""
+        pending = self.journal.get(entry)
+        if pending is None or action != Action.IMAGINE or not self.provider.server_history:
+            return None
+        try:
+            page = await self.provider.list_page(1, 20)
+        except MjError:
+            return None
+        since = pending.started - 120  # the server's clock may differ a little from ours
+        candidates = [
+            t
+            for t in page.tasks
+            if t.prompt.strip() == prompt.strip()
+            and t.submit_time is not None
+            and t.submit_time.timestamp() >= since
+            and self.get_cached(t.id) is None  # one we knew before is another send
+        ]
+        if not candidates:
+            return None
+        found = min(candidates, key=lambda t: t.submit_time.timestamp() if t.submit_time else 0.0)
+        self._submitted_here.add(found.id)
+        (found,) = self._store([found])
+        self.poller.track(found)
+        return found
+
+    def _unconfirmed(
+        self, entry: int, action: Action, prompt: str, mode: Mode | None, error: MjError
+    ) -> OutcomeUnknown:
+        task = Task(
+            id=f"unconfirmed-{entry}",
+            provider=self.profile.provider,
+            action=action,
+            status=Status.UNCONFIRMED,
+            prompt=prompt,
+            final_prompt=prompt,
+            description=f"may have reached the provider: {error.message}",
+            submit_time=datetime.now(UTC),
+            mode=mode,
+        )
+        (task,) = self._store([task])
+        self.journal.unconfirmed(entry, task.id)
+        again = "" if "not sent again" in error.message else " It was not sent again."
+        return OutcomeUnknown(
+            f"{error.message}{again} It is on the list as {task.id} until you check the provider's own list: "
+            "send it again, or dismiss it (x; `mj-tui dismiss`).",
+            task=task,
+            status=error.status,
+        )
+
+    def _settle_unconfirmed(self, first_page: Sequence[Task]) -> None:
+        """An unconfirmed imagine that shows up on the server's first page (a slow server made
+        it after the answer was given up on) is settled: it was sent, once."""
+        for pending, unconfirmed_id in self.journal.unresolved(self.namespace):
+            if pending.kind != Action.IMAGINE.value:
+                continue
+            match = next(
+                (
+                    t
+                    for t in first_page
+                    if t.prompt.strip() == pending.prompt.strip()
+                    and t.submit_time is not None
+                    and t.submit_time.timestamp() >= pending.started - 120
+                ),
+                None,
+            )
+            stored = self.get_cached(unconfirmed_id)
+            if match is None or stored is None or stored.status != Status.UNCONFIRMED:
+                continue
+            self.journal.done(pending.id, match.id)
+            self._store([stored.with_(status=Status.CANCEL, description=f"it was sent: it is task #{match.id}")])
+
+    async def reconcile(self) -> list[Task]:
+        """Submits a process left 'sending' (killed while the request was out): found at the
+        provider, or kept as unconfirmed. Never resent. Cheap when there are none."""
+        settled: list[Task] = []
+        # older than any request can take: a process alive now may still be waiting on it
+        for pending in self.journal.abandoned(self.namespace, older_than=self.profile.request_timeout + 60):
+            action = _action_named(pending.kind)
+            found = await self._look_for(action, pending.prompt, pending.id)
+            if found is not None:
+                self.journal.done(pending.id, found.id)
+                settled.append(found)
+                continue
+            problem = MjError("mj-tui stopped before the provider answered.")
+            settled.append(self._unconfirmed(pending.id, action, pending.prompt, None, problem).task)
+        return settled
+
     async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> Task:
         prompt = prompt.strip()
         if not prompt:
             raise InvalidRequest("The prompt is empty.")
         mode = self.provider.check_mode(mode)
-        result = await self.provider.imagine(prompt, mode=mode, images=images)
+        result = await self._send(
+            Action.IMAGINE, prompt, mode, lambda: self.provider.imagine(prompt, mode=mode, images=images)
+        )
         return self._placeholder(result, action=Action.IMAGINE, prompt=prompt, mode=mode)
 
     async def press(
@@ -246,7 +388,13 @@ class MjService:
             self.check_press(button, prompt=prompt, mask=mask)
         action = button.makes  # the row reads "reroll" from the start, not "imagine" until done
         base_prompt = parent.final_prompt or parent.prompt
-        result = await self.provider.action(parent, button.custom_id, mask=mask)
+        label = clean(button.display, one_line=True)
+        result = await self._send(
+            button.makes,
+            f"{label} on #{clean(parent.id)}: {base_prompt}",
+            parent.mode,
+            lambda: self.provider.action(parent, button.custom_id, mask=mask),
+        )
         task = self._placeholder(
             result, action=action, prompt=base_prompt, mode=parent.mode, parent=parent, button=button
         )
@@ -259,7 +407,12 @@ class MjService:
         return PressOutcome(task)
 
     async def submit_modal(self, task: Task, prompt: str, *, mask: str | None = None) -> Task:
-        result = await self.provider.modal(task.id, prompt=prompt, mask=mask, mode=task.mode)
+        result = await self._send(
+            _action_named(task.action),
+            prompt,
+            task.mode,
+            lambda: self.provider.modal(task.id, prompt=prompt, mask=mask, mode=task.mode),
+        )
         updated = task.with_(
             status=Status.SUBMITTED, prompt=prompt, final_prompt=result.final_prompt or prompt, id=result.task_id
         )
@@ -274,28 +427,35 @@ class MjService:
         task = self.get_cached(task_id)
         if task is None:
             raise TaskNotFound(f"Task {clean(task_id)} is not in the local history.")
-        if task.status != Status.MODAL:
+        if task.status not in (Status.MODAL, Status.UNCONFIRMED):
             raise InvalidRequest(
-                f"Task {clean(task_id)} is {task.status.value.lower()}, not waiting for a prompt: nothing to dismiss."
+                f"Task {clean(task_id)} is {task.status.value.lower()}, not waiting for a prompt or unconfirmed: "
+                "nothing to dismiss."
             )
-        dismissed = task.with_(status=Status.CANCEL, description="dismissed in mj-tui (it waited for a prompt)")
+        why = "waited for a prompt" if task.status == Status.MODAL else "its request was not confirmed"
+        dismissed = task.with_(status=Status.CANCEL, description=f"dismissed in mj-tui ({why})")
         self.poller.untrack(task_id)
         (dismissed,) = self._store([dismissed])
         return dismissed
 
     async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
-        result = await self.provider.blend(images, dimensions=dimensions, mode=mode)
+        result = await self._send(
+            Action.BLEND,
+            f"/blend {len(images)} images",
+            mode,
+            lambda: self.provider.blend(images, dimensions=dimensions, mode=mode),
+        )
         return self._placeholder(result, action=Action.BLEND, prompt=f"/blend {len(images)} images", mode=mode)
 
     async def describe(self, image: str, *, mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
-        result = await self.provider.describe(image, mode=mode)
+        result = await self._send(Action.DESCRIBE, "/describe", mode, lambda: self.provider.describe(image, mode=mode))
         return self._placeholder(result, action=Action.DESCRIBE, prompt="/describe", mode=mode)
 
     async def shorten(self, prompt: str, *, mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
-        result = await self.provider.shorten(prompt, mode=mode)
+        result = await self._send(Action.SHORTEN, prompt, mode, lambda: self.provider.shorten(prompt, mode=mode))
         return self._placeholder(result, action=Action.SHORTEN, prompt=prompt, mode=mode)
 
     # -- reads --------------------------------------------------------------------
@@ -313,6 +473,8 @@ class MjService:
             return self.history.page(self.namespace, page, size)
         fresh = await self.provider.list_page(page, size)
         tasks = self._store(fresh.tasks)
+        if page == 1:
+            self._settle_unconfirmed(tasks)
         self.history.set_meta(self.namespace, "server_total", str(fresh.total))
         for task in tasks:
             if task.status.in_flight and task.id not in self.poller.in_flight:
@@ -461,12 +623,31 @@ class MjService:
         return pricing.price_text(self.profile.provider, action, mode, jobs)
 
     async def aclose(self) -> None:
-        """Close the provider's connections, and the history when the service opened it."""
+        """Close the provider's connections and the journal, and the history when the
+        service opened it."""
         try:
             await self.provider.aclose()
         finally:
+            self.journal.close()
             if self._close_history:
                 self.history.close()
+
+
+def _action_named(name: str) -> Action:
+    parsed = Action.parse(name)
+    return parsed if isinstance(parsed, Action) else Action.ACTION
+
+
+def _may_have_reached(error: MjError) -> bool:
+    """Whether a failed submit may still have made a task (no answer, or a garbled one).
+
+    A clear refusal (a 4xx, a known error code) made nothing; neither did a connection
+    that was never opened."""
+    if isinstance(error, (RequestTimeout, MalformedResponse, ServerError)):
+        return True
+    if isinstance(error, NetworkError):
+        return "dropped" in error.message  # "Cannot reach …": the request never left
+    return False
 
 
 def _transient(error: MjError) -> bool:

@@ -20,6 +20,7 @@ STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
     Status.FAILURE: ("✘", "$error", "failed"),
     Status.CANCEL: ("⊘", "$text-muted", "cancelled"),
     Status.UNKNOWN: ("?", "$text-muted", "unknown"),
+    Status.UNCONFIRMED: ("?", "$warning", "unconfirmed"),
 }
 
 ACTION_TAGS = {
@@ -130,6 +131,8 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     if task.status == Status.FAILURE:
         reason = task.fail_reason or "no reason given"
         row = Content.assemble(row, "\n  ", literal(reason, "$error", one_line=True))
+    elif task.status == Status.UNCONFIRMED:
+        row = Content.assemble(row, "\n  ", ("may be at the provider: enter sends again, x dismisses", "$warning"))
     elif task.status == Status.MODAL:
         row = Content.assemble(row, "\n  ", ("waits for its prompt: enter sends one, x dismisses", "$warning"))
     return row

@@ -191,3 +191,30 @@ async def test_footer_and_header_drop_whole_items_at_80_columns(emulator, tmp_pa
         await pilot.pause()
         text = str(header.render())
         assert "115,500,000" in text and "…" not in text and len(text) <= 80
+
+
+async def test_an_unconfirmed_prompt_is_sent_again_only_when_asked(emulator, control, tmp_path, graphics):
+    from ui_helpers import submits
+
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, app)
+        control.post("/_emulator/faults", json={"next": [{"kind": "drop"}], "path_contains": "imagine"})
+        before = submits(control)
+        screen.composer.text_area.text = "a lost heron"
+        await pilot.press("ctrl+j")
+        lost = await wait_for(
+            pilot, lambda: (t := screen.tasks.current) and t.status == Status.UNCONFIRMED and t, what="unconfirmed"
+        )
+        assert submits(control) == before + 1  # the one request; nothing resent on its own
+        screen.set_focus(screen.tasks)
+        await pilot.press("enter")
+        question = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="asked")
+        assert "may already be at the provider" in str(question.query_one("#confirm-text").render())
+        await pilot.press("y")
+        await wait_for(pilot, lambda: submits(control) == before + 2, what="sent again")
+        await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.find(lost.id)) is not None and t.status == Status.CANCEL,
+            what="the unconfirmed entry settled",
+        )

@@ -153,8 +153,12 @@ class Buttons(Flow):
         screen = self.screen
         task = screen.tasks.current
         service = self.session.service
-        if task is None or task.status != Status.MODAL or service is None:
-            self.notify("Only a task that waits for its prompt can be dismissed.", severity="warning", timeout=3)
+        if task is None or task.status not in (Status.MODAL, Status.UNCONFIRMED) or service is None:
+            self.notify(
+                "Only a task that waits for its prompt, or one not confirmed, can be dismissed.",
+                severity="warning",
+                timeout=3,
+            )
             return
         self.session.modal_queue[:] = [t for t in self.session.modal_queue if t.id != task.id]
         screen.tasks.update_task(service.dismiss(task.id))

@@ -75,6 +75,7 @@ class Connection(Flow):
             screen.set_interval(1.0, screen.tasks.tick),
         ]
         self.load_balance()
+        self.run(self._reconcile(service), group="reconcile")
         session.changed()
         screen.call_after_refresh(gc_tuning.tune, screen.app)  # full GCs out of key presses
 
@@ -89,6 +90,31 @@ class Connection(Flow):
             screen.app.run_worker(session.service.aclose(), exit_on_error=False)
         session.reset(launch)
         self.connect()
+
+    async def _reconcile(self, service: MjService) -> None:
+        """Prompts an earlier run sent without hearing back (it was killed): found, or
+        listed as unconfirmed for the person to resolve. Never sent again by itself."""
+        settled = await service.reconcile()
+        if not settled:
+            return
+        self.load_page(1)
+        unconfirmed = [t for t in settled if t.status == Status.UNCONFIRMED]
+        found = len(settled) - len(unconfirmed)
+        lines = []
+        if found:
+            lines.append(f"{found} sent before mj-tui stopped {'was' if found == 1 else 'were'} found at the provider.")
+        if unconfirmed:
+            lines.append(
+                f"{len(unconfirmed)} may or may not have reached it: on the list as unconfirmed "
+                "(enter sends again, x dismisses)."
+            )
+        self.notify("\n".join(lines), title="Sent before a restart", severity="warning", timeout=10)
+
+    def notices(self) -> None:
+        """What the service noted for the person (a sent task the history could not keep)."""
+        service = self.session.service
+        while service is not None and service.notices:
+            self.notify(service.notices.pop(0), title="History", severity="warning", timeout=12)
 
     # -- pages ------------------------------------------------------------------------
     def show_page(self, number: int) -> None:
@@ -149,6 +175,7 @@ class Connection(Flow):
         tasks.put_first(task)
         self.session.added.append(task.id)
         self.session.changed()
+        self.notices()
 
     # -- polling ----------------------------------------------------------------------
     def _poll_tick(self) -> None:

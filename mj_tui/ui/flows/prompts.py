@@ -100,6 +100,34 @@ class Prompts(Flow):
         else:
             self.run(self._imagine_many(original, prompts, mode, paths, rest or []), group="submit")
 
+    def send_again(self, task: Task) -> None:
+        """An unconfirmed prompt: ask, then send it again (it may already be at the provider)."""
+        from ..screens.confirm import ConfirmDialog
+
+        if task.action != Action.IMAGINE:
+            self.notify(
+                "Its answer never came. Check the task it was made from, press the button again there if it "
+                "did not arrive, and dismiss this one (x).",
+                title="Not confirmed",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        cost = self.session.price_text(Action.IMAGINE, task.mode)
+
+        def answer(yes: bool | str | None) -> None:
+            if yes:
+                service = self.session.service
+                if service is not None:
+                    self.screen.tasks.update_task(service.dismiss(task.id))
+                self.imagine(task.prompt, task.mode, [])
+
+        text = (
+            f"“{short(task.prompt, 120)}” may already be at the provider: its answer never came. "
+            "Check the provider's own list first; sending it again may pay twice" + (f" ({cost})." if cost else ".")
+        )
+        self.screen.app.push_screen(ConfirmDialog("Send it again?", text, yes="Send again"), answer)
+
     def imagine(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
         self.run(self._imagine(prompt, mode, paths), group="submit")
 

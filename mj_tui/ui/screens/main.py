@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from ...core import pricing
 from ...core.config import data_dir
-from ...core.errors import QueueFull
+from ...core.errors import OutcomeUnknown, QueueFull
 from ...core.history import History
 from ...core.models import Button, ButtonKind, Status, Task
 from ..flows.buttons import Buttons
@@ -278,6 +278,8 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         task = event.task
         if task.status == Status.MODAL:
             self.buttons.ask_modal(task)
+        elif task.status == Status.UNCONFIRMED:
+            self.prompts.send_again(task)
         elif task.status == Status.SUCCESS and self.files.offer_prompts(task):
             pass  # a describe or shorten: pick one of its prompts
         elif self.actions.buttons:
@@ -306,8 +308,12 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         # the toast comes from ReportWorkerErrors' own handler (Textual calls each class's
         # handler in turn); here only what the session learns
         error = event.worker.error
-        if event.state == WorkerState.ERROR and isinstance(error, QueueFull):
+        if event.state != WorkerState.ERROR:
+            return
+        if isinstance(error, QueueFull):
             self.session.learn_queue_limit(error.limit)
+        elif isinstance(error, OutcomeUnknown):
+            self.connection.task_added(error.task)  # on the list, to be resolved
 
     def press(self, task: Task, button: Button) -> None:
         """Press a task's button (a key, a click on the action bar, or the palette)."""
