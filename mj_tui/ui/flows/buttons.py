@@ -97,7 +97,7 @@ class Buttons(Flow):
                 self.run(self._vary_region(task, button, result), group="press")
 
         title = f"{clean(button.display, one_line=True)} · task #{clean(task.id)}"
-        await self._region_dialog(task, title, task.final_prompt or task.prompt, task.mode, done)
+        await self._region_dialog(task, title, clean(task.final_prompt or task.prompt), task.mode, done)
 
     async def _vary_region(self, task: Task, button: Button, result: RegionResult) -> None:
         from ..screens.region import mask_data_uri
@@ -130,7 +130,7 @@ class Buttons(Flow):
             await self._region_dialog(
                 parent,
                 f"Vary (Region) · task #{clean(task.id)}",
-                task.final_prompt or task.prompt,
+                clean(task.final_prompt or task.prompt),
                 task.mode,
                 done,
             )
@@ -191,7 +191,8 @@ class Buttons(Flow):
             else:
                 self.notify(f"Task #{clean(task.id)} waits for its prompt: press enter on it to send one.", timeout=4)
 
-        prompt = prompt or task.final_prompt or task.prompt
+        # the server's text goes into an editable box: made safe first, like every server text
+        prompt = clean(prompt or task.final_prompt or task.prompt)
         if custom_zoom and "--zoom" not in prompt:
             prompt = f"{prompt} --zoom 2"  # Custom Zoom needs one; 2 is Zoom Out 2x
         action = (pricing.action_for_button(origin) if origin is not None else None) or Action.IMAGINE

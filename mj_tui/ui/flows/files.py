@@ -177,7 +177,7 @@ class Files(Flow):
         screen = self.screen
         if choice.then == "compose":
             area = screen.composer.text_area
-            area.text = choice.prompt
+            area.text = clean(choice.prompt)
             area.move_cursor(area.document.end)
             screen.set_focus(area)
             self.notify("In the prompt box: edit it, then ctrl+j.", timeout=3)
