@@ -9,9 +9,16 @@ from .common import machine
 
 
 def main(argv: list[str]) -> int:
-    from . import network, preview, scale, terminal, ui_thread
+    from . import network, preview, scale, soak, terminal, ui_thread
 
-    suites = {"network": network, "scale": scale, "ui": ui_thread, "preview": preview, "terminal": terminal}
+    suites = {
+        "network": network,
+        "scale": scale,
+        "ui": ui_thread,
+        "preview": preview,
+        "terminal": terminal,
+        "soak": soak,
+    }
     chosen = argv or list(suites)
     unknown = [name for name in chosen if name not in suites]
     if unknown:
