@@ -196,19 +196,23 @@ class Button:
 
 
 def parse_progress(value: Any) -> int:
-    """'42%', '42', 42, 0.42?, None, '' -> 0..100."""
-    if value is None:
+    """'42%', '42', 42, 0.42?, None, '' -> 0..100, whatever the server sends
+    (1e999, a 400-digit number, NaN, an object)."""
+    if value is None or isinstance(value, bool):
         return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
+    if isinstance(value, int):  # exact: a 400-digit integer does not fit a float
+        return max(0, min(100, value))
+    if isinstance(value, float):
+        number = value
     else:
-        match = re.search(r"-?\d+(?:\.\d+)?", str(value))
+        # the start of the text is enough for a percentage; a huge digit run gives inf
+        match = re.search(r"-?\d+(?:\.\d+)?", str(value)[:64])
         if not match:
             return 0
         number = float(match.group())
     if math.isnan(number):
         return 0
-    return max(0, min(100, int(number)))
+    return int(max(0.0, min(100.0, number)))
 
 
 @dataclass
@@ -254,6 +258,8 @@ class Page:
     page: int
     page_size: int
     total: int
+    #: task objects on this page that could not be read and were left out
+    skipped: int = 0
 
     @property
     def pages(self) -> int:
