@@ -324,7 +324,13 @@ class HttpClient:
                 retryable=True,
                 outcome_unknown=not idempotent,
             ) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if _bad_location(exc):
+                raise Redirected(
+                    f"{display_origin(self.base_url)} answered with a redirect to an invalid address. mj-tui does "
+                    "not follow redirects for API requests; check the base URL (--base-url, or base_url in the "
+                    "profile)."
+                ) from None
             raise NetworkError(
                 "The connection was dropped before an answer arrived." + unsure, outcome_unknown=not idempotent
             ) from None
@@ -442,6 +448,8 @@ class HttpClient:
         except _BadBody as exc:
             raise ImageError(f"The image from {where} could not be read: {exc}.", retryable=True) from None
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            if _bad_location(exc):
+                raise ImageError(f"{where} redirected to an invalid address; the link looks broken.") from None
             raise ImageError(
                 f"Could not download {where}: network error ({without_query(exception_detail(exc), url)}).",
                 retryable=True,
@@ -470,6 +478,11 @@ class HttpClient:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _bad_location(exc: Exception) -> bool:
+    """httpx refuses a 3xx whose Location it cannot parse, even when not following it."""
+    return isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower()
 
 
 def _upgrade_to_https(here: str, target: str) -> bool:

@@ -198,7 +198,7 @@ class Button:
 def parse_progress(value: Any) -> int:
     """'42%', '42', 42, 0.42?, None, '' -> 0..100, whatever the server sends
     (1e999, a 400-digit number, NaN, an object)."""
-    if value is None or isinstance(value, bool):
+    if value is None or isinstance(value, (bool, dict, list)):
         return 0
     if isinstance(value, int):  # exact: a 400-digit integer does not fit a float
         return max(0, min(100, value))
