@@ -68,6 +68,13 @@ BUSY_TIMEOUT = 5.0
 _PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 3, 5, 6, 8, 10, 11, 13, 14, 26
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class HistoryNotice:
     """Something about the history a person should know (shown once by the CLI or TUI)."""
@@ -113,7 +120,7 @@ def store_page(history: History, profile: Profile, page: int, page_size: int | N
     namespace = namespace_for(profile)
     cached = history.page(namespace, page, size)
     server_total = history.meta(namespace, "server_total")
-    if server_total and server_total.isdigit():
+    if server_total and server_total.isdigit() and len(server_total) < 10:
         return Page(cached.tasks, page, size, max(int(server_total), cached.total), cached.skipped)
     return cached
 
@@ -210,11 +217,13 @@ class History:
         path = self.path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return self._in_memory(f"its folder cannot be created ({exc.strerror or exc})", copy=False)
-        if path.exists() and not path.is_file():
-            return self._replace_broken("it is a folder or something else, not a file")
-        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            exists = path.exists()
+            if exists and not path.is_file():
+                return self._replace_broken("it is a folder or something else, not a file")
+            read_only = not os.access(path.parent, os.W_OK) or (exists and not os.access(path, os.W_OK))
+        except OSError as exc:  # a folder that cannot be created or entered
+            return self._in_memory(f"its folder cannot be used ({exc.strerror or exc})", copy=False)
+        if read_only:
             return self._in_memory("it is read-only")
         try:
             return self._connect(str(path))
@@ -233,7 +242,7 @@ class History:
         self.memory_only = why
         db = self._connect(":memory:")
         copied = False
-        if copy and isinstance(self.path, Path) and self.path.is_file():
+        if copy and isinstance(self.path, Path) and _is_file(self.path):
             # read-only first; `immutable` reads a WAL file nobody can write next to (its
             # newest changes may then be missing, which is better than nothing)
             for suffix in ("?mode=ro", "?immutable=1"):
@@ -269,7 +278,7 @@ class History:
             db = self._connect(str(self.path))
         except sqlite3.Error as exc:
             return self._in_memory(f"{why}; a new one could not be started there ({exc})", copy=False)
-        saved = self._salvage(moved, db) if moved.is_file() else 0
+        saved = self._salvage(moved, db) if _is_file(moved) else 0
         kept = f" {saved} task{'s' if saved != 1 else ''} could be read from it and were kept." if saved else ""
         self._notice(
             f"The task history at {self.path} could not be used ({why}). It was moved to {moved} and a new "

@@ -263,7 +263,8 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
+        # integer division: a total too big for a float (a hostile server's) still pages
+        return max(1, -(-self.total // self.page_size)) if self.page_size > 0 else 1
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,22 @@ def _without_root_override() -> None:
             raise OSError(ctypes.get_errno(), "cannot drop root's override")
 
 
+def run_as_a_user(path: Path) -> dict:
+    """READ_ONLY_SCRIPT in a child that meets permission bits (root's override dropped)."""
+    try:
+        run = subprocess.run(
+            [sys.executable, "-c", READ_ONLY_SCRIPT, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_without_root_override if os.geteuid() == 0 else None,
+        )
+    except subprocess.SubprocessError as exc:
+        pytest.skip(f"cannot take root's write override away here: {exc}")
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
 def test_read_only_history_is_read_into_memory(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -257,29 +273,29 @@ def test_read_only_history_is_read_into_memory(tmp_path):
     filled(path, 5)
     path.chmod(0o444)
     folder.chmod(0o555)
-    as_root = os.geteuid() == 0
     try:
-        try:
-            run = subprocess.run(
-                [sys.executable, "-c", READ_ONLY_SCRIPT, str(path)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-                preexec_fn=_without_root_override if as_root else None,
-            )
-        except subprocess.SubprocessError as exc:
-            pytest.skip(f"cannot take root's write override away here: {exc}")
-        assert run.returncode == 0, run.stderr
-        out = json.loads(run.stdout)
-        assert out["memory_only"] == "it is read-only"
-        assert sorted(out["ids"]) == ["0", "1", "2", "3", "4"]  # the old tasks are all there
-        assert "read-only" in out["notices"][0] and str(path) in out["notices"][0]
-        assert out["writable"] is False and "cannot be written" in out["why"]
-        assert out["new"] is True  # and the session goes on
+        out = run_as_a_user(path)
     finally:
         folder.chmod(0o755)
         path.chmod(0o644)
+    assert out["memory_only"] == "it is read-only"
+    assert sorted(out["ids"]) == ["0", "1", "2", "3", "4"]  # the old tasks are all there
+    assert "read-only" in out["notices"][0] and str(path) in out["notices"][0]
+    assert out["writable"] is False and "cannot be written" in out["why"]
+    assert out["new"] is True  # and the session goes on
     assert not broken_files(folder)  # a read-only store is not a broken one
+
+
+def test_a_folder_that_cannot_be_entered(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o000)
+    try:
+        out = run_as_a_user(locked / "data" / "history.sqlite3")
+    finally:
+        locked.chmod(0o755)
+    assert out["memory_only"].startswith("its folder cannot be used")
+    assert out["ids"] == [] and out["writable"] is False and out["new"] is True
 
 
 async def test_the_service_starts_and_submits_on_a_damaged_history(tmp_path, emulator_url):
