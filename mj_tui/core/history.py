@@ -31,7 +31,7 @@ from urllib.parse import quote
 
 from .config import Profile
 from .errors import HistoryNotWritable
-from .models import Action, Button, Mode, Page, ProviderKind, Status, Task
+from .models import Action, Button, Mode, Page, ProviderKind, Status, Task, is_task_id
 
 T = TypeVar("T")
 
@@ -159,8 +159,8 @@ def task_to_dict(task: Task) -> dict[str, Any]:
 
 def task_from_dict(data: dict[str, Any]) -> Task:
     """A stored task; raises KeyError, TypeError or ValueError for a row that is not one."""
-    if not isinstance(data.get("id"), str) or not data["id"]:
-        raise ValueError("a stored task without an id")
+    if not isinstance(data.get("id"), str) or not is_task_id(data["id"]):
+        raise ValueError("a stored task without a usable id")  # kept by an older mj-tui, or damaged
     return Task(
         id=data["id"],
         provider=ProviderKind(data["provider"]),

@@ -195,6 +195,16 @@ class Button:
         return parts[2] if len(parts) > 2 else self.custom_id
 
 
+#: a task id as either dialect makes them (digits), or other proxies (letters, '-', '_', '.');
+#: anything else (a '/', '?', '#', a control character, spaces, "..") cannot be a task of ours
+#: and would change the meaning of the URL path it is put in
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def is_task_id(text: str) -> bool:
+    return bool(_TASK_ID.fullmatch(text)) and ".." not in text
+
+
 def parse_progress(value: Any) -> int:
     """'42%', '42', 42, 0.42?, None, '' -> 0..100, whatever the server sends
     (1e999, a 400-digit number, NaN, an object)."""

@@ -154,6 +154,21 @@ def test_a_bad_row_is_skipped_and_counted(tmp_path):
     assert history.get(NS, "25").prompt == "healed" and history.page(NS, 1, 10).skipped == 1
 
 
+def test_a_row_with_an_impossible_id_is_skipped(tmp_path):
+    # kept by an older mj-tui, before ids from a server were checked
+    path = tmp_path / "history.sqlite3"
+    filled(path, 3)
+    db = sqlite3.connect(path)
+    body = json.loads(db.execute("SELECT body FROM tasks WHERE id='1'").fetchone()[0])
+    db.execute("UPDATE tasks SET body=? WHERE id='1'", (json.dumps({**body, "id": "../1\x1b]0;x\x07"}),))
+    db.commit()
+    db.close()
+    history = History(path)
+    page = history.page(NS, 1, 10)
+    assert [t.id for t in page.tasks] == ["2", "0"] and page.skipped == 1
+    assert history.in_flight(NS) == [] and history.get(NS, "1") is None
+
+
 def test_a_foreign_sqlite_file_is_set_aside(tmp_path):
     path = tmp_path / "history.sqlite3"
     db = sqlite3.connect(path)

@@ -26,16 +26,24 @@ from ..errors import (
     Unsupported,
 )
 from ..http import AMBIGUOUS_SUBMIT, HttpClient
-from ..models import Action, Balance, Button, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
+from ..models import (
+    Action,
+    Balance,
+    Button,
+    Mode,
+    Page,
+    ProviderKind,
+    Status,
+    SubmitResult,
+    Task,
+    is_task_id,
+    parse_progress,
+)
 from ..text import brief
 
 BLEND_DIMENSIONS = ("PORTRAIT", "SQUARE", "LANDSCAPE")
 
 # -- bounds on what one task object may bring in ----------------------------------
-#: a task id as either dialect makes them (digits), or other proxies (letters, '-', '_', '.');
-#: anything else (a '/', '?', '#', a control character, spaces, "..") cannot be a task of ours
-#: and would change the meaning of the URL path it is put in
-_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 #: a prompt, description or fail reason (Midjourney's own prompt limit is ~6,000 characters)
 TEXT_MAX = 16 * 1024
 ACTION_MAX = 40
@@ -195,10 +203,6 @@ def as_int(value: Any) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) < 19:
         return int(value.strip())
     return None
-
-
-def is_task_id(text: str) -> bool:
-    return bool(_TASK_ID.fullmatch(text)) and ".." not in text
 
 
 def as_id(value: Any, *, submitted: bool = False) -> str:
