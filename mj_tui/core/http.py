@@ -359,10 +359,15 @@ class HttpClient:
                 raw=self.scrub(text),
             )
         if status >= 500:
+            # a submit that failed inside the server, or behind a gateway (502, 504), may have
+            # made the job before failing; 503 says the service took nothing in
+            unsure_5xx = not idempotent and status != 503
             raise ServerError(
-                f"The provider had a server error (HTTP {status}). Try again shortly.",
+                f"The provider had a server error (HTTP {status})."
+                + (AMBIGUOUS_SUBMIT if unsure_5xx else " Try again shortly."),
                 status=status,
                 raw=self.scrub(text),
+                outcome_unknown=unsure_5xx,
             )
         try:
             payload = parse_json(text)
