@@ -294,6 +294,7 @@ class HttpClient:
         self, method: str, url: str, *, idempotent: bool, json: Any, params: dict[str, Any] | None
     ) -> Reply:
         unsure = "" if idempotent else AMBIGUOUS_SUBMIT
+        slow = " Check the network, or try again later." if idempotent else AMBIGUOUS_SUBMIT
         try:
             request = self.client.build_request(method, url, json=json, params=params, headers=self._headers())
         except (httpx.InvalidURL, UnicodeEncodeError, ValueError) as exc:
@@ -315,13 +316,11 @@ class HttpClient:
             raise
         except TimeoutError:  # the total deadline, whatever the server was doing
             raise RequestTimeout(
-                f"The server did not finish answering within {self.timeout:g}s." + unsure,
+                f"The server did not finish answering within {self.timeout:g}s." + slow,
                 outcome_unknown=not idempotent,
             ) from None
         except httpx.TimeoutException:
-            raise RequestTimeout(
-                "The server did not answer in time." + unsure, outcome_unknown=not idempotent
-            ) from None
+            raise RequestTimeout("The server did not answer in time." + slow, outcome_unknown=not idempotent) from None
         except _BadBody as exc:
             raise MalformedResponse(
                 f"The provider's answer could not be read: {exc}." + unsure,
@@ -403,7 +402,8 @@ class HttpClient:
         size = f" ({fmt_size(declared)})" if declared is not None else ""
         return ResponseTooLarge(
             f"The provider's answer{size} is larger than the {cap} an answer may hold; reading stopped. "
-            "The server or a proxy in front of it is misbehaving."
+            "The server or a proxy in front of it is misbehaving: try again later, and check the base URL "
+            "if it goes on."
         )
 
     def _redirected(self, response: httpx.Response) -> MjError:
