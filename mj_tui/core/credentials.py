@@ -8,8 +8,8 @@ keyring gets a message naming the options instead.
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 SERVICE = "mj-tui"
 ENV_VAR = "MJ_TUI_API_KEY"
-# a locked keyring can block on an unlock prompt nobody will see over SSH
+# a locked keyring can block on an unlock prompt nobody will see over SSH, and a
+# backend can hang on a D-Bus that never answers: give up after this many seconds
 KEYRING_TIMEOUT = 10.0
 
 NO_KEYRING_HELP = (
@@ -86,15 +87,30 @@ class ResolvedKey:
 
 
 def _run_with_timeout(fn: Callable[..., T], *args: object) -> T:
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    try:
-        return pool.submit(fn, *args).result(timeout=KEYRING_TIMEOUT)
-    except concurrent.futures.TimeoutError:
+    """`fn(*args)` in a daemon thread, waited on for KEYRING_TIMEOUT seconds.
+
+    A daemon thread, not an executor's: the interpreter joins an executor's threads at
+    exit, so a backend that never answers would hold the process open long after the
+    user quit. A daemon thread left waiting is simply dropped at exit."""
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="mj-tui-keyring", daemon=True).start()
+    if not done.wait(KEYRING_TIMEOUT):
         raise CredentialsError(
             f"The OS keyring did not answer within {KEYRING_TIMEOUT:.0f}s (is it locked?). Unlock it, or use {ENV_VAR}."
-        ) from None
-    finally:
-        pool.shutdown(wait=False)
+        )
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 def _backend() -> KeyringBackend:
@@ -113,11 +129,15 @@ def _backend() -> KeyringBackend:
 
 
 def _keyring_call(method: str, *args: str) -> object:
-    backend = _backend()
+    def call() -> object:
+        # finding the backend is inside the timeout too: it may probe a D-Bus that hangs
+        backend = _backend()
+        return getattr(backend, method)(*args)
+
     import keyring.errors
 
     try:
-        return _run_with_timeout(getattr(backend, method), *args)
+        return _run_with_timeout(call)
     except keyring.errors.PasswordDeleteError:
         return None
     except keyring.errors.NoKeyringError:
@@ -131,9 +151,10 @@ def _keyring_call(method: str, *args: str) -> object:
 
 
 def keyring_name() -> str | None:
+    """The backend's name, or None when there is none (or it does not answer in time)."""
     try:
-        backend = _backend()
-    except NoKeyring:
+        backend = _run_with_timeout(_backend)
+    except CredentialsError:
         return None
     return f"{type(backend).__module__}.{type(backend).__name__}"
 

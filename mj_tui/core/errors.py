@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .text import clean
+
+#: the longest message an error keeps: server text quoted in one is cut well before this,
+#: so this only stops a bug from pouring a whole answer onto a terminal
+MESSAGE_MAX = 2000
+
 
 class MjError(Exception):
     """Base of every error the core raises on purpose."""
@@ -17,10 +23,23 @@ class MjError(Exception):
     title = "Error"
     #: whether a *read* may be retried automatically (submits never are)
     retryable = False
+    #: a submit that may or may not have reached the server (the answer was lost or
+    #: unreadable): the job may exist and be paid for, so it must not simply be sent again
+    outcome_unknown = False
 
     def __init__(
-        self, message: str, *, status: int | None = None, raw: str | None = None, retryable: bool | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        raw: str | None = None,
+        retryable: bool | None = None,
+        outcome_unknown: bool | None = None,
     ) -> None:
+        # the last line of defence: whatever a message quotes, it never drives a terminal
+        message = clean(message)
+        if len(message) > MESSAGE_MAX:
+            message = message[: MESSAGE_MAX - 1] + "…"
         super().__init__(message)
         self.message = message
         self.status = status
@@ -28,6 +47,8 @@ class MjError(Exception):
         self.raw = raw[:2000] if raw else None
         if retryable is not None:  # this one differs from its class (a timeout on one image link)
             self.retryable = retryable
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
 
     def __str__(self) -> str:
         return self.message
@@ -92,6 +113,19 @@ class MalformedResponse(MjError):
     title = "Unexpected response"
 
 
+class ResponseTooLarge(MalformedResponse):
+    """An answer past the size cap: reading stopped there (a broken or hostile server)."""
+
+    title = "Answer too large"
+
+
+class Redirected(MjError):
+    """An API request answered with a redirect, which is never followed: the key and the
+    request would go with it, possibly to another host."""
+
+    title = "Redirected"
+
+
 class TaskNotFound(MjError):
     title = "Task not found"
 
@@ -151,3 +185,15 @@ class NoKeyring(CredentialsError):
 
 class ConfigError(MjError):
     title = "Configuration"
+
+
+class HistoryError(MjError):
+    """The local task history cannot do what was asked."""
+
+    title = "History"
+
+
+class HistoryNotWritable(HistoryError):
+    """A task could not be saved now (read-only file, full disk, locked by another program)."""
+
+    title = "History not writable"

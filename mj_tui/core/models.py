@@ -221,20 +221,34 @@ _MAKES = {
 }
 
 
+#: a task id as either dialect makes them (digits), or other proxies (letters, '-', '_', '.');
+#: anything else (a '/', '?', '#', a control character, spaces, "..") cannot be a task of ours
+#: and would change the meaning of the URL path it is put in
+_TASK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def is_task_id(text: str) -> bool:
+    return bool(_TASK_ID.fullmatch(text)) and ".." not in text
+
+
 def parse_progress(value: Any) -> int:
-    """'42%', '42', 42, 0.42?, None, '' -> 0..100."""
-    if value is None:
+    """'42%', '42', 42, 0.42?, None, '' -> 0..100, whatever the server sends
+    (1e999, a 400-digit number, NaN, an object)."""
+    if value is None or isinstance(value, (bool, dict, list)):
         return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
+    if isinstance(value, int):  # exact: a 400-digit integer does not fit a float
+        return max(0, min(100, value))
+    if isinstance(value, float):
+        number = value
     else:
-        match = re.search(r"-?\d+(?:\.\d+)?", str(value))
+        # the start of the text is enough for a percentage; a huge digit run gives inf
+        match = re.search(r"-?\d+(?:\.\d+)?", str(value)[:64])
         if not match:
             return 0
         number = float(match.group())
     if math.isnan(number):
         return 0
-    return max(0, min(100, int(number)))
+    return int(max(0.0, min(100.0, number)))
 
 
 @dataclass
@@ -280,10 +294,13 @@ class Page:
     page: int
     page_size: int
     total: int
+    #: task objects on this page that could not be read and were left out
+    skipped: int = 0
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
+        # integer division: a total too big for a float (a hostile server's) still pages
+        return max(1, -(-self.total // self.page_size)) if self.page_size > 0 else 1
 
 
 @dataclass(frozen=True)

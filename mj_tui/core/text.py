@@ -37,6 +37,15 @@ def clean(text: object, *, one_line: bool = False) -> str:
     return value
 
 
+def brief(text: object, limit: int = 300) -> str:
+    """Server text as a message may quote it: clean, on one line, at most `limit` characters.
+
+    A hostile or broken server can send a megabyte where a sentence belongs; a message
+    quotes the start of it and says it was cut."""
+    value = clean(text, one_line=True).strip()
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
 def fmt_size(n: int) -> str:
     """1536 -> "1.5 KB": a size as a person reads it."""
     if n < 1024:
@@ -52,5 +61,5 @@ def fmt_size(n: int) -> str:
 
 def exception_detail(exc: BaseException) -> str:
     """A library exception's own words, short (or its type when it has none)."""
-    text = str(exc).strip()
+    text = clean(exc, one_line=True).strip()  # a library may quote a server's bytes
     return text[:160] if text else type(exc).__name__

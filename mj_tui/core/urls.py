@@ -6,9 +6,15 @@ import contextlib
 import re
 from urllib.parse import urlsplit
 
+from .text import clean
+
 
 def display_url(url: str) -> str:
     """scheme://host/path only: Discord signs its links in the query string."""
+    return clean(_display_url(url), one_line=True)
+
+
+def _display_url(url: str) -> str:
     try:
         parts = urlsplit(str(url).strip())
         host = parts.hostname or ""
@@ -26,6 +32,22 @@ def display_url(url: str) -> str:
         host = f"[{host}]"
     netloc = host if port is None else f"{host}:{port}"
     return f"{parts.scheme}://{netloc}{path}"
+
+
+def display_origin(url: str) -> str:
+    """scheme://host[:port] alone: where a link points, without its path or query."""
+    try:
+        parts = urlsplit(str(url).strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "an invalid address"
+    if not parts.scheme or not host:
+        return "an invalid address"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return clean(f"{parts.scheme}://{netloc}", one_line=True)
 
 
 URL_TAIL = re.compile(r"([a-z][a-z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*", re.IGNORECASE)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -20,14 +22,62 @@ from ..errors import (
     MalformedResponse,
     MjError,
     QueueFull,
-    ServerError,
     TaskNotFound,
     Unsupported,
 )
-from ..http import HttpClient
-from ..models import Action, Balance, Button, Mode, Page, ProviderKind, Status, SubmitResult, Task, parse_progress
+from ..http import AMBIGUOUS_SUBMIT, HttpClient
+from ..models import (
+    Action,
+    Balance,
+    Button,
+    Mode,
+    Page,
+    ProviderKind,
+    Status,
+    SubmitResult,
+    Task,
+    is_task_id,
+    parse_progress,
+)
+from ..text import brief
 
 BLEND_DIMENSIONS = ("PORTRAIT", "SQUARE", "LANDSCAPE")
+
+# -- bounds on what one task object may bring in ----------------------------------
+#: a prompt, description or fail reason (Midjourney's own prompt limit is ~6,000 characters)
+TEXT_MAX = 16 * 1024
+ACTION_MAX = 40
+MAX_BUTTONS = 64
+CUSTOM_ID_MAX = 512
+LABEL_MAX = 100
+URL_MAX = 4096
+#: the raw task object kept with a task (and so in the history), as JSON
+RAW_MAX = 64 * 1024
+RAW_DEPTH_MAX = 32
+#: the task fields of both dialects that a cut raw payload keeps
+KNOWN_FIELDS = (
+    "id",
+    "taskId",
+    "action",
+    "status",
+    "progress",
+    "prompt",
+    "promptEn",
+    "description",
+    "failReason",
+    "submitTime",
+    "startTime",
+    "finishTime",
+    "imageUrl",
+    "imageDcUrl",
+    "imageS3Url",
+    "taskType",
+    "mode",
+    "parentId",
+    "buttons",
+    "actions",
+    "properties",
+)
 
 
 class Provider(ABC):
@@ -41,6 +91,9 @@ class Provider(ABC):
 
     def __init__(self, profile: Profile, key: Secret | None, *, transport: httpx.AsyncBaseTransport | None = None):
         self.profile = profile
+        #: task objects from the server that could not be parsed and were left out (no id,
+        #: an impossible id, wrong types), since this provider was made
+        self.skipped_tasks = 0
         self.http = HttpClient(
             profile.base_url,
             secret=key,
@@ -117,34 +170,20 @@ class Provider(ABC):
 # -- parsing helpers shared by the dialects ---------------------------------------
 
 
-def json_body(response: httpx.Response, scrub: Callable[[str], str]) -> Any:
-    text = response.text
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        snippet = scrub(text[:200])
-        if "<html" in text[:500].lower():
-            raise ServerError(
-                f"The provider answered with an HTML page (HTTP {response.status_code}) instead of JSON; "
-                "a gateway in front of it is probably failing.",
-                status=response.status_code,
-                raw=scrub(text),
-            ) from None
-        raise MalformedResponse(
-            f"The provider sent a reply that is not valid JSON (HTTP {response.status_code}).",
-            status=response.status_code,
-            raw=snippet,
-        ) from None
-
-
 def as_str(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def as_text(value: Any, limit: int = TEXT_MAX) -> str:
+    """A text field: a string or a number as sent, at most `limit` characters; "" for
+    anything else (an object or a list where a sentence belongs)."""
+    if isinstance(value, (dict, list)):
+        return ""
+    return as_str(value)[:limit]
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -160,16 +199,101 @@ def as_int(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # a long run of digits is no count or code of ours (and int() refuses 4,300 digits)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value.strip()) < 19:
         return int(value.strip())
     return None
 
 
-def as_id(value: Any) -> str:
-    text = as_str(value).strip()
+def as_id(value: Any, *, submitted: bool = False) -> str:
+    """A task id from the server, or MalformedResponse when it cannot be one.
+
+    `submitted`: the id answers a submit, so the job may exist at the provider even
+    though its id is unusable; the error says so."""
+    after = " The job may have been created: check the task list before submitting it again." if submitted else ""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    usable = isinstance(value, (str, int)) and not isinstance(value, bool)
+    text = str(value).strip() if usable else ""
     if not text:
-        raise MalformedResponse("The provider returned a task without an id.")
+        raise MalformedResponse("The provider returned a task without an id." + after, outcome_unknown=submitted)
+    if not is_task_id(text):
+        raise MalformedResponse(
+            f"The provider returned a task id mj-tui cannot use ({brief(text, 40)})." + after,
+            outcome_unknown=submitted,
+        )
     return text
+
+
+def checked_id(task_id: str) -> str:
+    """A task id given to us (a command line, the history), before it goes into a request."""
+    text = str(task_id).strip()
+    if not is_task_id(text):
+        raise InvalidRequest(f"“{brief(text, 60)}” is not a task id (letters, digits, '-', '_' and '.').")
+    return text
+
+
+def path_id(task_id: str) -> str:
+    """A task id as a URL path segment: checked, then quoted all the same."""
+    return quote(checked_id(task_id), safe="")
+
+
+def as_url(value: Any) -> str | None:
+    """An image link: http(s) only (never file:, javascript: or data:), of a sane length."""
+    text = as_str(value).strip() if isinstance(value, str) else ""
+    if not text or len(text) > URL_MAX or not text.lower().startswith(("http://", "https://")):
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in text):
+        return None
+    return text
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deeply `value` nests, counted up to limit + 1 (no recursion: a hostile
+    payload may nest deeper than the interpreter's stack)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _json_size(value: Any) -> int | None:
+    try:
+        return len(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def bounded_raw(data: dict[str, Any]) -> dict[str, Any]:
+    """The task object as kept with the task: whole when it is small, else only the known
+    fields that fit in RAW_MAX (and ``"_cut": true``). A fetch cannot grow the history by
+    more than this per task, whatever the server sends."""
+    if _depth(data, RAW_DEPTH_MAX) <= RAW_DEPTH_MAX:
+        size = _json_size(data)
+        if size is not None and size <= RAW_MAX:
+            return dict(data)
+    kept: dict[str, Any] = {"_cut": True}
+    room = RAW_MAX - 20
+    for key in KNOWN_FIELDS:
+        if key not in data:
+            continue
+        value = data[key]
+        if isinstance(value, str) and len(value) > TEXT_MAX:
+            value = value[:TEXT_MAX]
+        if isinstance(value, (dict, list)) and _depth(value, RAW_DEPTH_MAX) > RAW_DEPTH_MAX:
+            continue
+        size = _json_size({key: value})
+        if size is not None and size <= room:
+            kept[key] = value
+            room -= size
+    return kept
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -179,14 +303,16 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
-        number = float(value)
-        if number > 1e11:  # milliseconds
-            number /= 1000.0
         try:
+            number = float(value)  # a 400-digit integer does not fit a float
+            if number > 1e11:  # milliseconds
+                number /= 1000.0
             return datetime.fromtimestamp(number, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    text = value.strip()
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     try:
@@ -200,27 +326,72 @@ def parse_buttons(items: Any) -> tuple[Button, ...]:
     if not isinstance(items, list):
         return ()
     buttons = []
-    for item in items:
+    for item in items[: MAX_BUTTONS * 2]:
         if not isinstance(item, dict):
             continue
-        cid = as_str(item.get("customId") or item.get("custom_id"))
-        if not cid:  # link buttons ("Web") have no customId and cannot be pressed
+        cid = as_text(item.get("customId") or item.get("custom_id"), CUSTOM_ID_MAX + 1)
+        # link buttons ("Web") have no customId and cannot be pressed; a huge one is no button
+        if not cid or len(cid) > CUSTOM_ID_MAX:
             continue
-        buttons.append(Button(custom_id=cid, label=as_str(item.get("label")), emoji=as_str(item.get("emoji"))))
+        label, emoji = as_text(item.get("label"), LABEL_MAX), as_text(item.get("emoji"), LABEL_MAX)
+        buttons.append(Button(custom_id=cid, label=label, emoji=emoji))
+        if len(buttons) == MAX_BUTTONS:
+            break
     return tuple(buttons)
+
+
+def parse_each(items: Iterable[Any], parse: Callable[[dict[str, Any]], Task]) -> tuple[list[Task], int]:
+    """Parse every task object that can be; return them and how many were skipped.
+
+    One bad object (no id, wrong types) must not cost the good ones their page."""
+    tasks: list[Task] = []
+    skipped = 0
+    for item in items:
+        if not isinstance(item, dict):
+            skipped += 1
+            continue
+        try:
+            tasks.append(parse(item))
+        except (MjError, TypeError, ValueError, OverflowError, RecursionError):
+            skipped += 1
+    return tasks, skipped
+
+
+def parse_one(data: dict[str, Any], parse: Callable[[dict[str, Any]], Task]) -> Task:
+    """One task the caller asked for: parsed, or a clear MalformedResponse."""
+    try:
+        return parse(data)
+    except MjError:
+        raise
+    except (TypeError, ValueError, OverflowError, RecursionError):
+        raise MalformedResponse("The provider returned a task mj-tui cannot read.") from None
+
+
+def bounded_total(value: Any, floor: int) -> int:
+    """A list's total as the server gives it, kept within what a page count can use."""
+    total = as_int(value)
+    if total is None:
+        return floor
+    return max(floor, min(total, 10**9))
+
+
+def submit_problem(message: str) -> MalformedResponse:
+    """A submit answered with something unusable: the job may exist all the same."""
+    return MalformedResponse(message + AMBIGUOUS_SUBMIT, outcome_unknown=True)
 
 
 _QUOTED = re.compile(r"[\"'“‘「](.+?)[\"'”’」]")
 
 
 def first_int(text: str) -> int | None:
-    match = re.search(r"\d+", text or "")
+    match = re.search(r"\d{1,9}", text or "")
     return int(match.group()) if match else None
 
 
 def classify_refusal(message: str, *, status: int | None, raw: str | None) -> MjError:
     """Turn a server's refusal text into the error a user can act on."""
     low = (message or "").lower()
+    message = brief(message)
     shown = message or "The provider refused the request."
     if any(w in low for w in ("balance", "quota", "余额", "额度", "insufficient", "credit")):
         return InsufficientBalance(
@@ -265,19 +436,21 @@ def task_from(
 ) -> Task:
     """A Task from a dialect's task object: the fields both dialects name alike are read
     here (status, fail reason, progress, times, description); the caller gives the rest."""
-    status = Status.parse(data.get("status"))
-    fail = as_str(data.get("failReason")).strip() or None
+    status = Status.parse(as_text(data.get("status"), ACTION_MAX))
+    fail = as_text(data.get("failReason")).strip() or None
     if fail and not status.is_terminal:
         status = Status.FAILURE  # clients agree: a fail reason ends the task
+    parent = as_str(parent_id).strip() if parent_id else ""
+    urls = [u for u in (as_url(u) for u in urls) if u]
     return Task(
         id=task_id,
         provider=provider,
-        action=Action.parse(data.get("action")),
+        action=Action.parse(as_text(data.get("action"), ACTION_MAX)),
         status=status,
         progress=100 if status == Status.SUCCESS else parse_progress(data.get("progress")),
-        prompt=prompt,
-        final_prompt=final_prompt,
-        description=as_str(data.get("description")),
+        prompt=prompt[:TEXT_MAX],
+        final_prompt=final_prompt[:TEXT_MAX],
+        description=as_text(data.get("description")),
         fail_reason=fail,
         submit_time=parse_time(data.get("submitTime")),
         start_time=parse_time(data.get("startTime")),
@@ -286,6 +459,7 @@ def task_from(
         image_urls=tuple(urls),
         buttons=buttons,
         mode=mode,
-        parent_id=parent_id,
-        raw=dict(data),
+        # a parent id that cannot be a task is dropped, not followed
+        parent_id=parent if is_task_id(parent) else None,
+        raw=bounded_raw(data),
     )

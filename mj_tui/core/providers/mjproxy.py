@@ -11,8 +11,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from ..errors import (
     AuthError,
     BannedPrompt,
@@ -25,18 +23,24 @@ from ..errors import (
     ServerError,
     TaskNotFound,
 )
+from ..http import Reply
 from ..models import Mode, ProviderKind, SubmitResult, Task
+from ..text import brief
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
     as_dict,
     as_id,
     as_int,
-    as_str,
+    as_text,
+    as_url,
     classify_refusal,
     first_int,
-    json_body,
     parse_buttons,
+    parse_each,
+    parse_one,
+    path_id,
+    submit_problem,
     task_from,
 )
 
@@ -45,6 +49,17 @@ MODAL_NEEDED = 21
 LIST_CHUNK = 50  # ids per list-by-condition call; no backend documents a cap
 SPEED_FLAG = re.compile(r"(?:^|\s)--(fast|relax|turbo)\b", re.IGNORECASE)
 MODES_BY_NAME = {"FAST": Mode.FAST, "RELAX": Mode.RELAX, "TURBO": Mode.TURBO}
+
+
+def _has_verdict(payload: Any) -> bool:
+    """The answer says what became of a submit: a result code, or a gateway's refusal."""
+    if not isinstance(payload, dict):
+        return False
+    return (
+        as_int(payload.get("code")) is not None
+        or isinstance(payload.get("error"), dict)
+        or payload.get("success") is False
+    )
 
 
 class MjProxyProvider(Provider):
@@ -74,21 +89,21 @@ class MjProxyProvider(Provider):
         return f"{prompt} --{mode.value}"
 
     # -- envelopes ----------------------------------------------------------------
-    def _error_from(self, payload: Any, response: httpx.Response) -> MjError:
-        status = response.status_code
-        raw = self.http.scrub(response.text)
+    def _error_from(self, payload: Any, reply: Reply) -> MjError:
+        status = reply.status
+        raw = self.http.scrub(reply.text)
         scrub = self.http.scrub
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict):  # new-api's own errors
-            message = scrub(as_str(payload["error"].get("message")))
+            message = brief(scrub(as_text(payload["error"].get("message"))))
             if status in (401, 403):
                 return AuthError(
                     f"The provider rejected the API key: {message or 'unauthorized'}.", status=status, raw=raw
                 )
             return classify_refusal(message, status=status, raw=raw)
         if isinstance(payload, dict) and payload.get("success") is False:  # trueai's logic errors
-            return classify_refusal(scrub(as_str(payload.get("message"))), status=status, raw=raw)
+            return classify_refusal(brief(scrub(as_text(payload.get("message")))), status=status, raw=raw)
         if status in (401, 403):
-            text = scrub(as_str(payload)) if isinstance(payload, str) else ""
+            text = brief(scrub(payload)) if isinstance(payload, str) else ""
             return AuthError(
                 "The provider rejected the API key"
                 + (f": {text}" if text else "")
@@ -101,14 +116,14 @@ class MjProxyProvider(Provider):
         return self._code_error(payload, status, raw)
 
     def _code_error(self, payload: dict[str, Any], status: int, raw: str) -> MjError:
-        desc = self.http.scrub(as_str(payload.get("description") or payload.get("message"))).strip()
+        desc = brief(self.http.scrub(as_text(payload.get("description") or payload.get("message"))))
         props = as_dict(payload.get("properties"))
         code = as_int(payload.get("code"))
         if code is None:
-            shown = payload.get("code")
-            return MalformedResponse(f"The provider sent an unknown result code {shown!r}.", status=status, raw=raw)
+            shown = brief(repr(payload.get("code")), 40)
+            return MalformedResponse(f"The provider sent an unknown result code {shown}.", status=status, raw=raw)
         if code == 24:
-            word = as_str(props.get("bannedWord")) or None
+            word = brief(self.http.scrub(as_text(props.get("bannedWord"))), 60) or None
             return BannedPrompt(
                 f"The prompt was refused by moderation{f' (banned word: {word})' if word else ''}. "
                 f"Reword it and submit again. Server said: {desc}",
@@ -152,26 +167,29 @@ class MjProxyProvider(Provider):
         )
 
     async def _submit(self, verb: str, body: dict[str, Any], mode: Mode) -> SubmitResult:
-        response = await self.http.send("POST", self._url(f"submit/{verb}", mode), json=body, idempotent=False)
-        payload = json_body(response, self.http.scrub)
-        if response.status_code >= 400 or not isinstance(payload, dict) or "code" not in payload:
-            raise self._error_from(payload, response)
+        reply = await self.http.send_json("POST", self._url(f"submit/{verb}", mode), json=body, idempotent=False)
+        payload = reply.payload
+        if reply.status < 300 and not _has_verdict(payload):
+            # a success status with no readable verdict: the job may exist all the same
+            raise submit_problem(f"The provider sent an unexpected reply to the submit (HTTP {reply.status}).")
+        if reply.status >= 400 or not isinstance(payload, dict) or "code" not in payload:
+            raise self._error_from(payload, reply)
         code = as_int(payload.get("code"))
         if code is None:
-            raise self._error_from(payload, response)
+            raise self._error_from(payload, reply)
         if code not in (*ACCEPTED, MODAL_NEEDED):
-            raise self._code_error(payload, response.status_code, self.http.scrub(response.text))
+            raise self._code_error(payload, reply.status, self.http.scrub(reply.text))
         props = as_dict(payload.get("properties"))
         result = payload.get("result")
         if isinstance(result, list):  # upload-discord-images; never a task id
-            raise MalformedResponse("The provider returned a list where a task id was expected.")
-        queued = props.get("numberOfQueues")
+            raise submit_problem("The provider returned a list where a task id was expected.")
+        queued = as_int(props.get("numberOfQueues"))
         return SubmitResult(
-            task_id=as_id(result),
+            task_id=as_id(result, submitted=True),
             modal_required=code == MODAL_NEEDED,
-            description=self.http.scrub(as_str(payload.get("description"))),
-            final_prompt=as_str(props.get("finalPrompt")),
-            queued_ahead=int(queued) if isinstance(queued, (int, float)) else None,
+            description=brief(self.http.scrub(as_text(payload.get("description")))),
+            final_prompt=as_text(props.get("finalPrompt")),
+            queued_ahead=queued if queued is not None and 0 <= queued < 10**6 else None,
             raw=payload,
         )
 
@@ -217,65 +235,69 @@ class MjProxyProvider(Provider):
         return await self._submit("shorten", {"prompt": prompt}, mode)
 
     async def upload_images(self, images: Sequence[str]) -> list[str]:
-        response = await self.http.send(
+        reply = await self.http.send_json(
             "POST", self._url("submit/upload-discord-images"), json={"base64Array": list(images)}, idempotent=False
         )
-        payload = json_body(response, self.http.scrub)
-        if response.status_code >= 400 or not isinstance(payload, dict):
-            raise self._error_from(payload, response)
+        payload = reply.payload
+        if reply.status >= 400 or not isinstance(payload, dict):
+            raise self._error_from(payload, reply)
         if payload.get("code") not in ACCEPTED or not isinstance(payload.get("result"), list):
-            raise self._code_error(payload, response.status_code, self.http.scrub(response.text))
-        return [as_str(u) for u in payload["result"]]
+            raise self._code_error(payload, reply.status, self.http.scrub(reply.text))
+        urls = [as_url(u) for u in payload["result"]]
+        if not urls or not all(urls):
+            raise MalformedResponse("The provider's upload answer held something other than image links.")
+        return [u for u in urls if u]
 
     # -- reads --------------------------------------------------------------------
     async def fetch(self, task_id: str) -> Task:
-        response = await self.http.send("GET", self._url(f"task/{task_id}/fetch"), idempotent=True)
-        payload = json_body(response, self.http.scrub)
-        if response.status_code == 204 or payload is None:
+        reply = await self.http.send_json("GET", self._url(f"task/{path_id(task_id)}/fetch"), idempotent=True)
+        payload = reply.payload
+        if reply.status == 204 or payload is None:
             # Java proxies answer an unknown id with an empty 200, trueai with 204
             raise TaskNotFound(f"The provider does not know task {task_id} (yet).")
-        if (
-            response.status_code >= 400
-            or not isinstance(payload, dict)
-            or ("code" in payload and "status" not in payload)
-        ):
-            raise self._error_from(payload, response)
-        return self.parse_task(payload)
+        if reply.status >= 400 or not isinstance(payload, dict) or ("code" in payload and "status" not in payload):
+            raise self._error_from(payload, reply)
+        return parse_one(payload, self.parse_task)
 
     async def fetch_many(self, ids: Sequence[str]) -> list[Task]:
         ids = [str(i) for i in dict.fromkeys(ids)]
         tasks: list[Task] = []
         for start in range(0, len(ids), LIST_CHUNK):
             chunk = ids[start : start + LIST_CHUNK]
-            response = await self.http.send(
+            reply = await self.http.send_json(
                 "POST", self._url("task/list-by-condition"), json={"ids": chunk}, idempotent=True
             )
-            payload = json_body(response, self.http.scrub)
-            if response.status_code >= 400 or not isinstance(payload, list):
+            payload = reply.payload
+            if reply.status >= 400 or not isinstance(payload, list):
                 if isinstance(payload, dict) and isinstance(payload.get("result"), list):
                     payload = payload["result"]  # some gateways wrap lists
                 else:
-                    raise self._error_from(payload, response)
-            tasks.extend(self.parse_task(item) for item in payload if isinstance(item, dict))
+                    raise self._error_from(payload, reply)
+            parsed, skipped = parse_each(payload, self.parse_task)
+            self.skipped_tasks += skipped
+            tasks.extend(parsed)
         return tasks
 
     async def image_seed(self, task_id: str) -> str:
-        response = await self.http.send("GET", self._url(f"task/{task_id}/image-seed"), idempotent=True)
-        payload = json_body(response, self.http.scrub)
-        if response.status_code >= 400 or not isinstance(payload, dict) or payload.get("code") != 1:
-            raise self._error_from(payload, response)
-        return as_str(payload.get("result"))
+        reply = await self.http.send_json("GET", self._url(f"task/{path_id(task_id)}/image-seed"), idempotent=True)
+        payload = reply.payload
+        if reply.status >= 400 or not isinstance(payload, dict) or payload.get("code") != 1:
+            raise self._error_from(payload, reply)
+        seed = as_text(payload.get("result"), 40).strip()
+        if not seed.isdigit():
+            raise MalformedResponse("The provider's seed answer held no seed.")
+        return seed
 
     # -- parsing ------------------------------------------------------------------
     def parse_task(self, data: dict[str, Any]) -> Task:
         props = as_dict(data.get("properties"))
         urls: list[str] = []
-        image = as_str(data.get("imageUrl")).strip()
+        image = as_url(data.get("imageUrl"))
         if image:
             urls.append(image)
-        prompt = as_str(data.get("prompt"))
-        final = as_str(props.get("finalPrompt")) or as_str(data.get("promptEn")) or prompt
-        mode_name = as_str(data.get("mode") or data.get("requestMode")).upper()
+        prompt = as_text(data.get("prompt"))
+        final = as_text(props.get("finalPrompt")) or as_text(data.get("promptEn")) or prompt
+        mode_name = as_text(data.get("mode") or data.get("requestMode"), 20).upper()
         mode = MODES_BY_NAME.get(mode_name)
         if mode is None:
             flag = SPEED_FLAG.search(final) or SPEED_FLAG.search(prompt)
@@ -289,5 +311,5 @@ class MjProxyProvider(Provider):
             urls=urls,
             buttons=parse_buttons(data.get("buttons")),
             mode=mode,
-            parent_id=as_str(data.get("parentId")).strip() or None,
+            parent_id=as_text(data.get("parentId"), 200).strip() or None,
         )

@@ -5,19 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
+from ..http import Reply
 from ..models import Balance, Mode, Page, ProviderKind, SubmitResult, Task
+from ..text import brief
 from .base import (
     BLEND_DIMENSIONS,
     Provider,
     as_id,
     as_int,
-    as_str,
+    as_text,
+    as_url,
+    bounded_total,
+    checked_id,
     classify_refusal,
-    json_body,
     parse_buttons,
+    parse_each,
+    parse_one,
+    submit_problem,
     task_from,
 )
 
@@ -58,49 +63,48 @@ class OhMyGptProvider(Provider):
     async def _call(
         self, verb: str, body: dict[str, Any], *, idempotent: bool, params: dict[str, Any] | None = None
     ) -> Any:
-        response = await self.http.send(
+        reply = await self.http.send_json(
             "POST", self._url(verb), json={"model": "midjourney", **body}, params=params, idempotent=idempotent
         )
-        return self._unwrap(response)
+        return self._unwrap(reply, submit=not idempotent)
 
-    def _unwrap(self, response: httpx.Response) -> Any:
+    def _unwrap(self, reply: Reply, *, submit: bool = False) -> Any:
         scrub = self.http.scrub
-        payload = json_body(response, scrub)
-        raw = scrub(response.text)
+        payload = reply.payload
+        status = reply.status
+        raw = scrub(reply.text)
         if not isinstance(payload, dict):
-            if response.status_code in (401, 403):
-                raise AuthError(
-                    f"OhMyGPT rejected the API key (HTTP {response.status_code}).", status=response.status_code
-                )
-            raise MalformedResponse(
-                f"OhMyGPT sent an unexpected reply (HTTP {response.status_code}).", status=response.status_code, raw=raw
-            )
-        code = payload.get("statusCode", response.status_code)
+            if status in (401, 403):
+                raise AuthError(f"OhMyGPT rejected the API key (HTTP {status}).", status=status)
+            if submit and status < 300:
+                raise submit_problem(f"OhMyGPT sent an unexpected reply (HTTP {status}).")
+            raise MalformedResponse(f"OhMyGPT sent an unexpected reply (HTTP {status}).", status=status, raw=raw)
+        code = payload.get("statusCode", status)
         err = payload.get("error")
         message = payload.get("message") or (err.get("message") if isinstance(err, dict) else "")
-        message = scrub(as_str(message))
-        if response.status_code in (401, 403) or code in (401, 403):
+        message = brief(scrub(as_text(message)))
+        if status in (401, 403) or code in (401, 403):
             if "permission" in message.lower() or "权限" in message:
                 raise PermissionDenied(
                     "This API key has no Midjourney permission: tick 'midjourney' in the key's permissions "
                     f"on OhMyGPT, then try again. (Server: {message})",
-                    status=response.status_code,
+                    status=status,
                     raw=raw,
                 )
             raise AuthError(
                 f"OhMyGPT rejected the API key: {message or 'unauthorized'}. Check the key (mj-tui key set).",
-                status=response.status_code,
+                status=status,
                 raw=raw,
             )
         ok = as_int(code) == 200
-        if not ok or response.status_code >= 400:
-            raise classify_refusal(message, status=response.status_code, raw=raw)
+        if not ok or status >= 400:
+            raise classify_refusal(message, status=status, raw=raw)
         return payload.get("data")
 
     def _submitted(self, data: Any) -> SubmitResult:
         if isinstance(data, dict):  # tolerate a task object where an id is documented
             data = data.get("taskId", data.get("id"))
-        return SubmitResult(task_id=as_id(data), description="Success")
+        return SubmitResult(task_id=as_id(data, submitted=True), description="Success")
 
     # -- submits ------------------------------------------------------------------
     async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> SubmitResult:
@@ -134,10 +138,11 @@ class OhMyGptProvider(Provider):
 
     # -- reads --------------------------------------------------------------------
     async def fetch(self, task_id: str) -> Task:
-        data = await self._call("query", {"taskId": str(task_id)}, idempotent=True)
+        task_id = checked_id(task_id)
+        data = await self._call("query", {"taskId": task_id}, idempotent=True)
         if not isinstance(data, dict):
             raise TaskNotFound(f"OhMyGPT returned no task for id {task_id}.")
-        return self.parse_task(data)
+        return parse_one(data, self.parse_task)
 
     async def fetch_many(self, ids: Sequence[str]) -> list[Task]:
         wanted = {str(i) for i in ids}
@@ -150,7 +155,7 @@ class OhMyGptProvider(Provider):
         # the following pages, still one request per call, then start over.
         page = await self.list_page(self._poll_page, PAGE_SIZE_MAX)
         found = [t for t in page.tasks if t.id in wanted]
-        more_pages = len(page.tasks) == page.page_size and page.page < page.pages
+        more_pages = len(page.tasks) + page.skipped >= page.page_size and page.page < page.pages
         self._poll_page = page.page + 1 if len(found) < len(wanted) and more_pages else 1
         return found
 
@@ -168,36 +173,37 @@ class OhMyGptProvider(Provider):
             items, total = data, len(data)
         else:
             raise MalformedResponse("OhMyGPT's task list had an unexpected shape.")
-        tasks = [self.parse_task(item) for item in items if isinstance(item, dict)]
-        try:
-            total_n = int(total) if total is not None else len(tasks)
-        except (TypeError, ValueError):
-            total_n = len(tasks)
-        return Page(tasks=tasks, page=page, page_size=size, total=max(total_n, len(tasks)))
+        if not isinstance(items, list):
+            raise MalformedResponse("OhMyGPT's task list had an unexpected shape.")
+        tasks, skipped = parse_each(items, self.parse_task)
+        self.skipped_tasks += skipped
+        return Page(tasks=tasks, page=page, page_size=size, total=bounded_total(total, len(tasks)), skipped=skipped)
 
     async def balance(self) -> Balance | None:
         """Needs an admin key; an ordinary MJ key gets 401, which just means "not shown"."""
         try:
-            response = await self.http.send("POST", "/api/v1/user/admin/balance", idempotent=True)
-            data = self._unwrap(response)
+            reply = await self.http.send_json("POST", "/api/v1/user/admin/balance", idempotent=True)
+            data = self._unwrap(reply)
         except (AuthError, PermissionDenied):
             return None
         if not isinstance(data, dict) or "balance" not in data:
             return None
         free = data.get("free_balance")
-        return Balance(balance=as_str(data.get("balance")), free_balance=as_str(free) if free is not None else None)
+        return Balance(
+            balance=as_text(data.get("balance"), 40), free_balance=as_text(free, 40) if free is not None else None
+        )
 
     # -- parsing ------------------------------------------------------------------
     def parse_task(self, data: dict[str, Any]) -> Task:
         urls: list[str] = []
-        s3 = as_str(data.get("imageS3Url")).strip()
+        s3 = as_text(data.get("imageS3Url")).strip()
         if s3:
             urls.append(s3 if s3.startswith(("http://", "https://")) else self.storage_url + s3.lstrip("/"))
-        dc = as_str(data.get("imageDcUrl")).strip()
+        dc = as_url(data.get("imageDcUrl"))
         if dc:
             urls.append(dc)
-        prompt = as_str(data.get("prompt"))
-        pool = as_str(data.get("taskType")).upper()
+        prompt = as_text(data.get("prompt"))
+        pool = as_text(data.get("taskType"), 20).upper()
         return task_from(
             data,
             task_id=as_id(data.get("taskId", data.get("id"))),
