@@ -285,6 +285,8 @@ async def _with_service(args: argparse.Namespace, body: Callable[[MjService], Aw
         try:
             return await body(service)
         finally:
+            for history_notice in service.history.take_notices():
+                _note(_line(str(history_notice)))
             for notice in service.notices:
                 _note(_line(notice))
 

@@ -147,12 +147,6 @@ class PromptRefused(InvalidRequest):
         self.problems = problems
 
 
-class HistoryUnavailable(MjError):
-    """The local history cannot be written; a paid request is not sent without it."""
-
-    title = "History unavailable"
-
-
 class OutcomeUnknown(MjError):
     """A paid request may or may not have reached the server; it was not sent again.
 
@@ -161,7 +155,7 @@ class OutcomeUnknown(MjError):
     title = "Not confirmed"
 
     def __init__(self, message: str, *, task: Any, **kw: Any) -> None:
-        super().__init__(message, **kw)
+        super().__init__(message, outcome_unknown=True, **kw)
         self.task = task
 
 

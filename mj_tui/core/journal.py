@@ -48,11 +48,22 @@ class Pending:
 
 class Journal:
     def __init__(self, path: Path | str):
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=10)
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(SCHEMA)
+        #: why the journal is kept in memory only (the history's file cannot be written);
+        #: the service refuses paid requests then (History.check_writable says why)
+        self.problem: str | None = None
+        try:
+            self._db = self._open(str(path))
+        except (sqlite3.Error, OSError) as exc:
+            self.problem = str(exc)
+            self._db = self._open(":memory:")
+
+    @staticmethod
+    def _open(path: str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+        return db
 
     def close(self) -> None:
         with self._lock:

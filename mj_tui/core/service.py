@@ -26,16 +26,14 @@ from . import pricing
 from .config import Profile
 from .credentials import Secret
 from .errors import (
-    HistoryUnavailable,
+    HistoryNotWritable,
     ImageError,
     InvalidRequest,
     MalformedResponse,
     MjError,
-    NetworkError,
     OutcomeUnknown,
     PromptRefused,
     RequestTimeout,
-    ServerError,
     TaskNotFound,
     Unsupported,
 )
@@ -198,7 +196,7 @@ class MjService:
         self._submitted_here.add(task.id)
         try:
             (task,) = self._store([task])
-        except (sqlite3.Error, OSError) as exc:
+        except (HistoryNotWritable, sqlite3.Error, OSError) as exc:
             # sent and paid: the id must reach the person even when the store cannot keep it
             self.notices.append(
                 f"Task {clean(task.id)} was sent, but the history could not record it ({exc}). "
@@ -243,11 +241,14 @@ class MjService:
         5xx answer) the task is looked for (OhMyGPT lists an account's tasks: an imagine is
         found by its prompt and time); else it is kept as unconfirmed and OutcomeUnknown
         says so."""
+        # a request that could not be written down is not sent: its task could be lost
+        self.history.check_writable()
         try:
+            if self.journal.problem:
+                raise sqlite3.OperationalError(self.journal.problem)
             entry = self.journal.begin(self.namespace, action.value, prompt)
         except (sqlite3.Error, OSError) as exc:
-            # a request that could not be written down is not sent: it could be lost
-            raise HistoryUnavailable(
+            raise HistoryNotWritable(
                 f"Nothing was sent: the history at {self.history.path} cannot be written ({exc}). "
                 "Free some disk space or fix its permissions, then try again."
             ) from None
@@ -479,7 +480,7 @@ class MjService:
         for task in tasks:
             if task.status.in_flight and task.id not in self.poller.in_flight:
                 self.poller.track(task)
-        return Page(tasks, fresh.page, fresh.page_size, fresh.total)
+        return Page(tasks, fresh.page, fresh.page_size, fresh.total, skipped=fresh.skipped)
 
     def get_cached(self, task_id: str) -> Task | None:
         return self.history.get(self.namespace, task_id)
@@ -639,15 +640,11 @@ def _action_named(name: str) -> Action:
 
 
 def _may_have_reached(error: MjError) -> bool:
-    """Whether a failed submit may still have made a task (no answer, or a garbled one).
-
-    A clear refusal (a 4xx, a known error code) made nothing; neither did a connection
-    that was never opened."""
-    if isinstance(error, (RequestTimeout, MalformedResponse, ServerError)):
-        return True
-    if isinstance(error, NetworkError):
-        return "dropped" in error.message  # "Cannot reach …": the request never left
-    return False
+    """Whether a failed submit may still have made a task: the HTTP layer says so when no
+    answer came (a drop, a timeout, a 500/502/504), and an answer that could not be read
+    may have been a success. A clear refusal (a 4xx, a known error code) made nothing;
+    neither did a connection that was never opened."""
+    return error.outcome_unknown or isinstance(error, MalformedResponse)
 
 
 def _transient(error: MjError) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from test_cli import run
 from test_errors import inject, sent
 
-from mj_tui.core.errors import HistoryUnavailable
+from mj_tui.core.errors import HistoryNotWritable
 from mj_tui.core.models import ProviderKind, Status
 
 SUBMIT = {"ohmygpt": "/imagine", "mjproxy": "/submit/imagine"}
@@ -78,7 +78,7 @@ async def test_an_unwritable_history_sends_nothing(make_service, control):
     # SQLite's own read-only switch: what a read-only file or a locked database answers
     # (file modes would not stop root, who runs CI here)
     service.journal._db.execute("PRAGMA query_only=ON")
-    with pytest.raises(HistoryUnavailable, match="Nothing was sent"):
+    with pytest.raises(HistoryNotWritable, match="Nothing was sent"):
         await service.imagine("a cat nobody pays for")
     assert sent(control, SUBMIT["mjproxy"]) == before
 

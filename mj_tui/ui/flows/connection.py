@@ -39,6 +39,7 @@ class Connection(Flow):
         screen.tasks.show_page(store_page(screen.history, self.session.launch.profile, 1))
         self.started = True
         screen.call_after_refresh(self.connect)
+        screen.call_after_refresh(self.notices)
 
     def connect(self) -> None:
         launch = self.session.launch
@@ -111,10 +112,13 @@ class Connection(Flow):
         self.notify("\n".join(lines), title="Sent before a restart", severity="warning", timeout=10)
 
     def notices(self) -> None:
-        """What the service noted for the person (a sent task the history could not keep)."""
+        """What the person should know about the history: a damaged file moved aside, a
+        store that runs from memory, a sent task it could not keep. Once each."""
+        for notice in self.screen.history.take_notices():
+            self.notify(clean(str(notice)), title="History", severity="warning", timeout=15)
         service = self.session.service
         while service is not None and service.notices:
-            self.notify(service.notices.pop(0), title="History", severity="warning", timeout=12)
+            self.notify(clean(service.notices.pop(0)), title="History", severity="warning", timeout=12)
 
     # -- pages ------------------------------------------------------------------------
     def show_page(self, number: int) -> None:
@@ -204,6 +208,7 @@ class Connection(Flow):
                 severity="warning",
             )
         self.session.changed()
+        self.notices()
         if result.finished:
             self.load_balance()
 
