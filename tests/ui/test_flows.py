@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, paste, submits, wait_for
 
 from mj_tui.core.images import safe_filename
 from mj_tui.core.models import Status
@@ -88,14 +88,21 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
         screen.set_focus(screen.tasks)
         await pilot.press("b")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="again")
+        status = lambda: str(dialog.query_one("#pick-status").render())  # noqa: E731
         await pilot.press("ctrl+j")  # nothing picked: refused, says why
-        await pilot.pause(0.1)
-        assert app.screen is dialog and "Pick 2–5 images first" in str(dialog.query_one("#pick-status").render())
+        await wait_for(pilot, lambda: "Pick 2–5 images first" in status(), what="refused")
+        assert app.screen is dialog and "Pick 2–5 images first" in status()
         await pilot.press("tab", "tab")  # picked list, then the path box
-        await type_text(pilot, f"{folder / 'c.png'} {folder / 'a.png'}")
+        box = dialog.query_one("#pick-path")
+        assert app.focused is box
+        # long absolute paths are pasted, as from a file manager (one bracketed paste)
+        await paste(pilot, f"{folder / 'c.png'} {folder / 'a.png'}")
+        assert box.value == f"{folder / 'c.png'} {folder / 'a.png'}"
         await pilot.press("enter")
         assert [p.name for p in dialog.picked] == ["c.png", "a.png"]
-        await type_text(pilot, str(folder / "notes.txt"))
+        await paste(pilot, f"{folder}/")  # the folder pasted, the name typed after it
+        await type_text(pilot, "notes.txt")
+        assert box.value == str(folder / "notes.txt")
         await pilot.press("enter")
         assert "not a PNG" in str(dialog.query_one("#pick-status").render())
         await pilot.press("ctrl+a", "ctrl+k")  # clear the box

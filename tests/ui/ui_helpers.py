@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+
+from textual import events
 
 from mj_tui.core.config import default_profile, load_config
 from mj_tui.core.credentials import KeySource, ResolvedKey, Secret
@@ -83,6 +86,42 @@ async def wait_for(pilot, predicate: Callable[[], object], timeout: float = 10.0
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def until_idle(pilot, timeout: float = 10.0) -> None:
+    """Let the app run until it has nothing left to do: every message queued on the app and
+    on the widgets of its screens handled, and no worker unfinished (a DirectoryTree's
+    loader, which waits for folders to open as long as its tree lives, aside).
+
+    For "nothing (more) happened" checks: first wait on the sign that the app took the key
+    (a toast, a status line, the bell), then on this, so a request a worker was still making
+    has reached the emulator (or never will) before the test counts requests.
+    """
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while True:
+        nodes = [app, *(node for screen in app.screen_stack for node in screen.walk_children(with_self=True))]
+        handled = []
+        for node in nodes:  # each queue's messages up to now, then this marker
+            marker = asyncio.get_running_loop().create_future()
+            if node.call_later(marker.set_result, None):
+                handled.append(marker)
+        if handled:
+            await asyncio.wait(handled, timeout=max(0.0, deadline - time.monotonic()))
+        busy = [w for w in app.workers if not w.is_finished and w.group != "_loader"]
+        queued = [node for node in nodes if node.message_queue_size]
+        if all(m.done() for m in handled) and not busy and not queued:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app never went idle: workers {[w.name for w in busy]}, queued {queued}")
+        await pilot.pause(0.01)
+
+
+async def paste(pilot, text: str) -> None:
+    """Paste `text` as a terminal does: one bracketed paste, which the driver hands the app
+    as a single Paste event (the app sends it on to the focused widget)."""
+    pilot.app.post_message(events.Paste(text))
+    await until_idle(pilot)
 
 
 async def grid_in_preview(pilot, app, prompt: str = "a fox"):
