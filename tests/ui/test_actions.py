@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, until_idle, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
 from mj_tui.ui.screens.main import MainScreen
@@ -134,16 +134,17 @@ async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, gr
             region = pane.region
             assert region.width >= 30 and region.height >= 3 and region.right <= 80 and region.bottom <= 24, pane
         screen.set_focus(screen.tasks)
+        wide = screen.tasks.region.width
         await pilot.press("p")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen.tasks.region.width != wide, what="the list laid out again")
         assert not screen.query_one("#right").display and screen.tasks.region.width > 70
         await pilot.press("p")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen.tasks.region.width == wide, what="the list laid out again")
         assert screen.query_one("#right").display
         await pilot.press("tab")
         assert app.focused is screen.composer.text_area
         await pilot.resize_terminal(120, 40)
-        await pilot.pause(0.3)
+        await until_idle(pilot)  # the resize handled: the screen's size classes follow it
         assert screen.has_class("-wide") and screen.has_class("-tall")
 
 

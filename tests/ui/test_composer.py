@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, until_idle, wait_for
 
 from mj_tui.core.models import Status
 from mj_tui.ui.screens.confirm import ConfirmDialog
@@ -78,10 +78,10 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         area = screen.composer.text_area
         # the cursor on an underline shows that problem
         area.move_cursor((0, len("a cat --ar 0:1 --stylize 50")))
-        await pilot.pause()
+        await wait_for(pilot, lambda: "--stylize" in lint_line(screen), what="the line follows the cursor")
         assert "--stylize must be 0–1000" in lint_line(screen)
         area.move_cursor((0, len("a cat --ar 0")))
-        await pilot.pause()
+        await wait_for(pilot, lambda: "--ar" in lint_line(screen), what="the line follows the cursor")
         assert "--ar" in lint_line(screen) and "positive" in lint_line(screen)
         before = submits(control)
         await pilot.press("ctrl+j")
@@ -208,7 +208,8 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: notes.titles("error"), what="error")
         assert "Sent 1 of 3" in notes.text() and "were not sent" in notes.text()
-        await pilot.pause(0.5)
+        await until_idle(pilot)  # the sending worker done: a retry would have reached the emulator
+        assert not screen._sending
         state = control.get("/_emulator/state").json()["requests"]
         assert sum(n for path, n in state.items() if "imagine" in path) - imagines_before == 2  # never resent
         assert [t.prompt for t in screen.tasks.tasks if "kite" in t.prompt] == ["a red kite"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, until_idle, wait_for
 
 from mj_tui.ui.screens.help import HelpScreen
 from mj_tui.ui.screens.main import MainScreen
@@ -15,6 +15,7 @@ def subtitle(screen) -> str:
 
 async def test_paging_forward_and_back_ohmygpt(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
+    notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 2 · total 24", what="page 1")
@@ -23,8 +24,9 @@ async def test_paging_forward_and_back_ohmygpt(emulator, tmp_path, graphics):
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: subtitle(screen) == "page 2 of 2 · total 24", what="page 2")
         await wait_for(pilot, lambda: screen.tasks.tasks and screen.tasks.tasks[0].id not in first_page)
-        await pilot.press("right_square_bracket")  # no page 3: stays
-        await pilot.pause(0.2)
+        await pilot.press("right_square_bracket")  # no page 3: the bell, and it stays
+        await wait_for(pilot, lambda: notes.bells == 1, what="the bell")
+        await until_idle(pilot)
         assert subtitle(screen) == "page 2 of 2 · total 24"
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: [t.id for t in screen.tasks.tasks] == first_page, what="page 1 again")
@@ -53,8 +55,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
     key = fresh_key()
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt"), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen.query("#key-input"))
         assert app.screen.query_one("#key-input").password  # masked
         await pilot.press(*key)
         await pilot.press("enter")
@@ -101,6 +102,7 @@ async def test_keymap_help_and_palette(emulator, tmp_path, graphics):
         await pilot.press("ctrl+j")  # rebound: no longer sends
         await pilot.press("ctrl+o")  # the keymap's key sends (an empty prompt: a warning)
         assert any("Type a prompt first" in m for _, _, m in notes.items)
+        assert sum("Type a prompt first" in m for _, _, m in notes.items) == 1  # ctrl+o's alone
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = "\n".join(str(s.render()) for s in app.screen.query(".help-section"))

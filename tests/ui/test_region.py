@@ -8,7 +8,7 @@ import io
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
+from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, until_idle, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
 from mj_tui.ui.screens.main import MainScreen
@@ -143,10 +143,11 @@ async def test_region_send_without_an_area_is_refused_in_the_dialog(emulator, tm
     async with app.run_test(size=(80, 24)) as pilot:
         screen, _single = await single_image(pilot, app, "a quiet harbour")
         dialog = await open_region(pilot, screen)
+        status = lambda: str(dialog.query_one("#region-status").render())  # noqa: E731
         await pilot.press("c", "ctrl+j")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "Select at least one area" in status(), what="refused")
         assert app.screen is dialog
-        assert "Select at least one area" in str(dialog.query_one("#region-status").render())
+        assert "Select at least one area" in status()
 
 
 async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path, graphics):
@@ -160,7 +161,8 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
         outcome = await app.service.press(single, button, mask=blank, auto_modal=False)
         assert outcome.modal_required and outcome.task.status == Status.MODAL
         screen.tasks.put_first(outcome.task)
-        await pilot.pause(0.1)
+        # render_line reads the lines laid out at the last paint: wait for the new row there
+        await wait_for(pilot, lambda: "waiting for your prompt" in screen.tasks.render_line(1).text, what="marked")
         assert "waiting for your prompt" in screen.tasks.render_line(1).text
         screen.set_focus(screen.tasks)
         await pilot.press("home", "enter")
@@ -185,15 +187,16 @@ async def test_custom_zoom_checks_the_zoom_value_before_sending(emulator, tmp_pa
         screen.press(single, button)
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
         area = dialog.query_one("#dialog-prompt")
+        error = lambda: str(dialog.query_one("#dialog-error").render())  # noqa: E731
         area.text = area.text.replace("--zoom 2", "--zoom 3")
         await pilot.press("ctrl+j")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "--zoom must be" in error(), what="refused")
         assert app.screen is dialog
-        assert "--zoom must be from 1 to 2" in str(dialog.query_one("#dialog-error").render())
+        assert "--zoom must be from 1 to 2" in error()
         area.text = area.text.replace("--zoom 3", "")
         await pilot.press("ctrl+j")
-        await pilot.pause(0.2)
-        assert app.screen is dialog and "needs --zoom" in str(dialog.query_one("#dialog-error").render())
+        await wait_for(pilot, lambda: "needs --zoom" in error(), what="refused again")
+        assert app.screen is dialog and "needs --zoom" in error()
         area.text = area.text + " --zoom 1.5"
         await pilot.press("ctrl+j")
         zoomed = await wait_for(
@@ -216,7 +219,7 @@ async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, contr
         before = submits(control)
         screen.press(single, button)
         await wait_for(pilot, lambda: "Custom Zoom" in notes.titles("warning"), what="warning")
-        await pilot.pause(0.2)
+        await until_idle(pilot)  # whatever the press set going has finished
         assert submits(control) == before and screen.tasks.current.id == single.id
 
 

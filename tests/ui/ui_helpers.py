@@ -53,17 +53,24 @@ def make_launch(
 
 
 class Recorder:
-    """Every notification the app raised (toasts vanish; the test still sees them)."""
+    """Every notification the app raised (toasts vanish; the test still sees them), and
+    how often it rang the terminal's bell (a key it turned down without a word)."""
 
     def __init__(self, app: MjApp):
         self.items: list[tuple[str, str, str]] = []  # (severity, title, message)
-        original = app.notify
+        self.bells = 0
+        original, ring = app.notify, app.bell
 
         def notify(message, *, title="", severity="information", timeout=None, markup=True):
             self.items.append((severity, title, str(message)))
             return original(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
+        def bell() -> None:
+            self.bells += 1
+            ring()
+
         app.notify = notify  # type: ignore[method-assign]
+        app.bell = bell  # type: ignore[method-assign]
 
     def titles(self, severity: str | None = None) -> list[str]:
         return [t for s, t, _ in self.items if severity is None or s == severity]
