@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, until_idle, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, make_app, make_launch, until_idle, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
 from mj_tui.ui.screens.main import MainScreen

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC
 
 import pytest
+from support.keys import fresh_key
 from textual import events
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, make_app, make_launch, wait_for
 
 from mj_tui.core.models import ProviderKind, Status, Task
 from mj_tui.ui.screens.main import MainScreen

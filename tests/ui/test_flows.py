@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, paste, submits, until_idle, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, make_app, make_launch, paste, submits, until_idle, wait_for
 
 from mj_tui.core.images import safe_filename
 from mj_tui.core.models import Status

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, make_app, make_launch, wait_for
 
 from mj_tui.ui.screens.key import KeyScreen
 from mj_tui.ui.screens.main import MainScreen

@@ -10,10 +10,11 @@ import sys
 
 import pytest
 from PIL import Image
+from support.keys import fresh_key
 from textual.drivers.headless_driver import HeadlessDriver
 from textual_image._pixeldata import PixelData
 from textual_image.renderable import tgp
-from ui_helpers import fresh_key, grid_in_preview, make_app, make_launch, wait_for
+from ui_helpers import grid_in_preview, make_app, make_launch, wait_for
 
 from mj_tui.ui.graphics import Graphics
 from mj_tui.ui.kitty_image import KittyImage, _PreparedRenderable, prepare

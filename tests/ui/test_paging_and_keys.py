@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, until_idle, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, make_app, make_launch, until_idle, wait_for
 
 from mj_tui.ui.screens.help import HelpScreen
 from mj_tui.ui.screens.main import MainScreen

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 
 import textual_image.widget.sixel as library
+from support.keys import fresh_key
 from textual_image._pixeldata import PixelData
 from textual_image._sixel import image_to_sixels
-from ui_helpers import fresh_key, grid_in_preview, make_app, make_launch, wait_for
+from ui_helpers import grid_in_preview, make_app, make_launch, wait_for
 
 from mj_tui.ui.graphics import Graphics
 from mj_tui.ui.sixel_image import SixelImage, _PreparedSixels

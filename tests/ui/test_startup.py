@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 
 import pytest
-from ui_helpers import fresh_key, make_app, make_launch, wait_for
+from support.keys import fresh_key
+from ui_helpers import make_app, make_launch, wait_for
 
 from mj_tui.ui import gc_tuning
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -16,10 +15,6 @@ from mj_tui.core.credentials import KeySource, ResolvedKey, Secret
 from mj_tui.core.models import ProviderKind
 from mj_tui.launch import Launch
 from mj_tui.ui.app import MjApp
-
-
-def fresh_key() -> str:
-    return f"sk-ui-{uuid.uuid4().hex[:12]}"
 
 
 def make_launch(
