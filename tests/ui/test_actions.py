@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import pytest
 from support.keys import fresh_key
-from ui_helpers import Recorder, make_app, make_launch, until_idle, wait_for
+from ui_helpers import (
+    Recorder,
+    custom_zoom_dialog,
+    finished_grid,
+    main_screen,
+    make_app,
+    make_launch,
+    single_image,
+    until_idle,
+    wait_for,
+)
 
 from mj_tui.core.models import ButtonKind, Status
-from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.screens.modal_prompt import PromptDialog
-
-
-async def finished_grid(pilot, app, prompt: str):
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
-    screen.composer.text_area.text = prompt
-    screen.composer.text_area.focus()
-    await pilot.press("ctrl+j")
-    return screen, await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
-        what="finished grid",
-    )
 
 
 async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, tmp_path, graphics):
@@ -28,7 +25,8 @@ async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, t
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, grid = await finished_grid(pilot, app, "a koi pond")
+        screen = await main_screen(pilot, app)
+        grid = await finished_grid(pilot, screen, "a koi pond")
         screen.set_focus(screen.tasks)
         await pilot.press("v", "1")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
@@ -48,7 +46,8 @@ async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, t
 async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, grid = await finished_grid(pilot, app, "a paper crane")
+        screen = await main_screen(pilot, app)
+        grid = await finished_grid(pilot, screen, "a paper crane")
         screen.set_focus(screen.tasks)
         await pilot.press("a")  # focus the action bar
         assert app.focused is screen.actions
@@ -85,7 +84,8 @@ async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, gr
 async def test_zoom_keys_and_reroll(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, grid = await finished_grid(pilot, app, "a glass greenhouse")
+        screen = await main_screen(pilot, app)
+        grid = await finished_grid(pilot, screen, "a glass greenhouse")
         screen.set_focus(screen.tasks)
         await wait_for(pilot, lambda: screen.preview.shown, what="grid shown")
         await pilot.press("3")
@@ -106,14 +106,14 @@ async def test_prompt_history_is_recalled_and_kept_across_runs(emulator, tmp_pat
     launch = make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key())
     app = make_app(launch, graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         for prompt in ("first prompt", "second prompt"):
             screen.composer.text_area.text = prompt
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: screen.composer.text_area.text == "", what="sent")
     app = make_app(launch, graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         area = screen.composer.text_area
         area.focus()
         await pilot.press("h", "i")
@@ -128,7 +128,7 @@ async def test_prompt_history_is_recalled_and_kept_across_runs(emulator, tmp_pat
 async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: screen.preview.shown, what="preview")
         assert screen.has_class("-narrow") and screen.has_class("-short")
         for pane in (screen.tasks, screen.composer, screen.preview, screen.actions):
@@ -149,26 +149,13 @@ async def test_small_terminal_reflows_and_preview_toggles(emulator, tmp_path, gr
         assert screen.has_class("-wide") and screen.has_class("-tall")
 
 
-async def single_image(pilot, app, prompt: str, provider_key_hint: str = ""):
-    screen, grid = await finished_grid(pilot, app, prompt)
-    screen.set_focus(screen.tasks)
-    await pilot.press("u", "1")
-    single = await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
-        what="U1 done",
-    )
-    return screen, single
-
-
 async def test_custom_zoom_opens_dialog_with_a_zoom_value(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a whale in the clouds")
-        button = next(b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM)
-        screen.press(single, button)
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a whale in the clouds")
+        dialog = await custom_zoom_dialog(pilot, screen, single)
         assert dialog.query_one("#dialog-prompt").text.endswith("--zoom 2")
         await pilot.press("ctrl+s")
         zoomed = await wait_for(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 from support.keys import fresh_key
-from ui_helpers import Recorder, make_app, make_launch, submits, until_idle, wait_for
+from ui_helpers import (
+    Recorder,
+    frozen_jobs,
+    main_screen,
+    make_app,
+    make_launch,
+    submits,
+    type_text,
+    until_idle,
+    wait_for,
+)
 
 from mj_tui.core.models import Status
 from mj_tui.ui.screens.confirm import ConfirmDialog
@@ -13,16 +23,9 @@ from mj_tui.ui.screens.main import MainScreen
 PROVIDERS = ["ohmygpt", "mjproxy"]
 
 
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*["space" if ch == " " else ch for ch in text])
-
-
-async def main_screen(pilot, app) -> MainScreen:
-    screen = await wait_for(
-        pilot,
-        lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen.service and app.screen,
-        what="main screen connected",
-    )
+async def composing(pilot, app) -> MainScreen:
+    """The main screen, connected, the prompt box focused."""
+    screen = await main_screen(pilot, app, connected=True)
     screen.set_focus(screen.composer.text_area)
     return screen
 
@@ -37,7 +40,7 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, con
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a cat --foo 2")
         assert "Unknown parameter --foo" in lint_line(screen)
         assert screen.composer.text_area._highlights  # the culprit is underlined
@@ -63,7 +66,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a cat --st")
         assert lint_line(screen) == ""  # still typing a name that exists (--stylize, --style, --stop)
         await pilot.press("space")
@@ -101,7 +104,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
 async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a {red, blue} fox")
         assert lint_line(screen) == ""
         await pilot.press("ctrl+t")  # fast -> relax
@@ -111,7 +114,7 @@ async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphi
 async def test_tab_and_ctrl_space_complete_parameters_and_values(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         area = screen.composer.text_area
         suggest = screen.composer.query_one("#suggest")
         await type_text(pilot, "a cat --a")
@@ -141,7 +144,7 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a {red, blue} fox")
         subtitle = str(screen.composer.border_subtitle)
         if provider == "ohmygpt":
@@ -159,7 +162,7 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
 async def test_price_of_one_prompt_shows_at_80_columns_and_follows_the_mode(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a fox")
         assert str(screen.composer.border_subtitle) == "≈14,000 tok · ctrl+j send"
         await pilot.press("ctrl+t")  # relax is half price
@@ -171,7 +174,7 @@ async def test_price_of_one_prompt_shows_at_80_columns_and_follows_the_mode(emul
 async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a {red, blue, green} {fox, owl}")
         assert str(screen.composer.border_subtitle).startswith("6 jobs · ≈84,000 tok")
         before = submits(control)
@@ -195,7 +198,7 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         control.post(
             "/_emulator/faults",
             json={
@@ -220,7 +223,7 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
 async def test_repeat_counts_jobs(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a fox --r 3")
         assert str(screen.composer.border_subtitle) == "3 jobs · ctrl+j send"
 
@@ -228,7 +231,7 @@ async def test_repeat_counts_jobs(emulator, tmp_path, graphics):
 async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)  # OhMyGPT: 3 at once
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         assert "queue 0/3" in str(screen.query_one("AppHeader").render())
         await type_text(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
@@ -241,13 +244,11 @@ async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_pa
 
 
 async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_path, graphics):
-    # jobs stay running (frozen clock): the queue of 3 fills and stays full
-    control.post("/_emulator/config", json={"job_seconds": 30})
-    control.post("/_emulator/clock", json={"freeze": True})
+    frozen_jobs(control)  # jobs stay running: the queue of 3 fills and stays full
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from support.keys import fresh_key
-from ui_helpers import Recorder, make_app, make_launch, until_idle, wait_for
+from ui_helpers import Recorder, main_screen, make_app, make_launch, until_idle, wait_for
 
 from mj_tui.ui.screens.help import HelpScreen
 from mj_tui.ui.screens.main import MainScreen
@@ -18,7 +18,7 @@ async def test_paging_forward_and_back_ohmygpt(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 2 · total 24", what="page 1")
         first_page = [t.id for t in screen.tasks.tasks]
         screen.set_focus(screen.tasks)
@@ -41,7 +41,7 @@ async def test_paging_mjproxy_local_history_first_frame_from_store(emulator, tmp
     await service.aclose()
     app = make_app(launch, graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         # the store answers before any network call: the first frame already has the tasks
         assert [t.prompt for t in screen.tasks.tasks] == ["three", "two"]
         assert subtitle(screen) == "page 1 of 2 · total 3"
@@ -60,9 +60,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
         assert app.screen.query_one("#key-input").password  # masked
         await pilot.press(*key)
         await pilot.press("enter")
-        screen = await wait_for(
-            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
-        )
+        screen = await main_screen(pilot, app)
         assert memory_keyring.store[("mj-tui", "test")] == key
         assert app.service.provider is not None and app.current_key.reveal() == key
         await wait_for(pilot, lambda: subtitle(screen) == "page 1 of 1 · total 0", what="empty history")
@@ -79,7 +77,7 @@ async def test_first_run_without_keyring_explains_and_uses_session_key(emulator,
         )
         assert "MJ_TUI_API_KEY" in str(help_text.render())
         await pilot.press(*fresh_key(), "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started, what="main")
+        await main_screen(pilot, app)
 
 
 async def test_welcome_opens_demo(tmp_path, graphics):
@@ -87,9 +85,7 @@ async def test_welcome_opens_demo(tmp_path, graphics):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
         await pilot.press("f2")
-        screen = await wait_for(
-            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="demo"
-        )
+        screen = await main_screen(pilot, app)  # the demo's
         assert app.launch.demo
         await wait_for(pilot, lambda: len(screen.tasks.tasks) == 12, what="demo history")
 
@@ -99,7 +95,7 @@ async def test_keymap_help_and_palette(emulator, tmp_path, graphics):
     app = make_app(launch, graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await pilot.press("ctrl+j")  # rebound: no longer sends
         await pilot.press("ctrl+o")  # the keymap's key sends (an empty prompt: a warning)
         assert any("Type a prompt first" in m for _, _, m in notes.items)
@@ -142,7 +138,7 @@ async def test_palette_lists_pane_keys_and_task_buttons(emulator, tmp_path, grap
 
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: screen.actions.buttons, what="buttons")
         titles = [c.title for c in app.get_system_commands(screen)]
         assert "Older prompt" in titles and "Press the selected button" in titles

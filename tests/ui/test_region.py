@@ -9,11 +9,19 @@ import io
 import pytest
 from PIL import Image
 from support.keys import fresh_key
-from ui_helpers import Recorder, make_app, make_launch, submits, until_idle, wait_for
+from ui_helpers import (
+    Recorder,
+    custom_zoom_dialog,
+    main_screen,
+    make_app,
+    make_launch,
+    single_image,
+    submits,
+    until_idle,
+    wait_for,
+)
 
 from mj_tui.core.models import ButtonKind, Status
-from mj_tui.ui.screens.main import MainScreen
-from mj_tui.ui.screens.modal_prompt import PromptDialog
 from mj_tui.ui.screens.region import RegionDialog, build_mask
 from mj_tui.ui.widgets.mask_editor import MaskEditor
 
@@ -22,26 +30,6 @@ PROVIDERS = ["ohmygpt", "mjproxy"]
 
 def decode(uri: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-
-
-async def single_image(pilot, app, prompt: str):
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
-    screen.composer.text_area.text = prompt
-    screen.composer.text_area.focus()
-    await pilot.press("ctrl+j")
-    grid = await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
-        what="grid",
-    )
-    screen.set_focus(screen.tasks)
-    await pilot.press("u", "1")
-    single = await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
-        what="U1 done",
-    )
-    return screen, single
 
 
 def spy_masks(app) -> list[str | None]:
@@ -75,7 +63,8 @@ async def test_region_keys_select_two_areas_and_send_a_full_size_mask(provider, 
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a cozy reading nook")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a cozy reading nook")
         masks = spy_masks(app)
         dialog = await open_region(pilot, screen)
         editor = dialog.query_one(MaskEditor)
@@ -116,7 +105,8 @@ async def test_region_keys_select_two_areas_and_send_a_full_size_mask(provider, 
 async def test_region_mouse_drag_draws_and_moves_an_area(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a lighthouse")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a lighthouse")
         dialog = await open_region(pilot, screen)
         editor = dialog.query_one(MaskEditor)
         await wait_for(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
@@ -142,7 +132,8 @@ async def test_region_mouse_drag_draws_and_moves_an_area(emulator, tmp_path, gra
 async def test_region_send_without_an_area_is_refused_in_the_dialog(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen, _single = await single_image(pilot, app, "a quiet harbour")
+        screen = await main_screen(pilot, app)
+        await single_image(pilot, screen, "a quiet harbour")
         dialog = await open_region(pilot, screen)
         status = lambda: str(dialog.query_one("#region-status").render())  # noqa: E731
         await pilot.press("c", "ctrl+j")
@@ -156,7 +147,8 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a stone bridge")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a stone bridge")
         button = next(b for b in single.buttons if b.kind == ButtonKind.VARY_REGION)
         blank = "data:image/png;base64," + base64.b64encode(b"").decode()
         outcome = await app.service.press(single, button, mask=blank, auto_modal=False)
@@ -183,10 +175,9 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
 async def test_custom_zoom_checks_the_zoom_value_before_sending(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a whale in the clouds")
-        button = next(b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM)
-        screen.press(single, button)
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a whale in the clouds")
+        dialog = await custom_zoom_dialog(pilot, screen, single)
         area = dialog.query_one("#dialog-prompt")
         error = lambda: str(dialog.query_one("#dialog-error").render())  # noqa: E731
         area.text = area.text.replace("--zoom 2", "--zoom 3")
@@ -213,7 +204,8 @@ async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, contr
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a fern")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a fern")
         button = next((b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM), None)
         if button is None:
             pytest.skip("this emulator offers no Custom Zoom button on OhMyGPT")

@@ -12,7 +12,7 @@ from textual import events
 
 from mj_tui.core.config import default_profile, load_config
 from mj_tui.core.credentials import KeySource, ResolvedKey, Secret
-from mj_tui.core.models import ProviderKind
+from mj_tui.core.models import ProviderKind, Status
 from mj_tui.launch import Launch
 from mj_tui.ui.app import MjApp
 
@@ -126,18 +126,80 @@ async def paste(pilot, text: str) -> None:
     await until_idle(pilot)
 
 
-async def grid_in_preview(pilot, app, prompt: str = "a fox"):
-    """Type `prompt` key by key, send it, and wait until its grid is in the preview; the main screen."""
+# -- steps many tests take ---------------------------------------------------------------
+
+
+async def main_screen(pilot, app, *, connected: bool = False):
+    """The main screen, once started (with `connected`, once its service is up too)."""
     from mj_tui.ui.screens.main import MainScreen
 
-    screen = await wait_for(
-        pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
+    return await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, MainScreen)
+            and app.screen.started
+            and (app.screen.service or not connected)
+            and app.screen
+        ),
+        what="main screen connected" if connected else "main screen",
     )
-    for ch in prompt:
-        await pilot.press("space" if ch == " " else ch)
+
+
+async def type_text(pilot, text: str) -> None:
+    """Type `text` key by key."""
+    await pilot.press(*["space" if ch == " " else ch for ch in text])
+
+
+async def grid_in_preview(pilot, app, prompt: str = "a fox"):
+    """Type `prompt` key by key, send it, and wait until its grid is in the preview; the main screen."""
+    screen = await main_screen(pilot, app)
+    await type_text(pilot, prompt)
     await pilot.press("ctrl+j")
     await wait_for(pilot, lambda: screen.preview.shown is not None, what="the grid on screen")
     return screen
+
+
+async def finished_grid(pilot, screen, prompt: str):
+    """`prompt` put in the prompt box and sent; its grid, once finished."""
+    screen.composer.text_area.text = prompt
+    screen.set_focus(screen.composer.text_area)
+    await pilot.press("ctrl+j")
+    return await wait_for(
+        pilot,
+        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
+        what="finished grid",
+    )
+
+
+async def single_image(pilot, screen, prompt: str):
+    """U1 of `prompt`'s finished grid, pressed from the task list; the image, once finished."""
+    grid = await finished_grid(pilot, screen, prompt)
+    screen.set_focus(screen.tasks)
+    await pilot.press("u", "1")
+    return await wait_for(
+        pilot,
+        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
+        what="U1 done",
+    )
+
+
+async def custom_zoom_dialog(pilot, screen, single):
+    """Custom Zoom pressed on a finished single image; its prompt dialog, once open."""
+    from mj_tui.core.models import ButtonKind
+    from mj_tui.ui.screens.modal_prompt import PromptDialog
+
+    app = screen.app
+    screen.press(single, next(b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM))
+    return await wait_for(
+        pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="Custom Zoom's dialog"
+    )
+
+
+def frozen_jobs(control, job_seconds: float = 30) -> None:
+    """Jobs take `job_seconds` on a frozen emulator clock: they run until the test advances it
+    (with OhMyGPT's 3 at once, the queue fills and stays full)."""
+    control.post("/_emulator/config", json={"job_seconds": job_seconds})
+    control.post("/_emulator/clock", json={"freeze": True})
 
 
 def submits(control) -> int:
