@@ -8,6 +8,7 @@ from ui_helpers import (
     Recorder,
     custom_zoom_dialog,
     finished_grid,
+    frozen_jobs,
     main_screen,
     make_app,
     make_launch,
@@ -174,7 +175,8 @@ async def test_a_prompt_sent_while_the_first_page_loads_stays_listed(
     # the history page asked for at start comes back after the submit (a slow link, a busy
     # box): what it says is older than the submit, and must not take the new task off the
     # list (its progress would have nowhere to show) nor move a finished one back
-    control.post("/_emulator/config", json={"job_seconds": job_seconds})
+    if job_seconds:  # page first: the job runs until the test moves the clock on, after the page
+        frozen_jobs(control, job_seconds)
     control.post(
         "/_emulator/faults", json={"next": [{"kind": "slow_answer", "seconds": 1.0}], "path_contains": "query-mj-tasks"}
     )
@@ -195,5 +197,6 @@ async def test_a_prompt_sent_while_the_first_page_loads_stays_listed(
         assert [t.id for t in screen.tasks.tasks] == [sent.id]
         assert screen.tasks.current.id == sent.id and screen.tasks.page.total == 1
         assert (screen.tasks.current.status == Status.SUCCESS) == (job_seconds == 0)
+        control.post("/_emulator/clock", json={"advance": job_seconds})
         await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS, what="done")
         assert [t.id for t in screen.tasks.tasks] == [sent.id]
