@@ -10,6 +10,7 @@ from ui_helpers import (
     main_screen,
     make_app,
     make_launch,
+    paste,
     submits,
     type_text,
     until_idle,
@@ -77,7 +78,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("space")
         assert "needs a value" in lint_line(screen)
         screen.composer.text_area.text = ""
-        await type_text(pilot, "a cat --ar 0:1 --stylize 5000 --foo")
+        await paste(pilot, "a cat --ar 0:1 --stylize 5000 --foo")  # typing is not the point here: pasted
         assert "(+2 more" in lint_line(screen)
         area = screen.composer.text_area
         # the cursor on an underline shows that problem
@@ -175,7 +176,7 @@ async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graph
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await composing(pilot, app)
-        await type_text(pilot, "a {red, blue, green} {fox, owl}")
+        await paste(pilot, "a {red, blue, green} {fox, owl}")
         assert str(screen.composer.border_subtitle).startswith("6 jobs · ≈84,000 tok")
         before = submits(control)
         await pilot.press("ctrl+j")
@@ -208,7 +209,7 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
         )
         state = control.get("/_emulator/state").json()["requests"]
         imagines_before = sum(n for path, n in state.items() if "imagine" in path)
-        await type_text(pilot, "a {red, blue, green} kite")
+        await paste(pilot, "a {red, blue, green} kite")
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: notes.titles("error"), what="error")
         assert "Sent 1 of 3" in notes.text() and "were not sent" in notes.text()
@@ -233,7 +234,7 @@ async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_pa
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await composing(pilot, app)
         assert "queue 0/3" in str(screen.query_one("AppHeader").render())
-        await type_text(pilot, "a {red, blue, green, pink} fox")
+        await paste(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
@@ -249,7 +250,7 @@ async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_p
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await composing(pilot, app)
-        await type_text(pilot, "a {red, blue, green, pink} fox")
+        await paste(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")
         dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")

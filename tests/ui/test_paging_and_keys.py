@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from support.keys import fresh_key
-from ui_helpers import Recorder, main_screen, make_app, make_launch, until_idle, wait_for
+from ui_helpers import Recorder, main_screen, make_app, make_launch, paste, until_idle, wait_for
 
 from mj_tui.ui.screens.help import HelpScreen
 from mj_tui.ui.screens.main import MainScreen
@@ -58,7 +58,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen.query("#key-input"))
         assert app.screen.query_one("#key-input").password  # masked
-        await pilot.press(*key)
+        await paste(pilot, key)  # "Paste your API key below"
         await pilot.press("enter")
         screen = await main_screen(pilot, app)
         assert memory_keyring.store[("mj-tui", "test")] == key
@@ -76,7 +76,8 @@ async def test_first_run_without_keyring_explains_and_uses_session_key(emulator,
             what="keyring help",
         )
         assert "MJ_TUI_API_KEY" in str(help_text.render())
-        await pilot.press(*fresh_key(), "enter")
+        await paste(pilot, fresh_key())
+        await pilot.press("enter")
         await main_screen(pilot, app)
 
 
