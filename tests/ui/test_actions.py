@@ -9,6 +9,7 @@ from ui_helpers import (
     custom_zoom_dialog,
     finished_grid,
     frozen_jobs,
+    in_the_bar,
     main_screen,
     make_app,
     make_launch,
@@ -57,7 +58,11 @@ async def test_action_bar_arrows_and_enter_press_a_button(emulator, tmp_path, gr
         await pilot.press("right", "right", "enter")  # U3
         u3 = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id and t, what="U3")
         assert u3.origin_custom_id and "upsample::3" in u3.origin_custom_id
-        await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS, what="U3 done")
+        await wait_for(
+            pilot,
+            lambda: screen.tasks.current.status == Status.SUCCESS and in_the_bar(screen, screen.tasks.current),
+            what="U3 done, its buttons in the bar",
+        )
         # a single image offers Midjourney's own labels
         displays = [b.display for b in screen.actions.buttons]
         assert "🪄 Vary (Strong)" in displays and "🔍 Zoom Out 2x" in displays and "⬅️" in displays
@@ -98,7 +103,11 @@ async def test_zoom_keys_and_reroll(emulator, tmp_path, graphics):
         await pilot.press("4", "v")  # zoomed: v alone varies quadrant 4
         child = await wait_for(pilot, lambda: (t := screen.tasks.current) and t.id != grid.id and t, what="V4")
         assert "variation::4" in child.origin_custom_id
-        await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS and screen.tasks.current.is_grid)
+        await wait_for(
+            pilot,
+            lambda: (t := screen.tasks.current).status == Status.SUCCESS and t.is_grid and in_the_bar(screen, t),
+            what="V4 done, its buttons in the bar",
+        )
         await pilot.press("r")
         await wait_for(pilot, lambda: "reroll" in (screen.tasks.current.origin_custom_id or ""), what="reroll")
 

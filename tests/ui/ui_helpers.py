@@ -159,26 +159,44 @@ async def grid_in_preview(pilot, app, prompt: str = "a fox"):
     return screen
 
 
+def in_the_bar(screen, task) -> bool:
+    """The action bar shows `task` (and its buttons). It follows the list a message later,
+    and the button keys (u, v, r, a) act on what it shows: wait for it before pressing them."""
+    return task is not None and screen.actions.shown_task == task
+
+
 async def finished_grid(pilot, screen, prompt: str):
-    """`prompt` put in the prompt box and sent; its grid, once finished."""
+    """`prompt` put in the prompt box and sent; its grid, once finished and in the action bar."""
     screen.composer.text_area.text = prompt
     screen.set_focus(screen.composer.text_area)
     await pilot.press("ctrl+j")
     return await wait_for(
         pilot,
-        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
+        lambda: (
+            (
+                (t := screen.tasks.current)
+                and t.prompt == prompt
+                and t.status == Status.SUCCESS
+                and in_the_bar(screen, t)
+            )
+            and t
+        ),
         what="finished grid",
     )
 
 
 async def single_image(pilot, screen, prompt: str):
-    """U1 of `prompt`'s finished grid, pressed from the task list; the image, once finished."""
+    """U1 of `prompt`'s finished grid, pressed from the task list; the image, once finished
+    and in the action bar."""
     grid = await finished_grid(pilot, screen, prompt)
     screen.set_focus(screen.tasks)
     await pilot.press("u", "1")
     return await wait_for(
         pilot,
-        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
+        lambda: (
+            ((t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and in_the_bar(screen, t))
+            and t
+        ),
         what="U1 done",
     )
 
