@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
-from ui_helpers import paste, until_idle, wait_for
+from ui_helpers import paste, screen_shown, until_idle, wait_for
 
 from mj_tui.core.config import default_profile, load_config
 from mj_tui.core.credentials import KeySource, ResolvedKey, Secret
@@ -140,14 +140,14 @@ async def help_screen(pilot) -> None:
     await pilot.press("f1")
     from mj_tui.ui.screens.help import HelpScreen
 
-    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="help")
+    await screen_shown(pilot, HelpScreen, what="help", timeout=15.0)
     await settle(pilot)
 
 
 async def welcome(pilot) -> None:
     from mj_tui.ui.screens.welcome import WelcomeScreen
 
-    await until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen), what="welcome")
+    await screen_shown(pilot, WelcomeScreen, what="welcome", timeout=15.0)
     await settle(pilot)
 
 
@@ -214,7 +214,7 @@ async def region_dialog(pilot) -> None:
     screen = main_screen(app)
     task = screen.tasks.current
     screen.press(task, next(b for b in task.buttons if b.kind == ButtonKind.VARY_REGION))
-    await until(pilot, lambda: isinstance(app.screen, RegionDialog), what="region dialog")
+    await screen_shown(pilot, RegionDialog, what="region dialog", timeout=15.0)
     editor = app.screen.query_one(MaskEditor)
     await until(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
     await pilot.press("2", "a", "down", "down", "left", "left", "shift+right", "shift+down")
@@ -230,7 +230,7 @@ async def blend_dialog(pilot) -> None:
     screen = main_screen(app)
     screen.pick_root = scene_pictures()
     await pilot.press("f6")
-    await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="blend dialog")
+    await screen_shown(pilot, PickImagesDialog, what="blend dialog", timeout=15.0)
     tree = app.screen.query_one(ImageTree)
     await until(pilot, lambda: len(tree.root.children) == 3, what="tree loaded")
     await pilot.press("down", "enter", "down", "down", "enter", "tab", "tab", "tab", "right")
@@ -248,7 +248,7 @@ async def describe_results(pilot) -> None:
     screen.pick_root = scene_pictures()
     screen.set_focus(screen.tasks)
     await pilot.press("d")
-    await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="describe dialog")
+    await screen_shown(pilot, PickImagesDialog, what="describe dialog", timeout=15.0)
     await pilot.press("tab", "tab")  # past the tree and the picked list: the path box
     await paste(pilot, str(SCENE_PICTURES / "night.png"))
     await pilot.press("enter", "ctrl+j")
@@ -257,7 +257,7 @@ async def describe_results(pilot) -> None:
     app.clear_notifications()
     await until_idle(pilot)
     app.engine.clock.advance(10)
-    await until(pilot, lambda: isinstance(app.screen, PickPromptDialog), what="prompts dialog")
+    await screen_shown(pilot, PickPromptDialog, what="prompts dialog", timeout=15.0)
     await pilot.press("2")
     await settle(pilot)
 
@@ -271,7 +271,7 @@ async def permutations_confirm(pilot) -> None:
     screen = main_screen(app)
     screen.composer.text_area.insert("a {red, blue, green} kite over {dunes, the sea} --ar 3:2")
     await pilot.press("ctrl+j")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+    await screen_shown(pilot, ConfirmDialog, what="confirm", timeout=15.0)
     await settle(pilot)
 
 

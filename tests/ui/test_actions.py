@@ -13,6 +13,7 @@ from ui_helpers import (
     main_screen,
     make_app,
     make_launch,
+    screen_shown,
     single_image,
     until_idle,
     wait_for,
@@ -31,7 +32,7 @@ async def test_remix_opens_prompt_dialog_and_sends_the_edit(emulator, control, t
         grid = await finished_grid(pilot, screen, "a koi pond")
         screen.set_focus(screen.tasks)
         await pilot.press("v", "1")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
+        dialog = await screen_shown(pilot, PromptDialog, what="dialog")
         assert "a koi pond" in dialog.query_one("#dialog-prompt").text
         await pilot.press("space", "a", "t", "space", "n", "i", "g", "h", "t")
         await pilot.press("ctrl+j")

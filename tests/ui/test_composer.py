@@ -11,6 +11,7 @@ from ui_helpers import (
     make_app,
     make_launch,
     paste,
+    screen_shown,
     submits,
     type_text,
     until_idle,
@@ -180,13 +181,13 @@ async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graph
         assert str(screen.composer.border_subtitle).startswith("6 jobs · ≈84,000 tok")
         before = submits(control)
         await pilot.press("ctrl+j")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        dialog = await screen_shown(pilot, ConfirmDialog, what="question")
         assert "6 jobs" in str(dialog.query_one("#confirm-text").render())
         await pilot.press("enter")  # Cancel has the focus: a stray enter sends nothing
         await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
         assert submits(control) == before
         await pilot.press("ctrl+j")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="question again")
+        await screen_shown(pilot, ConfirmDialog, what="question again")
         await pilot.press("a")  # all six, past the profile's guessed queue limit of 3
         await wait_for(
             pilot,
@@ -237,7 +238,7 @@ async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_pa
         await paste(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        dialog = await screen_shown(pilot, ConfirmDialog, what="question")
         assert "room for 3" in str(dialog.query_one("#confirm-text").render())
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
@@ -253,7 +254,7 @@ async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_p
         await paste(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        dialog = await screen_shown(pilot, ConfirmDialog, what="question")
         assert str(dialog.query_one("#yes").label).startswith("Send 3")
         assert str(dialog.query_one("#alt").label).startswith("Send all 4")
         await pilot.press("y")

@@ -13,6 +13,7 @@ from ui_helpers import (
     make_app,
     make_launch,
     paste,
+    screen_shown,
     submits,
     type_text,
     until_idle,
@@ -39,10 +40,9 @@ def pictures(folder, colours=("red", "green", "blue")):
 
 async def open_picker(pilot, screen, folder, key: str) -> PickImagesDialog:
     """The image picker opened with `key` (f6 blend, d describe) on `folder`, its tree loaded."""
-    app = screen.app
     screen.pick_root = folder
     await pilot.press(key)
-    dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")
+    dialog = await screen_shown(pilot, PickImagesDialog, what="dialog")
     tree = dialog.query_one(ImageTree)
     await wait_for(pilot, lambda: len(tree.root.children) == 3, what="tree loaded (images only)")
     return dialog
@@ -83,7 +83,7 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
 
         screen.set_focus(screen.tasks)
         await pilot.press("b")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="again")
+        dialog = await screen_shown(pilot, PickImagesDialog, what="again")
         status = lambda: str(dialog.query_one("#pick-status").render())  # noqa: E731
         await pilot.press("ctrl+j")  # nothing picked: refused, says why
         await wait_for(pilot, lambda: "Pick 2–5 images first" in status(), what="refused")
@@ -163,9 +163,7 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
         assert [p.name for p in dialog.picked] == ["c.png"]
         await pilot.press("ctrl+j")
         # done while the task list has focus: the prompts open by themselves
-        chooser = await wait_for(
-            pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="prompts dialog", timeout=15
-        )
+        chooser = await screen_shown(pilot, PickPromptDialog, what="prompts dialog", timeout=15)
         describe = screen.tasks.current
         assert describe.action == "DESCRIBE" and len(chooser.prompts) == 4
         assert "blue tones" in chooser.prompts[0]
@@ -177,7 +175,7 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
 
         screen.set_focus(screen.tasks)
         await pilot.press("enter")  # enter on a describe task: its prompts again
-        chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="again")
+        chooser = await screen_shown(pilot, PickPromptDialog, what="again")
         await pilot.press("2", "ctrl+j")  # imagine the second now
         child = await wait_for(
             pilot,
@@ -205,7 +203,7 @@ async def test_shorten_on_the_proxy_offers_shorter_prompts(emulator, tmp_path, g
         assert not isinstance(app.screen, PickPromptDialog)
         screen.set_focus(screen.tasks)
         await pilot.press("enter")
-        chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="dialog")
+        chooser = await screen_shown(pilot, PickPromptDialog, what="dialog")
         assert len(chooser.prompts) == 5
         assert all(p.endswith(" --ar 3:2") for p in chooser.prompts)  # the shape is kept
         await pilot.press("down", "enter")
@@ -360,7 +358,7 @@ async def test_remix_dialog_cancelled_leaves_a_marked_task_enter_reopens_it(emul
         parent = await finished_grid(pilot, screen, "a tea garden")
         screen.set_focus(screen.tasks)
         await pilot.press("v", "2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog), what="remix dialog")
+        await screen_shown(pilot, PromptDialog, what="remix dialog")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="closed")
         waiting = screen.tasks.current
@@ -368,7 +366,7 @@ async def test_remix_dialog_cancelled_leaves_a_marked_task_enter_reopens_it(emul
         assert "waiting for your prompt" in screen.tasks.render_line(1).text
         assert "waits for its prompt" in notes.text()
         await pilot.press("enter")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="reopened")
+        dialog = await screen_shown(pilot, PromptDialog, what="reopened")
         assert "a tea garden" in dialog.query_one("#dialog-prompt").text
         await pilot.press("ctrl+j")
         done = await wait_for(

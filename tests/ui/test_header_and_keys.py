@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 from support.keys import fresh_key
-from ui_helpers import Recorder, frozen_jobs, main_screen, make_app, make_launch, paste, wait_for
+from ui_helpers import Recorder, frozen_jobs, main_screen, make_app, make_launch, paste, screen_shown, wait_for
 
 from mj_tui.ui.screens.key import KeyScreen
 from mj_tui.ui.widgets.header import AppHeader
@@ -74,7 +74,7 @@ async def test_key_screen_changes_the_key_and_reconnects(emulator, tmp_path, gra
     async with app.run_test(size=(120, 40)) as pilot:
         old_service = (await main_screen(pilot, app)).service
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen")
+        await screen_shown(pilot, KeyScreen, what="key screen")
         new_key = fresh_key()
         await paste(pilot, new_key)  # as a key is given: pasted
         await pilot.press("enter")
@@ -82,7 +82,7 @@ async def test_key_screen_changes_the_key_and_reconnects(emulator, tmp_path, gra
         await wait_for(pilot, lambda: app.service is not old_service and app.current_key.reveal() == new_key)
         assert memory_keyring.store[("mj-tui", "test")] == new_key
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen again")
+        await screen_shown(pilot, KeyScreen, what="key screen again")
         await pilot.click("#delete-key")
         await wait_for(pilot, lambda: ("mj-tui", "test") not in memory_keyring.store, what="deleted")
         await pilot.press("escape")

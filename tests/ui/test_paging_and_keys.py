@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from support.keys import fresh_key
-from ui_helpers import Recorder, main_screen, make_app, make_launch, paste, until_idle, wait_for
+from ui_helpers import Recorder, main_screen, make_app, make_launch, paste, screen_shown, until_idle, wait_for
 
 from mj_tui.ui.screens.help import HelpScreen
 from mj_tui.ui.screens.main import MainScreen
@@ -56,7 +56,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
     key = fresh_key()
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt"), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen.query("#key-input"))
+        await screen_shown(pilot, WelcomeScreen)
         assert app.screen.query_one("#key-input").password  # masked
         await paste(pilot, key)  # "Paste your API key below"
         await pilot.press("enter")
@@ -69,7 +69,7 @@ async def test_first_run_saves_key_in_keyring(emulator, tmp_path, graphics, memo
 async def test_first_run_without_keyring_explains_and_uses_session_key(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt"), graphics)  # the null keyring is installed
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await screen_shown(pilot, WelcomeScreen)
         help_text = await wait_for(
             pilot,
             lambda: app.screen.query_one("#keyring-help").display and app.screen.query_one("#keyring-help"),
@@ -84,7 +84,7 @@ async def test_first_run_without_keyring_explains_and_uses_session_key(emulator,
 async def test_welcome_opens_demo(tmp_path, graphics):
     app = make_app(make_launch(tmp_path, "http://127.0.0.1:9", "ohmygpt"), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await screen_shown(pilot, WelcomeScreen)
         await pilot.press("f2")
         screen = await main_screen(pilot, app)  # the demo's
         assert app.launch.demo
@@ -102,7 +102,7 @@ async def test_keymap_help_and_palette(emulator, tmp_path, graphics):
         assert any("Type a prompt first" in m for _, _, m in notes.items)
         assert sum("Type a prompt first" in m for _, _, m in notes.items) == 1  # ctrl+o's alone
         await pilot.press("f1")
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await screen_shown(pilot, HelpScreen)
         text = "\n".join(str(s.render()) for s in app.screen.query(".help-section"))
         assert "^o" in text and "Send the prompt" in text and "Upscale" in text
         await pilot.press("escape")

@@ -15,6 +15,7 @@ from ui_helpers import (
     main_screen,
     make_app,
     make_launch,
+    screen_shown,
     single_image,
     submits,
     until_idle,
@@ -51,11 +52,10 @@ def spy_masks(app) -> list[str | None]:
 
 
 async def open_region(pilot, screen):
-    app = screen.app
     await pilot.press("a")
     index = next(i for i, b in enumerate(screen.actions.buttons) if b.kind == ButtonKind.VARY_REGION)
     await pilot.press(*["right"] * index, "enter")
-    return await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="region dialog")
+    return await screen_shown(pilot, RegionDialog, what="region dialog")
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -159,7 +159,7 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
         assert "waiting for your prompt" in screen.tasks.render_line(1).text
         screen.set_focus(screen.tasks)
         await pilot.press("home", "enter")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="editor")
+        dialog = await screen_shown(pilot, RegionDialog, what="editor")
         editor = dialog.query_one(MaskEditor)
         await wait_for(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
         await pilot.press("ctrl+j")

@@ -126,6 +126,19 @@ async def paste(pilot, text: str) -> None:
     await until_idle(pilot)
 
 
+async def screen_shown(pilot, kind: type, what: str | None = None, timeout: float = 10.0):
+    """The screen on top, once it is a `kind` and mounted. A pushed screen is on top at once
+    but composes its widgets (and focuses one) a message later: querying it or typing into
+    it before then finds nothing."""
+    app = pilot.app
+    return await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, kind) and app.screen.is_mounted and app.screen,
+        timeout,
+        what or kind.__name__,
+    )
+
+
 # -- steps many tests take ---------------------------------------------------------------
 
 
@@ -206,11 +219,8 @@ async def custom_zoom_dialog(pilot, screen, single):
     from mj_tui.core.models import ButtonKind
     from mj_tui.ui.screens.modal_prompt import PromptDialog
 
-    app = screen.app
     screen.press(single, next(b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM))
-    return await wait_for(
-        pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="Custom Zoom's dialog"
-    )
+    return await screen_shown(pilot, PromptDialog, what="Custom Zoom's dialog")
 
 
 def frozen_jobs(control, job_seconds: float = 30) -> None:
