@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import keyring
 import keyring.backend
 import keyring.backends.null
@@ -49,3 +50,22 @@ def memory_keyring():
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     return backend
+
+
+@pytest.fixture
+def control(emulator):
+    """The emulator's test-control routes (clock, faults, accounts, config, state).
+
+    Reset before and after (faults dropped, request counts zeroed, the clock running), and
+    whatever config the test tuned put back, so the next test on this emulator starts clean.
+    `emulator` is the URL of the folder's emulator (tests/core, tests/ui: their conftest).
+    """
+    with httpx.Client(base_url=emulator, timeout=10) as client:
+        client.post("/_emulator/reset")
+        tuned = client.post("/_emulator/config", json={}).json()  # an empty change reads it
+        yield client
+        client.post("/_emulator/reset")
+        now = client.post("/_emulator/config", json={}).json()
+        changed = {name: value for name, value in tuned.items() if now[name] != value}
+        if changed:
+            client.post("/_emulator/config", json=changed)

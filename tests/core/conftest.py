@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
-import httpx
 import pytest
+from support.keys import fresh_key
 
 from mj_tui.core.config import default_profile
 from mj_tui.core.credentials import Secret
@@ -23,7 +22,8 @@ NOT_ADMIN_KEY = "sk-not-admin"
 
 
 @pytest.fixture(scope="session")
-def emulator_url():
+def emulator():
+    """One real HTTP emulator for the session (per xdist worker), its URL."""
     config = EmulatorConfig(
         job_seconds=0,
         grid_size=256,  # small art keeps the suite fast; quadrant logic is size-independent
@@ -43,32 +43,17 @@ def special_keys():
     return {"no_permission": NO_PERMISSION_KEY, "broke": BROKE_KEY, "not_admin": NOT_ADMIN_KEY}
 
 
-@pytest.fixture
-def control(emulator_url):
-    """Talk to the emulator's test-control routes."""
-    client = httpx.Client(base_url=emulator_url, timeout=10)
-    client.post("/_emulator/reset")
-    yield client
-    client.post("/_emulator/reset")
-    client.close()
-
-
-def fresh_key() -> str:
-    # one account per test: queues, ledgers and task lists never leak between tests
-    return f"sk-test-{uuid.uuid4().hex}"
-
-
 @pytest.fixture(params=[ProviderKind.OHMYGPT, ProviderKind.MJPROXY], ids=["ohmygpt", "mjproxy"])
 def kind(request):
     return request.param
 
 
 @pytest.fixture
-async def make_service(emulator_url, tmp_path):
+async def make_service(emulator, tmp_path):
     made: list[MjService] = []
 
     def make(kind: ProviderKind, key: str | None = None, **profile_changes) -> MjService:
-        settings = {"base_url": emulator_url, "poll_interval": 0.01, "request_timeout": 5.0, **profile_changes}
+        settings = {"base_url": emulator, "poll_interval": 0.01, "request_timeout": 5.0, **profile_changes}
         profile = replace(default_profile("test", kind), **settings)
         n = len(made)
         service = MjService(

@@ -28,8 +28,8 @@ def run(*args, key="sk-cli-test", env_extra=None, stdin=None, timeout=60):
 
 
 @pytest.mark.parametrize("provider", ["ohmygpt", "mjproxy"])
-def test_imagine_wait_json_then_upscale_and_download(emulator_url, tmp_path, provider):
-    base = ["--provider", provider, "--base-url", emulator_url]
+def test_imagine_wait_json_then_upscale_and_download(emulator, tmp_path, provider):
+    base = ["--provider", provider, "--base-url", emulator]
     key = f"sk-cli-{provider}"
     done = run(*base, "imagine", "a red fox", "--wait", "--json", key=key)
     assert done.returncode == 0, done.stderr
@@ -54,9 +54,9 @@ def test_imagine_wait_json_then_upscale_and_download(emulator_url, tmp_path, pro
         assert sum(diff) / 3 < 3
 
 
-def test_download_one_quadrant_of_a_grid(emulator_url, tmp_path):
-    done = json.loads(run("--base-url", emulator_url, "imagine", "tiles", "--wait", "--json").stdout)
-    out = run("--base-url", emulator_url, "download", done["id"], "-o", str(tmp_path), "--quadrant", "3")
+def test_download_one_quadrant_of_a_grid(emulator, tmp_path):
+    done = json.loads(run("--base-url", emulator, "imagine", "tiles", "--wait", "--json").stdout)
+    out = run("--base-url", emulator, "download", done["id"], "-o", str(tmp_path), "--quadrant", "3")
     assert out.returncode == 0, out.stderr
     path = Path(out.stdout.strip())
     assert path.name.endswith("-u3.png")
@@ -64,37 +64,37 @@ def test_download_one_quadrant_of_a_grid(emulator_url, tmp_path):
         assert img.size[0] > 0
 
 
-def test_tasks_and_task(emulator_url):
+def test_tasks_and_task(emulator):
     key = "sk-cli-listing"
-    first = json.loads(run("--base-url", emulator_url, "imagine", "listed owl", "--wait", "--json", key=key).stdout)
-    listing = run("--base-url", emulator_url, "tasks", "--json", key=key)
+    first = json.loads(run("--base-url", emulator, "imagine", "listed owl", "--wait", "--json", key=key).stdout)
+    listing = run("--base-url", emulator, "tasks", "--json", key=key)
     assert listing.returncode == 0, listing.stderr
     page = json.loads(listing.stdout)
     assert page["total"] >= 1 and page["tasks"][0]["id"] == first["id"]
-    text = run("--base-url", emulator_url, "tasks", key=key)
+    text = run("--base-url", emulator, "tasks", key=key)
     assert "page 1 of 1" in text.stdout and "listed owl" in text.stdout
-    one = run("--base-url", emulator_url, "task", first["id"], key=key)
+    one = run("--base-url", emulator, "task", first["id"], key=key)
     assert one.returncode == 0 and "U2" in one.stdout and "MJ::JOB::upsample::2::" in one.stdout
 
 
-def test_exit_codes(emulator_url):
+def test_exit_codes(emulator):
     assert run("imagine").returncode == 2  # missing prompt: argparse usage
-    no_key = run("--base-url", emulator_url, "imagine", "x", key=None)
+    no_key = run("--base-url", emulator, "imagine", "x", key=None)
     assert no_key.returncode == 2 and "MJ_TUI_API_KEY" in no_key.stderr
-    banned = run("--base-url", emulator_url, "imagine", "a gore scene")
+    banned = run("--base-url", emulator, "imagine", "a gore scene")
     assert banned.returncode == 1 and "gore" in banned.stderr and "Traceback" not in banned.stderr
-    missing = run("--base-url", emulator_url, "task", "424242")
+    missing = run("--base-url", emulator, "task", "424242")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
-    wrong_button = json.loads(run("--base-url", emulator_url, "imagine", "btn", "--wait", "--json").stdout)
-    bad = run("--base-url", emulator_url, "action", wrong_button["id"], "Z9")
+    wrong_button = json.loads(run("--base-url", emulator, "imagine", "btn", "--wait", "--json").stdout)
+    bad = run("--base-url", emulator, "action", wrong_button["id"], "Z9")
     assert bad.returncode == 2 and "U1" in bad.stderr
-    turbo = run("--base-url", emulator_url, "imagine", "x", "--mode", "turbo")
+    turbo = run("--base-url", emulator, "imagine", "x", "--mode", "turbo")
     assert turbo.returncode == 1 and "not offered by OhMyGPT" in turbo.stderr
 
 
-def test_server_text_is_not_interpreted(emulator_url):
+def test_server_text_is_not_interpreted(emulator):
     prompt = "a [bold]cat[/bold] \x1b[31mred\x1b[0m"
-    out = run("--base-url", emulator_url, "imagine", prompt, "--wait")
+    out = run("--base-url", emulator, "imagine", prompt, "--wait")
     assert out.returncode == 0, out.stderr
     assert "[bold]cat[/bold]" in out.stdout and "\x1b" not in out.stdout
 

@@ -39,78 +39,74 @@ def done(url: str, provider: str, key: str, *args: str) -> dict:
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_prompt_the_tui_refuses_is_refused_and_nothing_is_paid(emulator_url, control, provider):
+def test_a_prompt_the_tui_refuses_is_refused_and_nothing_is_paid(emulator, control, provider):
     before = submits(control)
-    bad = run(*base(emulator_url, provider), "imagine", "a fox --ar 3:2:1", key=f"sk-refuse-{provider}")
+    bad = run(*base(emulator, provider), "imagine", "a fox --ar 3:2:1", key=f"sk-refuse-{provider}")
     assert bad.returncode == 2 and "--ar must be W:H" in bad.stderr
     # a known range is an error even with a model the client does not know
-    wide = run(*base(emulator_url, provider), "imagine", "a fox --ar 3:2 --stylize 99999 --v 99")
+    wide = run(*base(emulator, provider), "imagine", "a fox --ar 3:2 --stylize 99999 --v 99")
     assert wide.returncode == 2 and "--stylize must be 0–1000" in wide.stderr, wide.stderr
     assert submits(control) == before
     assert "Traceback" not in bad.stderr + wide.stderr
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_permutations_make_one_job_each_and_many_need_yes(emulator_url, control, provider):
+def test_permutations_make_one_job_each_and_many_need_yes(emulator, control, provider):
     key = f"sk-perm-{provider}"
     before = submits(control)
-    out = run(*base(emulator_url, provider), "imagine", "a {red, blue} fox", key=key)
+    out = run(*base(emulator, provider), "imagine", "a {red, blue} fox", key=key)
     assert out.returncode == 0, out.stderr
     assert "a red fox" in out.stdout and "a blue fox" in out.stdout and "{" not in out.stdout
     assert submits(control) == before + 2
-    many = run(*base(emulator_url, provider), "imagine", "{a,b,c,d,e} fox", key=key)
+    many = run(*base(emulator, provider), "imagine", "{a,b,c,d,e} fox", key=key)
     assert many.returncode == 2 and "5 paid jobs" in many.stderr and "--yes" in many.stderr
     assert submits(control) == before + 2  # nothing more was sent
 
 
-def test_custom_zoom_is_checked_before_it_is_pressed(emulator_url, control):
+def test_custom_zoom_is_checked_before_it_is_pressed(emulator, control):
     key = "sk-cz"
-    grid = done(emulator_url, "mjproxy", key, "imagine", "a heron")
-    upscale = done(emulator_url, "mjproxy", key, "action", grid["id"], "U2")
+    grid = done(emulator, "mjproxy", key, "imagine", "a heron")
+    upscale = done(emulator, "mjproxy", key, "action", grid["id"], "U2")
     before = submits(control)
-    bare = run(*base(emulator_url, "mjproxy"), "action", upscale["id"], "Custom Zoom", key=key)
+    bare = run(*base(emulator, "mjproxy"), "action", upscale["id"], "Custom Zoom", key=key)
     assert bare.returncode == 2 and "--zoom" in bare.stderr and "--mask" not in bare.stderr
-    wrong = run(
-        *base(emulator_url, "mjproxy"), "action", upscale["id"], "Custom Zoom", "--prompt", "x --zoom 3", key=key
-    )
+    wrong = run(*base(emulator, "mjproxy"), "action", upscale["id"], "Custom Zoom", "--prompt", "x --zoom 3", key=key)
     assert wrong.returncode == 2 and "1 to 2" in wrong.stderr
     assert submits(control) == before  # no task left waiting in MODAL on the server
-    zoomed = done(
-        emulator_url, "mjproxy", key, "action", upscale["id"], "Custom Zoom", "--prompt", "a heron --zoom 1.5"
-    )
+    zoomed = done(emulator, "mjproxy", key, "action", upscale["id"], "Custom Zoom", "--prompt", "a heron --zoom 1.5")
     assert zoomed["status"] == "SUCCESS"
 
 
-def test_custom_zoom_on_ohmygpt_is_refused_up_front(emulator_url, control):
+def test_custom_zoom_on_ohmygpt_is_refused_up_front(emulator, control):
     key = "sk-cz-omg"
-    grid = done(emulator_url, "ohmygpt", key, "imagine", "a crane")
-    upscale = done(emulator_url, "ohmygpt", key, "action", grid["id"], "U1")
+    grid = done(emulator, "ohmygpt", key, "imagine", "a crane")
+    upscale = done(emulator, "ohmygpt", key, "action", grid["id"], "U1")
     before = submits(control)
-    out = run(*base(emulator_url, "ohmygpt"), "action", upscale["id"], "Custom Zoom", "--prompt", "x --zoom 2", key=key)
+    out = run(*base(emulator, "ohmygpt"), "action", upscale["id"], "Custom Zoom", "--prompt", "x --zoom 2", key=key)
     assert out.returncode == 2 and "no Custom Zoom" in out.stderr
     assert submits(control) == before
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_a_quadrant_of_an_upscale_is_refused(emulator_url, tmp_path, provider):
+def test_a_quadrant_of_an_upscale_is_refused(emulator, tmp_path, provider):
     key = f"sk-quad-{provider}"
-    grid = done(emulator_url, provider, key, "imagine", "tiles")
-    upscale = done(emulator_url, provider, key, "action", grid["id"], "U3")
+    grid = done(emulator, provider, key, "imagine", "tiles")
+    upscale = done(emulator, provider, key, "action", grid["id"], "U3")
     folder = tmp_path / "out"
-    out = run(*base(emulator_url, provider), "download", upscale["id"], "-o", str(folder), "--quadrant", "2", key=key)
+    out = run(*base(emulator, provider), "download", upscale["id"], "-o", str(folder), "--quadrant", "2", key=key)
     assert out.returncode == 2 and "not a grid" in out.stderr
     assert not folder.exists()
 
 
 @pytest.mark.parametrize("command", [["task"], ["tasks"]])
-def test_a_reader_that_leaves_early_is_no_error(emulator_url, command):
+def test_a_reader_that_leaves_early_is_no_error(emulator, command):
     key = "sk-pipe"
-    task = done(emulator_url, "ohmygpt", key, "imagine", "piped owl")
+    task = done(emulator, "ohmygpt", key, "imagine", "piped owl")
     args = [*command, task["id"]] if command == ["task"] else command
     env = {**os.environ, "MJ_TUI_API_KEY": key}
     # `mj-tui task ID | head -1`: the reader takes a line and goes
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mj_tui", "--base-url", emulator_url, *args],
+        [sys.executable, "-m", "mj_tui", "--base-url", emulator, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -123,30 +119,30 @@ def test_a_reader_that_leaves_early_is_no_error(emulator_url, command):
     assert "Traceback" not in err and "BrokenPipe" not in err
 
 
-def test_page_size_and_page_out_of_range(emulator_url):
+def test_page_size_and_page_out_of_range(emulator):
     key = "sk-pages"
     for n in range(3):
-        done(emulator_url, "ohmygpt", key, "imagine", f"page owl {n}")
-    small = run("--base-url", emulator_url, "tasks", "--page-size", "2", key=key)
+        done(emulator, "ohmygpt", key, "imagine", f"page owl {n}")
+    small = run("--base-url", emulator, "tasks", "--page-size", "2", key=key)
     assert small.returncode == 0 and "5 to 20" in small.stderr
-    past = run("--base-url", emulator_url, "tasks", "--page", "99", key=key)
+    past = run("--base-url", emulator, "tasks", "--page", "99", key=key)
     assert past.returncode == 2 and "no page 99" in past.stderr and "page 99 of" not in past.stdout
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_blend_describe_shorten_and_balance(emulator_url, tmp_path, provider):
+def test_blend_describe_shorten_and_balance(emulator, tmp_path, provider):
     key = f"sk-more-{provider}"
     for name, colour in (("a", "red"), ("b", "blue")):
         Image.new("RGB", (64, 64), colour).save(tmp_path / f"{name}.png")
-    blend = done(emulator_url, provider, key, "blend", str(tmp_path / "a.png"), str(tmp_path / "b.png"))
+    blend = done(emulator, provider, key, "blend", str(tmp_path / "a.png"), str(tmp_path / "b.png"))
     assert blend["status"] == "SUCCESS" and blend["action"] == "BLEND"
-    described = run(*base(emulator_url, provider), "describe", str(tmp_path / "a.png"), "--wait", key=key)
+    described = run(*base(emulator, provider), "describe", str(tmp_path / "a.png"), "--wait", key=key)
     assert described.returncode == 0, described.stderr
     assert [line for line in described.stdout.splitlines() if line.startswith("prompt 4:")]
-    one = run(*base(emulator_url, provider), "blend", str(tmp_path / "a.png"), key=key)
+    one = run(*base(emulator, provider), "blend", str(tmp_path / "a.png"), key=key)
     assert one.returncode == 2 and "2 to 5" in one.stderr
-    shorten = run(*base(emulator_url, provider), "shorten", "a very long prompt about a lake", "--wait", key=key)
-    balance = run(*base(emulator_url, provider), "balance", "--json", key=key)
+    shorten = run(*base(emulator, provider), "shorten", "a very long prompt about a lake", "--wait", key=key)
+    balance = run(*base(emulator, provider), "balance", "--json", key=key)
     if provider == "mjproxy":
         assert shorten.returncode == 0 and "prompt 1:" in shorten.stdout, shorten.stderr
         assert balance.returncode == 2 and "balance" in balance.stderr
@@ -155,24 +151,24 @@ def test_blend_describe_shorten_and_balance(emulator_url, tmp_path, provider):
         assert balance.returncode == 0 and float(json.loads(balance.stdout)["balance"]) > 0
 
 
-def test_dismiss_a_task_that_waits_for_its_prompt(emulator_url):
+def test_dismiss_a_task_that_waits_for_its_prompt(emulator):
     key = "sk-dismiss"
-    grid = done(emulator_url, "mjproxy", key, "imagine", "a kettle")
-    upscale = done(emulator_url, "mjproxy", key, "action", grid["id"], "U1")
+    grid = done(emulator, "mjproxy", key, "imagine", "a kettle")
+    upscale = done(emulator, "mjproxy", key, "action", grid["id"], "U1")
     zoom = next(b["custom_id"] for b in upscale["buttons"] if b["custom_id"].startswith("MJ::CustomZoom::"))
     # pressed by another client, never sent its prompt: the task waits on the server
     answer = httpx.post(
-        f"{emulator_url}/mj/submit/action",
+        f"{emulator}/mj/submit/action",
         json={"taskId": upscale["id"], "customId": zoom},
         headers={"mj-api-secret": key},
     ).json()
     assert answer["code"] == 21
-    waiting = json.loads(run(*base(emulator_url, "mjproxy"), "task", answer["result"], "--json", key=key).stdout)
+    waiting = json.loads(run(*base(emulator, "mjproxy"), "task", answer["result"], "--json", key=key).stdout)
     assert waiting["status"] == "MODAL"
-    out = run(*base(emulator_url, "mjproxy"), "dismiss", answer["result"], "--json", key=key)
+    out = run(*base(emulator, "mjproxy"), "dismiss", answer["result"], "--json", key=key)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["status"] == "CANCEL"
-    again = run(*base(emulator_url, "mjproxy"), "dismiss", answer["result"], key=key)
+    again = run(*base(emulator, "mjproxy"), "dismiss", answer["result"], key=key)
     assert again.returncode == 1 and "nothing to dismiss" in again.stderr
 
 

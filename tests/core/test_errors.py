@@ -54,7 +54,7 @@ def assert_no_secret(error: MjError, key: str):
         assert key not in text
 
 
-async def test_bad_key(make_service, kind, emulator_url, tmp_path):
+async def test_bad_key(make_service, kind, emulator, tmp_path):
     # a closed emulator: unknown keys are refused
     from mj_tui.emulator import EmulatorConfig, running_emulator
 

@@ -313,10 +313,10 @@ def test_a_folder_that_cannot_be_entered(tmp_path):
     assert out["ids"] == [] and out["writable"] is False and out["new"] is True
 
 
-async def test_the_service_starts_and_submits_on_a_damaged_history(tmp_path, emulator_url):
+async def test_the_service_starts_and_submits_on_a_damaged_history(tmp_path, emulator):
     path = tmp_path / "history.sqlite3"
     path.write_bytes(b"\x00garbage" * 1000)
-    profile = replace(default_profile("t", ProviderKind.MJPROXY), base_url=emulator_url, poll_interval=0.01)
+    profile = replace(default_profile("t", ProviderKind.MJPROXY), base_url=emulator, poll_interval=0.01)
     history = History(path)
     service = MjService(profile, Secret("sk-damaged-history"), history=history, images=ImageCache(tmp_path / "i"))
     try:

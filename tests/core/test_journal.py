@@ -42,28 +42,28 @@ def killed_mid_submit(url: str, provider: str, key: str, prompt: str, control) -
     proc.wait(timeout=10)
 
 
-def test_killed_while_sending_on_midjourney_proxy_the_next_run_lists_it_unconfirmed(emulator_url, control):
+def test_killed_while_sending_on_midjourney_proxy_the_next_run_lists_it_unconfirmed(emulator, control):
     key = "sk-killed-proxy"
-    killed_mid_submit(emulator_url, "mjproxy", key, "a prompt sent by a dying process", control)
+    killed_mid_submit(emulator, "mjproxy", key, "a prompt sent by a dying process", control)
     before = sent(control, SUBMIT["mjproxy"])
-    after = run("--provider", "mjproxy", "--base-url", emulator_url, "tasks", "--json", key=key)
+    after = run("--provider", "mjproxy", "--base-url", emulator, "tasks", "--json", key=key)
     assert after.returncode == 0, after.stderr
     assert "was being sent when mj-tui stopped" in after.stderr
     listed = json.loads(after.stdout)["tasks"]
     unconfirmed = [t for t in listed if t["status"] == "UNCONFIRMED"]
     assert [t["prompt"] for t in unconfirmed] == ["a prompt sent by a dying process"]
     assert sent(control, SUBMIT["mjproxy"]) == before  # never resent by itself
-    again = run("--provider", "mjproxy", "--base-url", emulator_url, "tasks", key=key)
+    again = run("--provider", "mjproxy", "--base-url", emulator, "tasks", key=key)
     assert "was being sent" not in again.stderr  # settled once
-    gone = run("--provider", "mjproxy", "--base-url", emulator_url, "dismiss", unconfirmed[0]["id"], key=key)
+    gone = run("--provider", "mjproxy", "--base-url", emulator, "dismiss", unconfirmed[0]["id"], key=key)
     assert gone.returncode == 0, gone.stderr
 
 
-def test_killed_while_sending_on_ohmygpt_the_next_run_finds_the_task(emulator_url, control):
+def test_killed_while_sending_on_ohmygpt_the_next_run_finds_the_task(emulator, control):
     key = "sk-killed-omg"
-    killed_mid_submit(emulator_url, "ohmygpt", key, "a prompt the server made", control)
+    killed_mid_submit(emulator, "ohmygpt", key, "a prompt the server made", control)
     before = sent(control, SUBMIT["ohmygpt"])
-    after = run("--base-url", emulator_url, "tasks", "--json", key=key)
+    after = run("--base-url", emulator, "tasks", "--json", key=key)
     assert after.returncode == 0, after.stderr
     assert "was found" in after.stderr
     tasks = json.loads(after.stdout)["tasks"]

@@ -78,6 +78,8 @@ async def test_stale_detection(make_service, control, kind):
     import asyncio
 
     await service.poll()
+    # not a wait for anything: stale_after is wall time (the poller's monotonic clock), so
+    # more than 0.05 s of it must pass with no progress; sleeping 0.1 s makes sure it has
     await asyncio.sleep(0.1)
     stale = (await service.poll()).stale
     assert len(stale) == 1

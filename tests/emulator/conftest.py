@@ -6,13 +6,13 @@ emulator speaks, written from the provider docs.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import httpx
 import pytest
 from emu_helpers import SMALL, client_for
+from support.keys import fresh_key
 
 from mj_tui.emulator import EmulatorConfig, running_emulator
 
@@ -39,7 +39,7 @@ def make_emu() -> Iterator[Callable[..., str]]:
 @pytest.fixture
 def key() -> str:
     """A fresh API key per test, so tasks and ledgers never leak between tests."""
-    return f"sk-test-{uuid.uuid4().hex[:12]}"
+    return fresh_key()
 
 
 @pytest.fixture

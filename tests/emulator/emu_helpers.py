@@ -11,6 +11,22 @@ from PIL import Image
 OMG = "/api/v1/ai/draw/mj"
 SMALL = 256  # grid px for most tests: rendering stays cheap
 
+# Midjourney's buttons under a single (upscaled) image, in its order: both dialects relay them
+SINGLE_IMAGE_LABELS = [
+    "Upscale (Subtle)",
+    "Upscale (Creative)",
+    "Vary (Subtle)",
+    "Vary (Strong)",
+    "Vary (Region)",
+    "Zoom Out 2x",
+    "Zoom Out 1.5x",
+    "Custom Zoom",
+    "⬅️",
+    "➡️",
+    "⬆️",
+    "⬇️",
+]
+
 
 def client_for(url: str, key: str | None, **headers: str) -> httpx.Client:
     if key is not None:

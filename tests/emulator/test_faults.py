@@ -86,7 +86,10 @@ def test_slow_answer_says_what_was_true_when_it_left(client: httpx.Client) -> No
     page.start()
     while client.get("/_emulator/state").json()["faults_pending"]:  # the page has been read
         time.sleep(0.01)
-    time.sleep(0.2)  # and answered, on the emulator's side
+    # and answered, on the emulator's side: the fault is taken just before the page is read,
+    # and /_emulator/state shows no sign of the read itself (a count of answers held back
+    # would be something to wait on); 0.2 s is far more than the read takes
+    time.sleep(0.2)
     omg_ok(client, "imagine", prompt="made meanwhile")
     page.join()
     assert time.monotonic() - started >= 1.0

@@ -6,6 +6,7 @@ import re
 
 import httpx
 from emu_helpers import (
+    SINGLE_IMAGE_LABELS,
     button,
     client_for,
     data_url,
@@ -130,20 +131,7 @@ def test_action_buttons_and_parent_links(client: httpx.Client) -> None:
     assert res["code"] == 1
     single = mj_fetch(client, res["result"])
     assert single["action"] == "UPSCALE" and single["parentId"] == grid["id"]
-    assert labels(single) == [
-        "Upscale (Subtle)",
-        "Upscale (Creative)",
-        "Vary (Subtle)",
-        "Vary (Strong)",
-        "Vary (Region)",
-        "Zoom Out 2x",
-        "Zoom Out 1.5x",
-        "Custom Zoom",
-        "⬅️",
-        "➡️",
-        "⬆️",
-        "⬇️",
-    ]
+    assert labels(single) == SINGLE_IMAGE_LABELS
     hd = mj_fetch(client, mj_press(client, single, "Upscale (Subtle)")["result"])
     assert hd["action"] == "UPSCALE" and labels(hd) == labels(single)[2:]
     for label, action in {"V4": "VARIATION", "🔄": "REROLL"}.items():

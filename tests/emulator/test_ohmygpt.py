@@ -7,6 +7,7 @@ import re
 import httpx
 from emu_helpers import (
     OMG,
+    SINGLE_IMAGE_LABELS,
     client_for,
     mask_url,
     omg,
@@ -203,20 +204,7 @@ def test_button_catalogue_and_action_names(client: httpx.Client) -> None:
     grid = omg_task(client, omg_ok(client, "imagine", prompt="a paper crane"))
     single = omg_task(client, omg_press(client, grid, "U3"))
     assert single["action"] == "UPSCALE" and single["prompt"] == "a paper crane"
-    assert labels(single) == [
-        "Upscale (Subtle)",
-        "Upscale (Creative)",
-        "Vary (Subtle)",
-        "Vary (Strong)",
-        "Vary (Region)",
-        "Zoom Out 2x",
-        "Zoom Out 1.5x",
-        "Custom Zoom",
-        "⬅️",
-        "➡️",
-        "⬆️",
-        "⬇️",
-    ]
+    assert labels(single) == SINGLE_IMAGE_LABELS
     emojis = {a["label"]: a["emoji"] for a in single["actions"] if a["label"]}
     assert emojis["Vary (Subtle)"] == emojis["Vary (Strong)"] == "🪄" and emojis["Vary (Region)"] == "🖌️"
     assert emojis["Zoom Out 2x"] == emojis["Custom Zoom"] == "🔍"

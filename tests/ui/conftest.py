@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from unittest import mock
 
-import httpx
 import pytest
 
 # textual-image asks the terminal about graphics support when imported; under
@@ -34,21 +33,11 @@ def graphics():
 
 @pytest.fixture(scope="module")
 def emulator():
-    """One real HTTP emulator per module; a fresh API key per test keeps tests apart."""
+    """One real HTTP emulator per module, its URL; a fresh API key per test keeps tests apart
+    (`control`, in the root conftest, talks to its test-control routes)."""
     config = EmulatorConfig(job_seconds=0, grid_size=256, seed_history=24, demo_key="sk-history")
     with running_emulator(config) as url:
         yield url
-
-
-@pytest.fixture
-def control(emulator):
-    """The emulator's test-control routes (clock, faults, config)."""
-    client = httpx.Client(base_url=emulator, timeout=10)
-    client.post("/_emulator/reset")
-    yield client
-    client.post("/_emulator/reset")
-    client.post("/_emulator/config", json={"job_seconds": 0, "remix": False})
-    client.close()
 
 
 @pytest.fixture(autouse=True)

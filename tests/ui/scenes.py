@@ -10,13 +10,13 @@ used with a fixed cell size; toasts are cleared before the picture is taken.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+from ui_helpers import paste, screen_shown, until_idle, wait_for
 
 from mj_tui.core.config import default_profile, load_config
 from mj_tui.core.credentials import KeySource, ResolvedKey, Secret
@@ -81,12 +81,8 @@ def scene_app(tmp: Path, *, with_key: bool = True, provider: str = "ohmygpt") ->
 # -- waiting ----------------------------------------------------------------------------
 
 
-async def until(pilot, predicate, timeout: float = 15.0, what: str = "scene") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"scene never reached: {what}")
-        await pilot.pause(0.05)
+async def until(pilot, predicate, what: str = "scene") -> None:
+    await wait_for(pilot, predicate, timeout=15.0, what=f"the scene: {what}")
 
 
 def main_screen(app):
@@ -97,13 +93,9 @@ def main_screen(app):
 
 async def settle(pilot) -> None:
     """Let workers finish and drop toasts, so the picture is the same every time."""
-    await pilot.pause(0.3)
-    # a DirectoryTree's loader waits for folders to open for as long as the tree lives
-    finite = [w for w in pilot.app.workers if w.group != "_loader"]
-    if finite:
-        await pilot.app.workers.wait_for_complete(finite)
+    await until_idle(pilot)
     pilot.app.clear_notifications()
-    await pilot.pause(0.1)
+    await until_idle(pilot)
 
 
 # -- scenes -----------------------------------------------------------------------------
@@ -135,8 +127,7 @@ async def mid_job(pilot) -> None:
     await finished_grid(pilot)
     app = pilot.app
     screen = main_screen(app)
-    for ch in "a red fox in the snow, watercolor":
-        await pilot.press("space" if ch == " " else ch)
+    await paste(pilot, "a red fox in the snow, watercolor")
     await pilot.press("ctrl+j")
     await until(pilot, lambda: screen.tasks.current and "red fox" in screen.tasks.current.prompt, what="submitted")
     app.engine.clock.advance(3)
@@ -149,14 +140,14 @@ async def help_screen(pilot) -> None:
     await pilot.press("f1")
     from mj_tui.ui.screens.help import HelpScreen
 
-    await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), what="help")
+    await screen_shown(pilot, HelpScreen, what="help", timeout=15.0)
     await settle(pilot)
 
 
 async def welcome(pilot) -> None:
     from mj_tui.ui.screens.welcome import WelcomeScreen
 
-    await until(pilot, lambda: isinstance(pilot.app.screen, WelcomeScreen), what="welcome")
+    await screen_shown(pilot, WelcomeScreen, what="welcome", timeout=15.0)
     await settle(pilot)
 
 
@@ -223,7 +214,7 @@ async def region_dialog(pilot) -> None:
     screen = main_screen(app)
     task = screen.tasks.current
     screen.press(task, next(b for b in task.buttons if b.kind == ButtonKind.VARY_REGION))
-    await until(pilot, lambda: isinstance(app.screen, RegionDialog), what="region dialog")
+    await screen_shown(pilot, RegionDialog, what="region dialog", timeout=15.0)
     editor = app.screen.query_one(MaskEditor)
     await until(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
     await pilot.press("2", "a", "down", "down", "left", "left", "shift+right", "shift+down")
@@ -239,7 +230,7 @@ async def blend_dialog(pilot) -> None:
     screen = main_screen(app)
     screen.session.pick_root = scene_pictures()
     await pilot.press("f6")
-    await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="blend dialog")
+    await screen_shown(pilot, PickImagesDialog, what="blend dialog", timeout=15.0)
     tree = app.screen.query_one(ImageTree)
     await until(pilot, lambda: len(tree.root.children) == 3, what="tree loaded")
     await pilot.press("down", "enter", "down", "down", "enter", "tab", "tab", "tab", "right")
@@ -257,17 +248,16 @@ async def describe_results(pilot) -> None:
     screen.session.pick_root = scene_pictures()
     screen.set_focus(screen.tasks)
     await pilot.press("d")
-    await until(pilot, lambda: isinstance(app.screen, PickImagesDialog), what="describe dialog")
+    await screen_shown(pilot, PickImagesDialog, what="describe dialog", timeout=15.0)
     await pilot.press("tab", "tab")  # past the tree and the picked list: the path box
-    for ch in str(SCENE_PICTURES / "night.png"):
-        await pilot.press(ch)
+    await paste(pilot, str(SCENE_PICTURES / "night.png"))
     await pilot.press("enter", "ctrl+j")
     await until(pilot, lambda: app.screen is screen and screen.tasks.current.action == "DESCRIBE", what="sent")
     # toasts under a dialog are only cleared when their screen is shown again: drop them now
     app.clear_notifications()
-    await pilot.pause(0.1)
+    await until_idle(pilot)
     app.engine.clock.advance(10)
-    await until(pilot, lambda: isinstance(app.screen, PickPromptDialog), what="prompts dialog")
+    await screen_shown(pilot, PickPromptDialog, what="prompts dialog", timeout=15.0)
     await pilot.press("2")
     await settle(pilot)
 
@@ -281,7 +271,7 @@ async def permutations_confirm(pilot) -> None:
     screen = main_screen(app)
     screen.composer.text_area.insert("a {red, blue, green} kite over {dunes, the sea} --ar 3:2")
     await pilot.press("ctrl+j")
-    await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="confirm")
+    await screen_shown(pilot, ConfirmDialog, what="confirm", timeout=15.0)
     await settle(pilot)
 
 

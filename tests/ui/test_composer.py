@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
+from support.keys import fresh_key
+from ui_helpers import (
+    Recorder,
+    frozen_jobs,
+    main_screen,
+    make_app,
+    make_launch,
+    paste,
+    screen_shown,
+    submits,
+    type_text,
+    until_idle,
+    wait_for,
+)
 
 from mj_tui.core.models import Status
 from mj_tui.ui.screens.confirm import ConfirmDialog
@@ -12,16 +25,9 @@ from mj_tui.ui.screens.main import MainScreen
 PROVIDERS = ["ohmygpt", "mjproxy"]
 
 
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*["space" if ch == " " else ch for ch in text])
-
-
-async def main_screen(pilot, app) -> MainScreen:
-    screen = await wait_for(
-        pilot,
-        lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen.service and app.screen,
-        what="main screen connected",
-    )
+async def composing(pilot, app) -> MainScreen:
+    """The main screen, connected, the prompt box focused."""
+    screen = await main_screen(pilot, app, connected=True)
     screen.set_focus(screen.composer.text_area)
     return screen
 
@@ -36,7 +42,7 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, con
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a cat --stylise 2")
         assert "Unknown parameter --stylise" in lint_line(screen)
         assert screen.composer.text_area._highlights  # the culprit is underlined
@@ -62,7 +68,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a cat --st")
         assert lint_line(screen) == ""  # still typing a name that exists (--stylize, --style, --stop)
         await pilot.press("space")
@@ -73,15 +79,15 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("space")
         assert "needs a value" in lint_line(screen)
         screen.composer.text_area.text = ""
-        await type_text(pilot, "a cat --ar 0:1 --stylize 5000 --stylise")
+        await paste(pilot, "a cat --ar 0:1 --stylize 5000 --stylise")  # typing is not the point here: pasted
         assert "(+2 more" in lint_line(screen)
         area = screen.composer.text_area
         # the cursor on an underline shows that problem
         area.move_cursor((0, len("a cat --ar 0:1 --stylize 50")))
-        await pilot.pause()
+        await wait_for(pilot, lambda: "--stylize" in lint_line(screen), what="the line follows the cursor")
         assert "--stylize must be 0–1000" in lint_line(screen)
         area.move_cursor((0, len("a cat --ar 0")))
-        await pilot.pause()
+        await wait_for(pilot, lambda: "--ar" in lint_line(screen), what="the line follows the cursor")
         assert "--ar" in lint_line(screen) and "positive" in lint_line(screen)
         before = submits(control)
         await pilot.press("ctrl+j")
@@ -100,7 +106,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
 async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a {red, blue} fox")
         assert lint_line(screen) == ""
         await pilot.press("ctrl+t")  # fast -> relax
@@ -110,7 +116,7 @@ async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphi
 async def test_tab_and_ctrl_space_complete_parameters_and_values(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         area = screen.composer.text_area
         suggest = screen.composer.query_one("#suggest")
         await type_text(pilot, "a cat --a")
@@ -140,7 +146,7 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a {red, blue} fox")
         subtitle = str(screen.composer.border_subtitle)
         if provider == "ohmygpt":
@@ -158,7 +164,7 @@ async def test_permutations_expand_counted_priced_one_imagine_each(provider, emu
 async def test_price_of_one_prompt_shows_at_80_columns_and_follows_the_mode(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a fox")
         assert str(screen.composer.border_subtitle) == "≈14,000 tok · ctrl+j send"
         await pilot.press("ctrl+t")  # relax is half price
@@ -170,18 +176,18 @@ async def test_price_of_one_prompt_shows_at_80_columns_and_follows_the_mode(emul
 async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
-        await type_text(pilot, "a {red, blue, green} {fox, owl}")
+        screen = await composing(pilot, app)
+        await paste(pilot, "a {red, blue, green} {fox, owl}")
         assert str(screen.composer.border_subtitle).startswith("6 jobs · ≈84,000 tok")
         before = submits(control)
         await pilot.press("ctrl+j")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        dialog = await screen_shown(pilot, ConfirmDialog, what="question")
         assert "6 jobs" in str(dialog.query_one("#confirm-text").render())
         await pilot.press("enter")  # Cancel has the focus: a stray enter sends nothing
         await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
         assert submits(control) == before
         await pilot.press("ctrl+j")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="question again")
+        await screen_shown(pilot, ConfirmDialog, what="question again")
         await pilot.press("a")  # all six, past the profile's guessed queue limit of 3
         await wait_for(
             pilot,
@@ -194,7 +200,7 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         control.post(
             "/_emulator/faults",
             json={
@@ -204,11 +210,12 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
         )
         state = control.get("/_emulator/state").json()["requests"]
         imagines_before = sum(n for path, n in state.items() if "imagine" in path)
-        await type_text(pilot, "a {red, blue, green} kite")
+        await paste(pilot, "a {red, blue, green} kite")
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: notes.titles("error"), what="error")
         assert "Sent 1 of 3" in notes.text() and "were not sent" in notes.text()
-        await pilot.pause(0.5)
+        await until_idle(pilot)  # the sending worker done: a retry would have reached the emulator
+        assert not screen.session.sending
         state = control.get("/_emulator/state").json()["requests"]
         assert sum(n for path, n in state.items() if "imagine" in path) - imagines_before == 2  # never resent
         assert [t.prompt for t in screen.tasks.tasks if "kite" in t.prompt] == ["a red kite"]
@@ -218,7 +225,7 @@ async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, contro
 async def test_repeat_counts_jobs(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         await type_text(pilot, "a fox --r 3")
         assert str(screen.composer.border_subtitle) == "3 jobs · ctrl+j send"
 
@@ -226,12 +233,12 @@ async def test_repeat_counts_jobs(emulator, tmp_path, graphics):
 async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)  # OhMyGPT: 3 at once
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await composing(pilot, app)
         assert "queue 0/3" in str(screen.query_one("AppHeader").render())
-        await type_text(pilot, "a {red, blue, green, pink} fox")
+        await paste(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        dialog = await screen_shown(pilot, ConfirmDialog, what="question")
         assert "room for 3" in str(dialog.query_one("#confirm-text").render())
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, what="cancelled")
@@ -239,17 +246,15 @@ async def test_more_prompts_than_queue_room_asks_first(emulator, control, tmp_pa
 
 
 async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_path, graphics):
-    # jobs stay running (frozen clock): the queue of 3 fills and stays full
-    control.post("/_emulator/config", json={"job_seconds": 30})
-    control.post("/_emulator/clock", json={"freeze": True})
+    frozen_jobs(control)  # jobs stay running: the queue of 3 fills and stays full
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
-        await type_text(pilot, "a {red, blue, green, pink} fox")
+        screen = await composing(pilot, app)
+        await paste(pilot, "a {red, blue, green, pink} fox")
         before = submits(control)
         await pilot.press("ctrl+j")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="question")
+        dialog = await screen_shown(pilot, ConfirmDialog, what="question")
         assert str(dialog.query_one("#yes").label).startswith("Send 3")
         assert str(dialog.query_one("#alt").label).startswith("Send all 4")
         await pilot.press("y")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC
 
 import pytest
+from support.keys import fresh_key
 from textual import events
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from ui_helpers import Recorder, main_screen, make_app, make_launch, wait_for
 
 from mj_tui.core.models import ProviderKind, Status, Task
-from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.task_format import task_row
 from mj_tui.ui.text import clean
 
@@ -27,7 +27,7 @@ async def test_server_error_becomes_a_toast_and_the_app_survives(provider, emula
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         control.post("/_emulator/faults", json={"next": [{"kind": "http", "status": 503}], "path_contains": "imagine"})
         await send(pilot, screen, "a lighthouse")
         await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
@@ -49,7 +49,7 @@ async def test_banned_prompt_is_refused_with_a_readable_toast(provider, emulator
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await send(pilot, screen, "a gore scene")
         await wait_for(pilot, lambda: notes.titles("error"), what="error toast")
         _severity, title, message = notes.items[-1]
@@ -60,7 +60,7 @@ async def test_prompt_with_markup_and_escape_shows_literally(emulator, tmp_path,
     prompt = "[bold]fox[/bold] \x1b[31mred $accent"
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await send(pilot, screen, prompt)
         await wait_for(pilot, lambda: screen.tasks.current and "fox" in screen.tasks.current.prompt)
         # while the job runs its row has a progress bar and less room for the prompt: wait
@@ -96,7 +96,7 @@ async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await send(pilot, screen, "a forbidden fruit")  # moderated: fails after submit
         task = await wait_for(
             pilot, lambda: (t := screen.tasks.current) and t.status == Status.FAILURE and t, what="failure"
@@ -110,7 +110,7 @@ async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path,
 async def test_unreachable_image_is_a_pane_state_not_a_crash(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         await wait_for(
             pilot,
             lambda: screen.service and not any(w.group == "page" for w in screen.workers),
@@ -134,7 +134,7 @@ async def test_ctrl_j_right_after_fast_typing_sends_the_whole_prompt(emulator, t
     """A paste or type-ahead over a slow link arrives in one burst with ctrl+j at its end."""
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
+        screen = await main_screen(pilot, app)
         prompt = "a red fox in the snow, watercolor"
         for ch in prompt:  # queue the keys without letting the app run in between
             app.post_message(events.Key("space" if ch == " " else ch, ch))

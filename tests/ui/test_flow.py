@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from PIL import ImageChops, ImageStat
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, frozen_jobs, main_screen, make_app, make_launch, type_text, wait_for
 
 from mj_tui.core.models import Status
-from mj_tui.ui.screens.main import MainScreen
 
 PROVIDERS = ["ohmygpt", "mjproxy"]
 
@@ -17,21 +17,13 @@ def diff(a, b) -> float:
     return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
 
 
-async def type_text(pilot, text: str) -> None:
-    for ch in text:
-        await pilot.press("space" if ch == " " else ch)
-
-
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_imagine_progress_then_upscale_shows_top_right_quadrant(provider, emulator, control, tmp_path, graphics):
-    control.post("/_emulator/config", json={"job_seconds": 6})
-    control.post("/_emulator/clock", json={"freeze": True})
+    frozen_jobs(control, job_seconds=6)  # the test moves the clock on
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await wait_for(
-            pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
-        )
+        screen = await main_screen(pilot, app)
         await type_text(pilot, "a red fox")
         await pilot.press("ctrl+j")
         grid = await wait_for(

@@ -5,29 +5,29 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
+from support.keys import fresh_key
+from ui_helpers import (
+    Recorder,
+    finished_grid,
+    main_screen,
+    make_app,
+    make_launch,
+    paste,
+    screen_shown,
+    submits,
+    type_text,
+    until_idle,
+    wait_for,
+)
 
 from mj_tui.core.images import safe_filename
 from mj_tui.core.models import Status
-from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.screens.modal_prompt import PromptDialog
 from mj_tui.ui.screens.pick_images import ImageTree, PickImagesDialog
 from mj_tui.ui.screens.pick_prompt import PickPromptDialog
 from mj_tui.ui.widgets.segments import Segments
 
 PROVIDERS = ["ohmygpt", "mjproxy"]
-
-
-async def type_text(pilot, text: str) -> None:
-    await pilot.press(*["space" if ch == " " else ch for ch in text])
-
-
-async def main_screen(pilot, app) -> MainScreen:
-    return await wait_for(
-        pilot,
-        lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen.service and app.screen,
-        what="main screen connected",
-    )
 
 
 def pictures(folder, colours=("red", "green", "blue")):
@@ -38,15 +38,14 @@ def pictures(folder, colours=("red", "green", "blue")):
     return folder
 
 
-async def grid(pilot, screen, prompt: str):
-    screen.composer.text_area.text = prompt
-    screen.set_focus(screen.composer.text_area)
-    await pilot.press("ctrl+j")
-    return await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
-        what="finished grid",
-    )
+async def open_picker(pilot, screen, folder, key: str) -> PickImagesDialog:
+    """The image picker opened with `key` (f6 blend, d describe) on `folder`, its tree loaded."""
+    screen.session.pick_root = folder
+    await pilot.press(key)
+    dialog = await screen_shown(pilot, PickImagesDialog, what="dialog")
+    tree = dialog.query_one(ImageTree)
+    await wait_for(pilot, lambda: len(tree.root.children) == 3, what="tree loaded (images only)")
+    return dialog
 
 
 # -- blend ------------------------------------------------------------------------------
@@ -58,8 +57,7 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        screen.session.pick_root = folder
+        screen = await main_screen(pilot, app, connected=True)
         sent = []
         blend = app.service.blend
 
@@ -68,10 +66,8 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
             return await blend(images, **kwargs)
 
         app.service.blend = spy
-        await pilot.press("f6")  # from the prompt box: f-keys work everywhere
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")
+        dialog = await open_picker(pilot, screen, folder, "f6")  # from the prompt box: f-keys work everywhere
         tree = dialog.query_one(ImageTree)
-        await wait_for(pilot, lambda: len(tree.root.children) == 3, what="tree loaded (images only)")
         assert [n.label.plain for n in tree.root.children] == ["a.png", "b.png", "c.png"]
         await pilot.press("down", "enter", "down", "enter")  # a.png, b.png
         assert [p.name for p in dialog.picked] == ["a.png", "b.png"]
@@ -87,15 +83,22 @@ async def test_blend_picks_files_from_the_tree_and_a_typed_path(provider, emulat
 
         screen.set_focus(screen.tasks)
         await pilot.press("b")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="again")
+        dialog = await screen_shown(pilot, PickImagesDialog, what="again")
+        status = lambda: str(dialog.query_one("#pick-status").render())  # noqa: E731
         await pilot.press("ctrl+j")  # nothing picked: refused, says why
-        await pilot.pause(0.1)
-        assert app.screen is dialog and "Pick 2–5 images first" in str(dialog.query_one("#pick-status").render())
+        await wait_for(pilot, lambda: "Pick 2–5 images first" in status(), what="refused")
+        assert app.screen is dialog and "Pick 2–5 images first" in status()
         await pilot.press("tab", "tab")  # picked list, then the path box
-        await type_text(pilot, f"{folder / 'c.png'} {folder / 'a.png'}")
+        box = dialog.query_one("#pick-path")
+        assert app.focused is box
+        # long absolute paths are pasted, as from a file manager (one bracketed paste)
+        await paste(pilot, f"{folder / 'c.png'} {folder / 'a.png'}")
+        assert box.value == f"{folder / 'c.png'} {folder / 'a.png'}"
         await pilot.press("enter")
         assert [p.name for p in dialog.picked] == ["c.png", "a.png"]
-        await type_text(pilot, str(folder / "notes.txt"))
+        await paste(pilot, f"{folder}/")  # the folder pasted, the name typed after it
+        await type_text(pilot, "notes.txt")
+        assert box.value == str(folder / "notes.txt")
         await pilot.press("enter")
         assert "not a PNG" in str(dialog.query_one("#pick-status").render())
         await pilot.press("ctrl+a", "ctrl+k")  # clear the box
@@ -113,14 +116,11 @@ async def test_picker_folder_title_relative_paths_stale_errors_and_last_folder(e
     folder = pictures(tmp_path / "photos" / "trip")
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
-        screen.session.pick_root = folder
+        screen = await main_screen(pilot, app, connected=True)
         screen.set_focus(screen.tasks)
-        await pilot.press("d")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")
+        dialog = await open_picker(pilot, screen, folder, "d")
         tree = dialog.query_one(ImageTree)
         status = lambda: str(dialog.query_one("#pick-status").render())  # noqa: E731
-        await wait_for(pilot, lambda: len(tree.root.children) == 3, what="tree loaded")
         await pilot.press("backspace")  # up a folder: the title follows
         await wait_for(pilot, lambda: dialog.folder == folder.parent, what="up a folder")
         assert str(tree.border_title).endswith("/photos")
@@ -156,20 +156,14 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        screen.session.pick_root = folder
+        screen = await main_screen(pilot, app, connected=True)
         screen.set_focus(screen.tasks)
-        await pilot.press("d")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PickImagesDialog) and app.screen, what="dialog")
-        tree = dialog.query_one(ImageTree)
-        await wait_for(pilot, lambda: len(tree.root.children) == 3, what="tree loaded")
+        dialog = await open_picker(pilot, screen, folder, "d")
         await pilot.press("down", "down", "enter", "down", "enter")  # describe takes one: the second replaces
         assert [p.name for p in dialog.picked] == ["c.png"]
         await pilot.press("ctrl+j")
         # done while the task list has focus: the prompts open by themselves
-        chooser = await wait_for(
-            pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="prompts dialog", timeout=15
-        )
+        chooser = await screen_shown(pilot, PickPromptDialog, what="prompts dialog", timeout=15)
         describe = screen.tasks.current
         assert describe.action == "DESCRIBE" and len(chooser.prompts) == 4
         assert "blue tones" in chooser.prompts[0]
@@ -181,7 +175,7 @@ async def test_describe_shows_four_prompts_to_compose_or_imagine(provider, emula
 
         screen.set_focus(screen.tasks)
         await pilot.press("enter")  # enter on a describe task: its prompts again
-        chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="again")
+        chooser = await screen_shown(pilot, PickPromptDialog, what="again")
         await pilot.press("2", "ctrl+j")  # imagine the second now
         child = await wait_for(
             pilot,
@@ -200,13 +194,13 @@ async def test_shorten_on_the_proxy_offers_shorter_prompts(emulator, tmp_path, g
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await main_screen(pilot, app, connected=True)
         long = "a very long prompt about a red fox in a snowy forest at dawn, cinematic lighting --ar 3:2"
         screen.composer.text_area.text = long
         await pilot.press("f8")
         await wait_for(pilot, lambda: (t := screen.tasks.current) and t.action == "SHORTEN", what="shorten sent")
         # the wait is on the task list, so the shorter prompts open as soon as they are ready
-        chooser = await wait_for(pilot, lambda: isinstance(app.screen, PickPromptDialog) and app.screen, what="dialog")
+        chooser = await screen_shown(pilot, PickPromptDialog, what="dialog")
         assert "Prompts ready" not in notes.titles()
         assert len(chooser.prompts) == 5
         assert all(p.endswith(" --ar 3:2") for p in chooser.prompts)  # the shape is kept
@@ -220,13 +214,13 @@ async def test_shorten_on_ohmygpt_says_why_and_sends_nothing(emulator, control, 
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
+        screen = await main_screen(pilot, app, connected=True)
         screen.composer.text_area.text = "a fox"
         before = submits(control)
         await pilot.press("f8")
         await wait_for(pilot, lambda: "Shorten" in notes.titles("warning"), what="warning")
         assert "does not offer /shorten" in notes.text()
-        await pilot.pause(0.2)
+        await until_idle(pilot)  # whatever the key set going has finished
         assert submits(control) == before and screen.composer.text_area.text == "a fox"
 
 
@@ -237,8 +231,8 @@ async def test_save_full_image_and_a_quadrant_never_overwriting(emulator, tmp_pa
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        task = await grid(pilot, screen, "a tin robot, watercolor --ar 3:2")
+        screen = await main_screen(pilot, app, connected=True)
+        task = await finished_grid(pilot, screen, "a tin robot, watercolor --ar 3:2")
         screen.set_focus(screen.tasks)
         await pilot.press("s")
         name = safe_filename(task.id, task.prompt)
@@ -261,8 +255,8 @@ async def test_copy_url_and_prompt_with_tmux_passthrough_and_a_fallback_file(emu
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        task = await grid(pilot, screen, "a paper lantern")
+        screen = await main_screen(pilot, app, connected=True)
+        task = await finished_grid(pilot, screen, "a paper lantern")
         written: list[str] = []
         write = app._driver.write
         app._driver.write = lambda data: (written.append(data), write(data))[1]
@@ -283,8 +277,8 @@ async def test_open_in_browser_headless_saves_and_says_where(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        task = await grid(pilot, screen, "a kite over dunes")
+        screen = await main_screen(pilot, app, connected=True)
+        task = await finished_grid(pilot, screen, "a kite over dunes")
         screen.set_focus(screen.tasks)
         await pilot.press("o")
         await wait_for(pilot, lambda: "Open image" in notes.titles("warning"), what="headless note")
@@ -308,8 +302,8 @@ async def test_open_in_browser_uses_a_graphical_browser(emulator, tmp_path, grap
     monkeypatch.setattr(webbrowser, "get", lambda: Fake())
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        task = await grid(pilot, screen, "a red bicycle")
+        screen = await main_screen(pilot, app, connected=True)
+        task = await finished_grid(pilot, screen, "a red bicycle")
         screen.set_focus(screen.tasks)
         await pilot.press("o")
         await wait_for(pilot, lambda: opened, what="browser opened")
@@ -322,9 +316,10 @@ async def test_open_in_browser_uses_a_graphical_browser(emulator, tmp_path, grap
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_lineage_shows_the_parent_and_g_jumps_to_it(provider, emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key(), page_size=5), graphics)
+    notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_screen(pilot, app)
-        parent = await grid(pilot, screen, "a copper kettle")
+        screen = await main_screen(pilot, app, connected=True)
+        parent = await finished_grid(pilot, screen, "a copper kettle")
         screen.set_focus(screen.tasks)
         await pilot.press("u", "3")
         child = await wait_for(
@@ -335,15 +330,18 @@ async def test_lineage_shows_the_parent_and_g_jumps_to_it(provider, emulator, tm
         caption = str(screen.preview.query_one("#preview-caption").render())
         assert f"from #{parent.id} U3" in caption
         for n in range(5):  # push the parent to page 2
-            await grid(pilot, screen, f"filler {n}")
+            await finished_grid(pilot, screen, f"filler {n}")
         screen.tasks.show_page(app.service.cached_page(2), select=child.id)
         screen.set_focus(screen.tasks)
         await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.id == child.id, what="child")
         await pilot.press("g")
         await wait_for(pilot, lambda: screen.tasks.current and screen.tasks.current.id == parent.id, what="parent")
         assert screen.tasks.page.page == 2
-        await pilot.press("home", "g")  # a task without a parent: says so
-        await pilot.pause(0.1)
+        # g again, on the parent: a task without a parent says so and stays put (home, the
+        # first row, was the U3 child, which has a parent: g jumped again and nothing was checked)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "not made from another task" in notes.text(), what="says so")
+        assert notes.titles("warning") and screen.tasks.current.id == parent.id
 
 
 # -- modal left waiting -----------------------------------------------------------------
@@ -354,11 +352,11 @@ async def test_remix_dialog_cancelled_leaves_a_marked_task_enter_reopens_it(emul
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await main_screen(pilot, app)
-        parent = await grid(pilot, screen, "a tea garden")
+        screen = await main_screen(pilot, app, connected=True)
+        parent = await finished_grid(pilot, screen, "a tea garden")
         screen.set_focus(screen.tasks)
         await pilot.press("v", "2")
-        await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog), what="remix dialog")
+        await screen_shown(pilot, PromptDialog, what="remix dialog")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="closed")
         waiting = screen.tasks.current
@@ -366,7 +364,7 @@ async def test_remix_dialog_cancelled_leaves_a_marked_task_enter_reopens_it(emul
         assert "waits for its prompt" in screen.tasks.render_line(1).text
         assert "waits for its prompt" in notes.text()
         await pilot.press("enter")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="reopened")
+        dialog = await screen_shown(pilot, PromptDialog, what="reopened")
         assert "a tea garden" in dialog.query_one("#dialog-prompt").text
         await pilot.press("ctrl+j")
         done = await wait_for(

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, frozen_jobs, main_screen, make_app, make_launch, paste, screen_shown, wait_for
 
 from mj_tui.ui.screens.key import KeyScreen
-from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.widgets.header import AppHeader
-
-
-async def main_of(pilot, app) -> MainScreen:
-    return await wait_for(
-        pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen, what="main"
-    )
 
 
 def header_text(screen) -> str:
@@ -26,7 +20,7 @@ async def test_balance_shown_for_admin_key_hidden_otherwise(emulator, control, t
     for key, shown in ((admin, True), (plain, False)):
         app = make_app(make_launch(tmp_path / key, emulator, "ohmygpt", key=key), graphics)
         async with app.run_test(size=(120, 40)) as pilot:
-            screen = await main_of(pilot, app)
+            screen = await main_screen(pilot, app)
             await wait_for(
                 pilot,
                 lambda screen=screen: screen.service and not any(w.group == "balance" for w in screen.workers),
@@ -37,12 +31,11 @@ async def test_balance_shown_for_admin_key_hidden_otherwise(emulator, control, t
 
 
 async def test_queue_use_and_limit_in_header(emulator, control, tmp_path, graphics):
-    control.post("/_emulator/config", json={"job_seconds": 30})
-    control.post("/_emulator/clock", json={"freeze": True})
+    frozen_jobs(control)  # jobs stay running: the queue of 3 fills and stays full
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_of(pilot, app)
+        screen = await main_screen(pilot, app)
         for n in range(4):  # OhMyGPT allows 3 unfinished tasks per key
             screen.composer.text_area.text = f"job {n}"
             await pilot.press("ctrl+j")
@@ -62,7 +55,7 @@ async def test_reference_image_is_sent_and_a_missing_one_refused(emulator, tmp_p
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_of(pilot, app)
+        screen = await main_screen(pilot, app)
         refs = screen.query_one("#refs")
         refs.value = str(tmp_path / "missing.png")
         screen.composer.text_area.text = "a blue square"
@@ -79,16 +72,17 @@ async def test_reference_image_is_sent_and_a_missing_one_refused(emulator, tmp_p
 async def test_key_screen_changes_the_key_and_reconnects(emulator, tmp_path, graphics, memory_keyring):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        old_service = (await main_of(pilot, app)).service
+        old_service = (await main_screen(pilot, app)).service
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen")
+        await screen_shown(pilot, KeyScreen, what="key screen")
         new_key = fresh_key()
-        await pilot.press(*new_key, "enter")
-        screen = await main_of(pilot, app)
+        await paste(pilot, new_key)  # as a key is given: pasted
+        await pilot.press("enter")
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: app.service is not old_service and app.launch.key.key.reveal() == new_key)
         assert memory_keyring.store[("mj-tui", "test")] == new_key
         await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyScreen), what="key screen again")
+        await screen_shown(pilot, KeyScreen, what="key screen again")
         await pilot.click("#delete-key")
         await wait_for(pilot, lambda: ("mj-tui", "test") not in memory_keyring.store, what="deleted")
         await pilot.press("escape")
@@ -98,7 +92,7 @@ async def test_key_screen_changes_the_key_and_reconnects(emulator, tmp_path, gra
 async def test_mouse_selects_a_task_and_presses_a_button(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history"), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_of(pilot, app)
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: len(screen.tasks.tasks) == 12, what="history")
         row = next(i for i, t in enumerate(screen.tasks.tasks) if i > 0 and t.is_grid)
         target = screen.tasks.tasks[row]
@@ -116,7 +110,7 @@ async def test_theme_from_config_and_graphics_off(emulator, tmp_path):
     launch.config.theme = "nord"
     app = make_app(launch, load_graphics("none"))
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await main_of(pilot, app)
+        screen = await main_screen(pilot, app)
         assert app.theme == "nord"
         state = screen.preview.query_one("#preview-state")
         await wait_for(pilot, lambda: "previews are off" in str(state.render()), what="text-only preview")
@@ -124,7 +118,7 @@ async def test_theme_from_config_and_graphics_off(emulator, tmp_path):
     app = make_app(launch, load_graphics("none"))
     notes = Recorder(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        await main_of(pilot, app)
+        await main_screen(pilot, app)
         assert "Unknown theme" in notes.text()
 
 
@@ -145,7 +139,7 @@ def test_graphics_choices_resolve(graphics):
 async def test_modes_come_from_the_provider_and_ctrl_t_cycles(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_of(pilot, app)
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: screen.service is not None, what="service")
         assert [m.value for m in screen.composer.modes] == ["fast", "relax", "turbo"]
         await pilot.press("ctrl+t")
@@ -157,7 +151,7 @@ async def test_modes_come_from_the_provider_and_ctrl_t_cycles(emulator, tmp_path
 async def test_the_mode_chip_steps_with_keys_and_clicks(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await main_of(pilot, app)
+        screen = await main_screen(pilot, app)
         await wait_for(pilot, lambda: screen.service is not None, what="service")
         chip = screen.composer.query_one("#mode")
         chip.focus()

@@ -10,10 +10,11 @@ import sys
 
 import pytest
 from PIL import Image
+from support.keys import fresh_key
 from textual.drivers.headless_driver import HeadlessDriver
 from textual_image._pixeldata import PixelData
 from textual_image.renderable import tgp
-from ui_helpers import fresh_key, grid_in_preview, make_app, make_launch
+from ui_helpers import grid_in_preview, make_app, make_launch, wait_for
 
 from mj_tui.ui.graphics import Graphics
 from mj_tui.ui.kitty_image import KittyImage, _PreparedRenderable, prepare
@@ -100,9 +101,9 @@ async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulato
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await grid_in_preview(pilot, app, "a fox")
-        await pilot.pause()
         widget = screen.preview.image_widget
         size, payload = widget.image.info["mj_tui.kitty_png_base64"]
+        await wait_for(pilot, lambda: any(payload in pictures(text) for text in written), what="the picture sent")
         assert size == (widget.styles.width.value * 10, widget.styles.height.value * 20)
         # the picture went through the app's writer (Textual's writer thread on a terminal), as one
         # write; a headless app writes no frames, so their order was checked on a real pty

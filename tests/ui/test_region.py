@@ -8,11 +8,21 @@ import io
 
 import pytest
 from PIL import Image
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, submits, wait_for
+from support.keys import fresh_key
+from ui_helpers import (
+    Recorder,
+    custom_zoom_dialog,
+    main_screen,
+    make_app,
+    make_launch,
+    screen_shown,
+    single_image,
+    submits,
+    until_idle,
+    wait_for,
+)
 
 from mj_tui.core.models import ButtonKind, Status
-from mj_tui.ui.screens.main import MainScreen
-from mj_tui.ui.screens.modal_prompt import PromptDialog
 from mj_tui.ui.screens.region import RegionDialog, build_mask
 from mj_tui.ui.widgets.mask_editor import MaskEditor
 
@@ -21,26 +31,6 @@ PROVIDERS = ["ohmygpt", "mjproxy"]
 
 def decode(uri: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
-
-
-async def single_image(pilot, app, prompt: str):
-    screen = await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.started and app.screen)
-    screen.composer.text_area.text = prompt
-    screen.composer.text_area.focus()
-    await pilot.press("ctrl+j")
-    grid = await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.prompt == prompt and t.status == Status.SUCCESS and t,
-        what="grid",
-    )
-    screen.set_focus(screen.tasks)
-    await pilot.press("u", "1")
-    single = await wait_for(
-        pilot,
-        lambda: (t := screen.tasks.current) and t.id != grid.id and t.status == Status.SUCCESS and t,
-        what="U1 done",
-    )
-    return screen, single
 
 
 def spy_masks(app) -> list[str | None]:
@@ -62,11 +52,10 @@ def spy_masks(app) -> list[str | None]:
 
 
 async def open_region(pilot, screen):
-    app = screen.app
     await pilot.press("a")
     index = next(i for i, b in enumerate(screen.actions.buttons) if b.kind == ButtonKind.VARY_REGION)
     await pilot.press(*["right"] * index, "enter")
-    return await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="region dialog")
+    return await screen_shown(pilot, RegionDialog, what="region dialog")
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -74,7 +63,8 @@ async def test_region_keys_select_two_areas_and_send_a_full_size_mask(provider, 
     app = make_app(make_launch(tmp_path, emulator, provider, key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a cozy reading nook")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a cozy reading nook")
         masks = spy_masks(app)
         dialog = await open_region(pilot, screen)
         editor = dialog.query_one(MaskEditor)
@@ -115,7 +105,8 @@ async def test_region_keys_select_two_areas_and_send_a_full_size_mask(provider, 
 async def test_region_mouse_drag_draws_and_moves_an_area(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a lighthouse")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a lighthouse")
         dialog = await open_region(pilot, screen)
         editor = dialog.query_one(MaskEditor)
         await wait_for(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
@@ -141,12 +132,14 @@ async def test_region_mouse_drag_draws_and_moves_an_area(emulator, tmp_path, gra
 async def test_region_send_without_an_area_is_refused_in_the_dialog(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen, _single = await single_image(pilot, app, "a quiet harbour")
+        screen = await main_screen(pilot, app)
+        await single_image(pilot, screen, "a quiet harbour")
         dialog = await open_region(pilot, screen)
+        status = lambda: str(dialog.query_one("#region-status").render())  # noqa: E731
         await pilot.press("c", "ctrl+j")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "Select at least one area" in status(), what="refused")
         assert app.screen is dialog
-        assert "Select at least one area" in str(dialog.query_one("#region-status").render())
+        assert "Select at least one area" in status()
 
 
 async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path, graphics):
@@ -154,17 +147,19 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a stone bridge")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a stone bridge")
         button = next(b for b in single.buttons if b.kind == ButtonKind.VARY_REGION)
         blank = "data:image/png;base64," + base64.b64encode(b"").decode()
         outcome = await app.service.press(single, button, mask=blank, auto_modal=False)
         assert outcome.modal_required and outcome.task.status == Status.MODAL
         screen.tasks.put_first(outcome.task)
-        await pilot.pause(0.1)
+        # render_line reads the lines laid out at the last paint: wait for the new row there
+        await wait_for(pilot, lambda: "waits for its prompt" in screen.tasks.render_line(1).text, what="marked")
         assert "waits for its prompt" in screen.tasks.render_line(1).text
         screen.set_focus(screen.tasks)
         await pilot.press("home", "enter")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, RegionDialog) and app.screen, what="editor")
+        dialog = await screen_shown(pilot, RegionDialog, what="editor")
         editor = dialog.query_one(MaskEditor)
         await wait_for(pilot, lambda: editor.grid[0] > 0, what="editor laid out")
         await pilot.press("ctrl+j")
@@ -180,20 +175,20 @@ async def test_modal_region_task_reopens_the_editor_on_enter(emulator, tmp_path,
 async def test_custom_zoom_checks_the_zoom_value_before_sending(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a whale in the clouds")
-        button = next(b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM)
-        screen.press(single, button)
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, PromptDialog) and app.screen, what="dialog")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a whale in the clouds")
+        dialog = await custom_zoom_dialog(pilot, screen, single)
         area = dialog.query_one("#dialog-prompt")
+        error = lambda: str(dialog.query_one("#dialog-error").render())  # noqa: E731
         area.text = area.text.replace("--zoom 2", "--zoom 3")
         await pilot.press("ctrl+j")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "--zoom must be" in error(), what="refused")
         assert app.screen is dialog
-        assert "--zoom must be from 1 to 2" in str(dialog.query_one("#dialog-error").render())
+        assert "--zoom must be from 1 to 2" in error()
         area.text = area.text.replace("--zoom 3", "")
         await pilot.press("ctrl+j")
-        await pilot.pause(0.2)
-        assert app.screen is dialog and "needs --zoom" in str(dialog.query_one("#dialog-error").render())
+        await wait_for(pilot, lambda: "needs --zoom" in error(), what="refused again")
+        assert app.screen is dialog and "needs --zoom" in error()
         area.text = area.text + " --zoom 1.5"
         await pilot.press("ctrl+j")
         zoomed = await wait_for(
@@ -209,14 +204,15 @@ async def test_custom_zoom_on_ohmygpt_says_why_and_sends_nothing(emulator, contr
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, single = await single_image(pilot, app, "a fern")
+        screen = await main_screen(pilot, app)
+        single = await single_image(pilot, screen, "a fern")
         button = next((b for b in single.buttons if b.kind == ButtonKind.CUSTOM_ZOOM), None)
         if button is None:
             pytest.skip("this emulator offers no Custom Zoom button on OhMyGPT")
         before = submits(control)
         screen.press(single, button)
         await wait_for(pilot, lambda: "Custom Zoom" in notes.titles("warning"), what="warning")
-        await pilot.pause(0.2)
+        await until_idle(pilot)  # whatever the press set going has finished
         assert submits(control) == before and screen.tasks.current.id == single.id
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 
 import textual_image.widget.sixel as library
+from support.keys import fresh_key
 from textual_image._pixeldata import PixelData
 from textual_image._sixel import image_to_sixels
-from ui_helpers import fresh_key, grid_in_preview, make_app, make_launch, wait_for
+from ui_helpers import grid_in_preview, make_app, make_launch, wait_for
 
 from mj_tui.ui.graphics import Graphics
 from mj_tui.ui.sixel_image import SixelImage, _PreparedSixels
@@ -65,6 +66,14 @@ async def test_the_preview_encodes_sixels_off_the_ui_thread(emulator, control, t
         screen.set_focus(screen.tasks)
         await pilot.press("1")  # the top-left quadrant: a new picture
         await wait_for(pilot, lambda: screen.preview.shown not in (None, first), what="the quadrant")
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot,
+            lambda: (
+                (impl := widget.query(_PreparedSixels).first(None)) is not None
+                and impl._cached_sixels is not None
+                and impl._cached_sixels.image is widget.image
+            ),
+            what="the quadrant drawn",
+        )
         assert encoded_on == []
         assert widget.image.info["mj_tui.sixel"][1] == widget.query_one(_PreparedSixels)._get_background_rgba()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 
 import pytest
-from ui_helpers import fresh_key, make_app, make_launch
+from support.keys import fresh_key
+from ui_helpers import make_app, make_launch, wait_for
 
 from mj_tui.ui import gc_tuning
 
@@ -26,7 +27,7 @@ async def test_collections_resume_once_the_first_frame_is_out(held, emulator, tm
     launch = make_launch(tmp_path, emulator, key=fresh_key() if with_key else None)
     app = make_app(launch, graphics)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause()
+        await wait_for(pilot, gc.isenabled, what="collections back on")
         assert gc.isenabled()
 
 

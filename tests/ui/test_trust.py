@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from ui_helpers import Recorder, fresh_key, make_app, make_launch, wait_for
+from support.keys import fresh_key
+from ui_helpers import Recorder, make_app, make_launch, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
 from mj_tui.ui.screens.confirm import ConfirmDialog
