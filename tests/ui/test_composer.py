@@ -79,7 +79,7 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("space")
         assert "needs a value" in lint_line(screen)
         screen.composer.text_area.text = ""
-        await paste(pilot, "a cat --ar 0:1 --stylize 5000 --stylise")  # typing is not the point here: pasted
+        await paste(pilot, "a cat --ar 0:1 --stylize 5000 --chaoss")  # typing is not the point here: pasted
         assert "(+2 more" in lint_line(screen)
         area = screen.composer.text_area
         # the cursor on an underline shows that problem
@@ -93,14 +93,14 @@ async def test_every_lint_problem_can_be_read_and_a_half_typed_name_is_not_an_er
         await pilot.press("ctrl+j")
         await wait_for(pilot, lambda: "Prompt not sent" in notes.titles("warning"), what="refused")
         # the refusal lists every error, not "and 2 more"
-        assert all(m in notes.text() for m in ("positive", "0–1000", "--stylise")), notes.text()
+        assert all(m in notes.text() for m in ("positive", "0–1000", "--chaoss")), notes.text()
         assert submits(control) == before
         # ctrl+l clears the box in one key; ctrl+z brings it back
         screen.composer.text_area.focus()
         await pilot.press("ctrl+l")
         assert area.text == "" and lint_line(screen) == ""
         await pilot.press("ctrl+z")
-        assert area.text == "a cat --ar 0:1 --stylize 5000 --stylise"
+        assert area.text == "a cat --ar 0:1 --stylize 5000 --chaoss"
 
 
 async def test_relax_mode_makes_permutations_an_error(emulator, tmp_path, graphics):
