@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import keyring
 import keyring.backend
 import keyring.backends.null
 import keyring.errors
 import pytest
+
+# The CLI tests start dozens of `python -m mj_tui` processes, and the workers import the
+# whole app: with bytecode caching off (as on some machines) each of them compiles mj_tui
+# again. Caching on, the first one writes __pycache__ (ignored by git) and the rest load it.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -32,6 +32,38 @@ def base(url: str, provider: str) -> list[str]:
     return ["--provider", provider, "--base-url", url]
 
 
+def made(url: str, provider: str, key: str, prompt: str, upscale: int | None = None) -> list:
+    """Set-up, not under test: a finished grid (and one of its upscales) made by the client
+    in this process, on the same account the CLI then uses (Tasks)."""
+    import asyncio
+    import tempfile
+    from dataclasses import replace
+
+    from mj_tui.core.config import default_profile
+    from mj_tui.core.credentials import Secret
+    from mj_tui.core.history import History
+    from mj_tui.core.images import ImageCache
+    from mj_tui.core.models import ProviderKind
+    from mj_tui.core.service import MjService
+
+    async def make() -> list:
+        scratch = Path(tempfile.mkdtemp(prefix="mj-setup-"))
+        profile = replace(default_profile("setup", ProviderKind(provider)), base_url=url, poll_interval=0.01)
+        history = History(scratch / "h.sqlite3")
+        async with MjService(
+            profile, Secret(key), history=history, images=ImageCache(scratch / "i"), close_history=True
+        ) as service:
+            grid = await service.wait((await service.imagine(prompt)).id, timeout=30)
+            tasks = [grid]
+            if upscale:
+                button = next(b for b in grid.buttons if b.label == f"U{upscale}" or b.index == upscale)
+                single = (await service.press(grid, button)).task
+                tasks.append(await service.wait(single.id, timeout=30))
+            return tasks
+
+    return asyncio.run(make())
+
+
 def done(url: str, provider: str, key: str, *args: str) -> dict:
     out = run(*base(url, provider), *args, "--wait", "--json", key=key)
     assert out.returncode == 0, out.stderr
@@ -65,24 +97,22 @@ def test_permutations_make_one_job_each_and_many_need_yes(emulator, control, pro
 
 def test_custom_zoom_is_checked_before_it_is_pressed(emulator, control):
     key = "sk-cz"
-    grid = done(emulator, "mjproxy", key, "imagine", "a heron")
-    upscale = done(emulator, "mjproxy", key, "action", grid["id"], "U2")
+    _, upscale = made(emulator, "mjproxy", key, "a heron", upscale=2)
     before = submits(control)
-    bare = run(*base(emulator, "mjproxy"), "action", upscale["id"], "Custom Zoom", key=key)
+    bare = run(*base(emulator, "mjproxy"), "action", upscale.id, "Custom Zoom", key=key)
     assert bare.returncode == 2 and "--zoom" in bare.stderr and "--mask" not in bare.stderr
-    wrong = run(*base(emulator, "mjproxy"), "action", upscale["id"], "Custom Zoom", "--prompt", "x --zoom 3", key=key)
+    wrong = run(*base(emulator, "mjproxy"), "action", upscale.id, "Custom Zoom", "--prompt", "x --zoom 3", key=key)
     assert wrong.returncode == 2 and "1 to 2" in wrong.stderr
     assert submits(control) == before  # no task left waiting in MODAL on the server
-    zoomed = done(emulator, "mjproxy", key, "action", upscale["id"], "Custom Zoom", "--prompt", "a heron --zoom 1.5")
+    zoomed = done(emulator, "mjproxy", key, "action", upscale.id, "Custom Zoom", "--prompt", "a heron --zoom 1.5")
     assert zoomed["status"] == "SUCCESS"
 
 
 def test_custom_zoom_on_ohmygpt_is_refused_up_front(emulator, control):
     key = "sk-cz-omg"
-    grid = done(emulator, "ohmygpt", key, "imagine", "a crane")
-    upscale = done(emulator, "ohmygpt", key, "action", grid["id"], "U1")
+    _, upscale = made(emulator, "ohmygpt", key, "a crane", upscale=1)
     before = submits(control)
-    out = run(*base(emulator, "ohmygpt"), "action", upscale["id"], "Custom Zoom", "--prompt", "x --zoom 2", key=key)
+    out = run(*base(emulator, "ohmygpt"), "action", upscale.id, "Custom Zoom", "--prompt", "x --zoom 2", key=key)
     assert out.returncode == 2 and "no Custom Zoom" in out.stderr
     assert submits(control) == before
 
@@ -90,10 +120,9 @@ def test_custom_zoom_on_ohmygpt_is_refused_up_front(emulator, control):
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_quadrant_of_an_upscale_is_refused(emulator, tmp_path, provider):
     key = f"sk-quad-{provider}"
-    grid = done(emulator, provider, key, "imagine", "tiles")
-    upscale = done(emulator, provider, key, "action", grid["id"], "U3")
+    _, upscale = made(emulator, provider, key, "tiles", upscale=3)
     folder = tmp_path / "out"
-    out = run(*base(emulator, provider), "download", upscale["id"], "-o", str(folder), "--quadrant", "2", key=key)
+    out = run(*base(emulator, provider), "download", upscale.id, "-o", str(folder), "--quadrant", "2", key=key)
     assert out.returncode == 2 and "not a grid" in out.stderr
     assert not folder.exists()
 
@@ -101,8 +130,8 @@ def test_a_quadrant_of_an_upscale_is_refused(emulator, tmp_path, provider):
 @pytest.mark.parametrize("command", [["task"], ["tasks"]])
 def test_a_reader_that_leaves_early_is_no_error(emulator, command):
     key = "sk-pipe"
-    task = done(emulator, "ohmygpt", key, "imagine", "piped owl")
-    args = [*command, task["id"]] if command == ["task"] else command
+    (grid,) = made(emulator, "ohmygpt", key, "piped owl")
+    args = [*command, grid.id] if command == ["task"] else command
     env = {**os.environ, "MJ_TUI_API_KEY": key}
     # `mj-tui task ID | head -1`: the reader takes a line and goes
     proc = subprocess.Popen(
@@ -122,7 +151,7 @@ def test_a_reader_that_leaves_early_is_no_error(emulator, command):
 def test_page_size_and_page_out_of_range(emulator):
     key = "sk-pages"
     for n in range(3):
-        done(emulator, "ohmygpt", key, "imagine", f"page owl {n}")
+        made(emulator, "ohmygpt", key, f"page owl {n}")
     small = run("--base-url", emulator, "tasks", "--page-size", "2", key=key)
     assert small.returncode == 0 and "5 to 20" in small.stderr
     past = run("--base-url", emulator, "tasks", "--page", "99", key=key)
@@ -153,13 +182,12 @@ def test_blend_describe_shorten_and_balance(emulator, tmp_path, provider):
 
 def test_dismiss_a_task_that_waits_for_its_prompt(emulator):
     key = "sk-dismiss"
-    grid = done(emulator, "mjproxy", key, "imagine", "a kettle")
-    upscale = done(emulator, "mjproxy", key, "action", grid["id"], "U1")
-    zoom = next(b["custom_id"] for b in upscale["buttons"] if b["custom_id"].startswith("MJ::CustomZoom::"))
+    _, upscale = made(emulator, "mjproxy", key, "a kettle", upscale=1)
+    zoom = next(b.custom_id for b in upscale.buttons if b.custom_id.startswith("MJ::CustomZoom::"))
     # pressed by another client, never sent its prompt: the task waits on the server
     answer = httpx.post(
         f"{emulator}/mj/submit/action",
-        json={"taskId": upscale["id"], "customId": zoom},
+        json={"taskId": upscale.id, "customId": zoom},
         headers={"mj-api-secret": key},
     ).json()
     assert answer["code"] == 21
