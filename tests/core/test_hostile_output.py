@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from test_hostile import CONTROL, OMG, PROXY, Hostile, answer, list_body, ok
+from support.hostile import CONTROL, OMG, PROXY, Hostile, answer, list_body, ok
 
 # what an audit found doing harm: clear the screen, retitle the window, write the clipboard,
 # a one-byte CSI, a bidi override
