@@ -313,7 +313,7 @@ async def _finish(args: argparse.Namespace, service: MjService, task: Task) -> i
         show(task)
 
         def stale(task: Task) -> None:
-            minutes = service.profile.stale_after / 60
+            minutes = service.stale_after / 60
             _note(f"task {_line(task.id)} has not moved for {minutes:.0f} min; the provider may have lost it.")
 
         task = await service.wait(task.id, on_update=show, on_stale=stale, timeout=args.timeout)
@@ -363,7 +363,7 @@ async def cmd_imagine(args: argparse.Namespace, service: MjService) -> int:
     plan = service.plan(args.prompt, mode=mode)  # refused here, before anything is paid for
     for warning in plan.warnings:
         _note(f"warning: {_line(warning.message)}")
-    cost = service.price_text(Action.IMAGINE, mode or service.profile.default_mode, plan.jobs)
+    cost = service.price_text(Action.IMAGINE, mode or service.default_mode, plan.jobs)
     if plan.jobs > CONFIRM_OVER and not args.yes:
         raise UsageError(
             f"This makes {plan.jobs} paid jobs" + (f", about {cost[1:]}" if cost else "") + ": add --yes to send them."

@@ -134,6 +134,15 @@ class MjService:
         return self.provider.modes
 
     @property
+    def default_mode(self) -> Mode:
+        return self.profile.default_mode
+
+    @property
+    def stale_after(self) -> float:
+        """Seconds without progress after which a task looks lost."""
+        return self.profile.stale_after
+
+    @property
     def poll_interval(self) -> float:
         return self.profile.poll_interval
 
