@@ -566,6 +566,20 @@ def _run(args: argparse.Namespace) -> int:
     return run_tui(args)
 
 
+def _failure(error: Exception) -> tuple[str, int]:
+    """What a failed command says on stderr, and its exit code."""
+    if isinstance(error, UsageError):
+        return str(error), EXIT_USAGE
+    if isinstance(error, ConfigError):
+        return f"configuration problem: {error.message}", EXIT_USAGE
+    if isinstance(error, PromptRefused):
+        return "prompt not sent: " + "; ".join(clean(p, one_line=True) for p in error.problems), EXIT_USAGE
+    if isinstance(error, CredentialsError):
+        return error.message, EXIT_API
+    assert isinstance(error, MjError)
+    return f"{error.title}: {error.message}", EXIT_API
+
+
 def _reader_left() -> int:
     """stdout's reader went away (`mj-tui tasks | head -1`): stop quietly, as cat does.
 
@@ -583,21 +597,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except BrokenPipeError:
         return _reader_left()
-    except UsageError as exc:
-        print(f"mj-tui: {clean(str(exc))}", file=sys.stderr)
-        return EXIT_USAGE
-    except ConfigError as exc:
-        print(f"mj-tui: configuration problem: {clean(exc.message)}", file=sys.stderr)
-        return EXIT_USAGE
-    except PromptRefused as exc:
-        print(f"mj-tui: prompt not sent: {'; '.join(clean(p, one_line=True) for p in exc.problems)}", file=sys.stderr)
-        return EXIT_USAGE
-    except CredentialsError as exc:
-        print(f"mj-tui: {clean(exc.message)}", file=sys.stderr)
-        return EXIT_API
-    except MjError as exc:
-        print(f"mj-tui: {exc.title}: {clean(exc.message)}", file=sys.stderr)
-        return EXIT_API
+    except (UsageError, MjError) as exc:
+        text, code = _failure(exc)
+        print(f"mj-tui: {clean(text)}", file=sys.stderr)
+        return code
     except KeyboardInterrupt:
         print("mj-tui: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

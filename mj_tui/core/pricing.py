@@ -6,7 +6,7 @@ the confirmation before many jobs and the session's spend all call :func:`price`
 
 from __future__ import annotations
 
-from .models import Action, Button, ButtonKind, Mode, ProviderKind
+from .models import Action, Button, Mode, ProviderKind
 
 # OhMyGPT "About Midjourney Service": tokens charged per successful task, (FAST, NORMAL)
 OHMYGPT_PRICES: dict[str, tuple[int, int]] = {
@@ -19,29 +19,15 @@ OHMYGPT_PRICES: dict[str, tuple[int, int]] = {
     Action.BLEND: (14000, 7000),
 }
 
-_ACTION_BY_KIND: dict[ButtonKind, Action] = {
-    ButtonKind.UPSCALE: Action.UPSCALE,
-    ButtonKind.UPSCALE_HD: Action.UPSCALE,
-    ButtonKind.VARIATION: Action.VARIATION,
-    ButtonKind.VARY_SUBTLE: Action.VARIATION,
-    ButtonKind.VARY_STRONG: Action.VARIATION,
-    ButtonKind.VARY_REGION: Action.VARIATION,
-    ButtonKind.REROLL: Action.IMAGINE,  # a reroll is a fresh imagine of the same prompt
-    ButtonKind.ZOOM: Action.ZOOM,
-    ButtonKind.CUSTOM_ZOOM: Action.ZOOM,
-    ButtonKind.PAN: Action.PAN,
-    ButtonKind.DESCRIBE_PICK: Action.IMAGINE,
-    ButtonKind.DESCRIBE_RETRY: Action.DESCRIBE,
-    ButtonKind.SHORTEN_PICK: Action.IMAGINE,
-}
-
 # task actions the table does not name, billed as the row they repeat
 _SAME_PRICE_AS: dict[str, str] = {Action.REROLL: Action.IMAGINE}
 
 
 def action_for_button(button: Button) -> Action | None:
-    """The action the task a button makes is billed as, where known."""
-    return _ACTION_BY_KIND.get(button.kind)
+    """The action the task a button makes is billed as, where known (price() bills a
+    reroll as the imagine it repeats)."""
+    made = button.makes
+    return None if made == Action.ACTION else made
 
 
 def price(provider: ProviderKind, action: str, mode: Mode | None, jobs: int = 1) -> int | None:

@@ -167,6 +167,16 @@ class Provider(ABC):
         await self.http.aclose()
 
 
+def check_blend(images: Sequence[str], dimensions: str) -> str:
+    """Refuse a blend no dialect takes (before it is paid for); the shape's wire name."""
+    if not 2 <= len(images) <= 5:
+        raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
+    dims = dimensions.upper()
+    if dims not in BLEND_DIMENSIONS:
+        raise InvalidRequest(f"Blend dimensions must be one of {', '.join(BLEND_DIMENSIONS)}.")
+    return dims
+
+
 # -- parsing helpers shared by the dialects ---------------------------------------
 
 

@@ -27,13 +27,13 @@ from ..http import Reply
 from ..models import Mode, ProviderKind, SubmitResult, Task
 from ..text import brief
 from .base import (
-    BLEND_DIMENSIONS,
     Provider,
     as_dict,
     as_id,
     as_int,
     as_text,
     as_url,
+    check_blend,
     classify_refusal,
     first_int,
     parse_buttons,
@@ -218,11 +218,7 @@ class MjProxyProvider(Provider):
     async def blend(
         self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
     ) -> SubmitResult:
-        if not 2 <= len(images) <= 5:
-            raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
-        dims = dimensions.upper()
-        if dims not in BLEND_DIMENSIONS:
-            raise InvalidRequest(f"Blend dimensions must be one of {', '.join(BLEND_DIMENSIONS)}.")
+        dims = check_blend(images, dimensions)
         mode = self.check_mode(mode)
         return await self._submit("blend", {"base64Array": list(images), "dimensions": dims}, mode)
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import AuthError, InvalidRequest, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
+from ..errors import AuthError, MalformedResponse, PermissionDenied, TaskNotFound, Unsupported
 from ..http import Reply
 from ..models import Balance, Mode, Page, ProviderKind, SubmitResult, Task
 from ..text import brief
 from .base import (
-    BLEND_DIMENSIONS,
     Provider,
     as_id,
     as_int,
     as_text,
     as_url,
     bounded_total,
+    check_blend,
     checked_id,
     classify_refusal,
     parse_buttons,
@@ -124,11 +124,7 @@ class OhMyGptProvider(Provider):
     async def blend(
         self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
     ) -> SubmitResult:
-        if not 2 <= len(images) <= 5:
-            raise InvalidRequest(f"Blend takes 2 to 5 images; got {len(images)}.")
-        dims = dimensions.upper()
-        if dims not in BLEND_DIMENSIONS:
-            raise InvalidRequest(f"Blend dimensions must be one of {', '.join(BLEND_DIMENSIONS)}.")
+        dims = check_blend(images, dimensions)
         body = {"base64Array": list(images), "dimensions": dims, "type": POOLS[self.check_mode(mode)]}
         return self._submitted(await self._call("blend", body, idempotent=False))
 
