@@ -38,6 +38,9 @@ DEFAULT_PATH_TEMPLATES = {
 GRAPHICS_CHOICES = ("auto", "tgp", "sixel", "halfcell", "unicode", "none")
 
 
+DEFAULT_PAGE_SIZE = 12
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -46,7 +49,8 @@ class Profile:
     path_template: str
     default_mode: Mode = Mode.FAST
     poll_interval: float = 3.0
-    page_size: int = 12
+    #: tasks per page; 0: as many as the task list shows (the CLI's pages hold 12 then)
+    page_size: int = 0
     #: OhMyGPT object-storage prefix for imageS3Url keys; None = derive from base_url
     storage_url: str | None = None
     #: seconds an in-flight task may sit without progress before it is called stale
@@ -55,6 +59,11 @@ class Profile:
     #: unfinished jobs the provider allows at once (OhMyGPT: 3 for regular users,
     #: 20 VIP, 50 premium); None when the provider does not say
     queue_limit: int | None = None
+
+    @property
+    def tasks_per_page(self) -> int:
+        """The page size where no pane decides it: the configured one, else 12."""
+        return self.page_size or DEFAULT_PAGE_SIZE
 
     @property
     def official_ohmygpt(self) -> bool:
@@ -141,7 +150,7 @@ def _profile_from_table(name: str, table: dict[str, Any], path: Path) -> Profile
     if "poll_interval" in table:
         changes["poll_interval"] = _number(table["poll_interval"], f"{where} poll_interval", minimum=0.2)
     if "page_size" in table:
-        changes["page_size"] = int(_number(table["page_size"], f"{where} page_size", minimum=1))
+        changes["page_size"] = int(_number(table["page_size"], f"{where} page_size", minimum=0))
     if "storage_url" in table:
         changes["storage_url"] = str(table["storage_url"])
     if "stale_after" in table:

@@ -116,7 +116,7 @@ def store_page(history: History, profile: Profile, page: int, page_size: int | N
     For a dialect with server history the total is the server's last known
     total, which the store keeps, rather than the number of rows cached here.
     """
-    size = page_size or profile.page_size
+    size = page_size or profile.tasks_per_page
     namespace = namespace_for(profile)
     cached = history.page(namespace, page, size)
     server_total = history.meta(namespace, "server_total")

@@ -49,6 +49,8 @@ from .text import clean
 
 # resume polling tasks left unfinished by an earlier run, if they are this recent
 RESUME_WINDOW = 6 * 3600
+# the page sizes a server that keeps the history takes (OhMyGPT's query-mj-tasks)
+SERVER_PAGE_SIZES = (5, 20)
 # how long `wait` follows a task before it gives up (Relax jobs can queue for a long time)
 DEFAULT_WAIT = 30 * 60
 
@@ -148,7 +150,7 @@ class MjService:
 
     @property
     def page_size(self) -> int:
-        return self.profile.page_size
+        return self.profile.tasks_per_page
 
     @property
     def in_flight(self) -> int:
@@ -478,26 +480,50 @@ class MjService:
         return self.profile.queue_limit
 
     async def page(self, page: int, page_size: int | None = None) -> Page:
-        size = page_size or self.profile.page_size
+        """A page of tasks, newest first, of any size (a list as tall as its pane).
+
+        Where the server keeps the history (OhMyGPT, whose pages hold 5 to 20), a page of
+        that size is the server's own; another size is read as the server pages that cover
+        it, stored, and served from the store."""
+        size = page_size or self.profile.tasks_per_page
         if not self.provider.server_history:
             return self.history.page(self.namespace, page, size)
+        if SERVER_PAGE_SIZES[0] <= size <= SERVER_PAGE_SIZES[1]:
+            fresh = await self._server_page(page, size)
+            return Page(self._store_fresh(fresh, page == 1), fresh.page, fresh.page_size, fresh.total, fresh.skipped)
+        per = SERVER_PAGE_SIZES[1]
+        first, last = (page - 1) * size, page * size - 1  # the items this page shows
+        skipped = 0
+        for number in range(first // per + 1, last // per + 2):
+            fresh = await self._server_page(number, per)
+            self._store_fresh(fresh, number == 1)
+            skipped += fresh.skipped
+            if number >= fresh.pages:
+                break
+        cached = store_page(self.history, self.profile, page, size)
+        return Page(cached.tasks, cached.page, cached.page_size, cached.total, skipped)
+
+    async def _server_page(self, page: int, size: int) -> Page:
         fresh = await self.provider.list_page(page, size)
-        tasks = self._store(fresh.tasks)
-        if page == 1:
-            self._settle_unconfirmed(tasks)
         self.history.set_meta(self.namespace, "server_total", str(fresh.total))
+        return fresh
+
+    def _store_fresh(self, fresh: Page, first_page: bool) -> list[Task]:
+        tasks = self._store(fresh.tasks)
+        if first_page:
+            self._settle_unconfirmed(tasks)
         for task in tasks:
             if task.status.in_flight and task.id not in self.poller.in_flight:
                 self.poller.track(task)
-        return Page(tasks, fresh.page, fresh.page_size, fresh.total, skipped=fresh.skipped)
+        return tasks
 
     def get_cached(self, task_id: str) -> Task | None:
         return self.history.get(self.namespace, task_id)
 
-    def page_of(self, task_id: str) -> int | None:
-        """The page (of the profile's size) the task is on, newest first; None if unknown."""
+    def page_of(self, task_id: str, page_size: int | None = None) -> int | None:
+        """The page (of that size, else the profile's) the task is on, newest first; None if unknown."""
         position = self.history.position(self.namespace, task_id)
-        return None if position is None else position // self.profile.page_size + 1
+        return None if position is None else position // (page_size or self.profile.tasks_per_page) + 1
 
     async def refresh(self, task_id: str) -> Task:
         task = await self.provider.fetch(task_id)

@@ -260,6 +260,10 @@ class MjApp(ReportWorkerErrors, App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from binding_commands(self, screen)
+        main = self.main_screen
+        if main is not None and screen is main:
+            for title, help_text, callback in main.palette_commands():
+                yield SystemCommand(title, help_text, callback)
 
 
 def run_app(launch) -> int:

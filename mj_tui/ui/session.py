@@ -60,10 +60,14 @@ class Session:
     queue_limit: int | None = None
     #: where the file pickers open: the folder last picked from
     pick_root: Path | None = None
+    #: tasks per page: as many rows as the task list shows (the profile's until it is laid out)
+    page_size: int = 0
 
     def __post_init__(self) -> None:
         if self.queue_limit is None:
             self.queue_limit = self.launch.profile.queue_limit
+        if not self.page_size:
+            self.page_size = self.launch.profile.tasks_per_page
 
     # -- what the service says, or the profile before it is connected ----------------
     @property

@@ -88,7 +88,10 @@ async def test_welcome_opens_demo(tmp_path, graphics):
         await pilot.press("f2")
         screen = await main_screen(pilot, app)  # the demo's
         assert app.launch.demo
-        await wait_for(pilot, lambda: len(screen.tasks.tasks) == 12, what="demo history")
+        # the demo's 24 tasks fill the list's pane: as many rows as it shows (no page size set)
+        rows = screen.tasks.scrollable_content_region.height
+        await wait_for(pilot, lambda: len(screen.tasks.tasks) == min(24, rows) > 0, what="demo history")
+        assert screen.session.page_size == rows
 
 
 async def test_keymap_help_and_palette(emulator, tmp_path, graphics):

@@ -31,12 +31,13 @@ class Connection(Flow):
         self.started = False  # panes mounted and the first page drawn
         self._poll_running = False
         self._timers: list[Timer] = []  # the service's timers, stopped on reconnect
+        self._fit_timer: Timer | None = None
 
     # -- connecting -------------------------------------------------------------------
     def first_frame(self) -> None:
         """The local store only: tasks on screen before httpx, the emulator or the network."""
         screen = self.screen
-        screen.tasks.show_page(store_page(screen.history, self.session.launch.profile, 1))
+        screen.tasks.show_page(store_page(screen.history, self.session.launch.profile, 1, self.session.page_size))
         self.started = True
         screen.call_after_refresh(self.connect)
         screen.call_after_refresh(self.notices)
@@ -69,7 +70,7 @@ class Connection(Flow):
         session.ready.set()
         screen.preview.show(screen.tasks.current)
         number = screen.tasks.page.page if screen.tasks.page else 1  # the person may have paged already
-        screen.tasks.show_page(service.cached_page(number))
+        screen.tasks.show_page(service.cached_page(number, session.page_size))
         self.load_page(number)
         self._timers = [
             screen.set_interval(service.poll_interval, self._poll_tick),
@@ -121,14 +122,36 @@ class Connection(Flow):
             self.notify(clean(service.notices.pop(0)), title="History", severity="warning", timeout=12)
 
     # -- pages ------------------------------------------------------------------------
-    def show_page(self, number: int) -> None:
+    def fit_pages(self, rows: int) -> None:
+        """The task list can show `rows` rows: pages of that many, the selection kept
+        (after a drag-resize has settled: each step would read a page). A page size set
+        in the profile stays as set."""
+        if self.session.launch.profile.page_size:
+            return
+        if self._fit_timer is not None:
+            self._fit_timer.stop()
+        self._fit_timer = self.screen.set_timer(0.15, lambda: self._fit(rows))
+
+    def _fit(self, rows: int) -> None:
+        self._fit_timer = None
+        session = self.session
+        if rows < 1 or rows == session.page_size:
+            return
+        current = self.screen.tasks.current
+        session.page_size = rows
+        number = 1
+        if current is not None and session.service is not None:
+            number = session.service.page_of(current.id, rows) or 1
+        self.show_page(number, select=current.id if current is not None else None)
+
+    def show_page(self, number: int, *, select: str | None = None) -> None:
         service = self.session.service
         if service is not None:
-            cached = service.cached_page(number)
+            cached = service.cached_page(number, self.session.page_size)
         else:
-            cached = store_page(self.screen.history, self.session.launch.profile, number)
+            cached = store_page(self.screen.history, self.session.launch.profile, number, self.session.page_size)
         if cached.tasks:
-            self.screen.tasks.show_page(cached)
+            self.screen.tasks.show_page(cached, select=select)
         self.load_page(number)
 
     def load_page(self, number: int) -> None:
@@ -137,7 +160,7 @@ class Connection(Flow):
     async def _load_page(self, number: int) -> None:
         added = self.session.added
         since = len(added)
-        page = await (await self.ready()).page(number)
+        page = await (await self.ready()).page(number, self.session.page_size)
         if page.page == 1 and len(added) > since:
             page = self._with_added(page, added[since:])
         self.screen.tasks.show_page(page)
@@ -175,7 +198,7 @@ class Connection(Flow):
         tasks = self.screen.tasks
         service = self.session.service
         if tasks.page is not None and tasks.page.page != 1 and service is not None:
-            tasks.show_page(service.cached_page(1), select=task.id)
+            tasks.show_page(service.cached_page(1, self.session.page_size), select=task.id)
         tasks.put_first(task)
         self.session.added.append(task.id)
         self.session.changed()

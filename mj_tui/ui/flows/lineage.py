@@ -24,12 +24,13 @@ class Lineage(Flow):
         service = await self.ready()
         if service.get_cached(task_id) is None:
             await service.refresh(task_id)  # not seen here yet: ask the server (stores it)
-        number = service.page_of(task_id)
+        size = self.session.page_size
+        number = service.page_of(task_id, size)
         if number is None:
             self.notify(f"Task #{clean(task_id)} is not in the history.", severity="warning", timeout=3)
             return
         screen = self.screen
-        screen.tasks.show_page(service.cached_page(number), select=task_id)
+        screen.tasks.show_page(service.cached_page(number, size), select=task_id)
         screen.set_focus(screen.tasks)
         if service.capabilities.server_history:
             screen.connection.load_page(number)  # the server's page may hold more, the selection stays

@@ -7,6 +7,7 @@ Layout and key routing live here. What the keys start is in the flows
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,7 @@ TYPING_KEYS = {
     "chord",
     "reroll",
     "page",
+    "page_to",
     "focus_pane",
     "toggle_preview",
     "save",
@@ -93,6 +95,24 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         ),
         Binding(
             "right_square_bracket", "page(1)", "Page", id="page-next", key_display="]", group=PAGE, tooltip="Next page"
+        ),
+        Binding(
+            "left_curly_bracket",
+            "page_to('first')",
+            "First page",
+            id="page-first",
+            key_display="{",
+            show=False,
+            tooltip="First page (the newest tasks)",
+        ),
+        Binding(
+            "right_curly_bracket",
+            "page_to('last')",
+            "Last page",
+            id="page-last",
+            key_display="}",
+            show=False,
+            tooltip="Last page (the oldest tasks)",
         ),
         Binding("1", "quadrant(1)", "Zoom", id="zoom-1", group=ZOOM, tooltip="Zoom into quadrant 1 (U1/V1)"),
         Binding("2", "quadrant(2)", "Zoom", id="zoom-2", group=ZOOM, tooltip="Zoom into quadrant 2"),
@@ -297,6 +317,10 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
     def _mode(self, event: ModeChip.Changed) -> None:
         self.header.mode = str(event.value or "")
 
+    @on(TaskList.RowsChanged)
+    def _rows(self, event: TaskList.RowsChanged) -> None:
+        self.connection.fit_pages(event.rows)
+
     @on(SessionChanged)
     def _session_changed(self, event: SessionChanged) -> None:
         header = self.header
@@ -344,13 +368,46 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
 
     def action_page(self, step: int) -> None:
         page = self.tasks.page
-        current = page.page if page else 1
+        self.go_to_page((page.page if page else 1) + step)
+
+    def action_page_to(self, where: str) -> None:
+        page = self.tasks.page
+        self.go_to_page(1 if where == "first" else (page.pages if page else 1))
+
+    def go_to_page(self, number: int) -> None:
+        """Show page `number` of the list (a bell where there is none)."""
+        page = self.tasks.page
         last = page.pages if page else 1
-        target = current + step
-        if not 1 <= target <= last:
+        if not 1 <= number <= last or (page is not None and number == page.page and len(self.tasks.tasks)):
             self.app.bell()
             return
-        self.connection.show_page(target)
+        self.connection.show_page(number)
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """What the palette offers beyond the keys: (title, help, what it does)."""
+        return [
+            ("Go to page…", "Show page N of the task list", self.action_ask_page),
+        ]
+
+    def action_ask_page(self) -> None:
+        """Go to page N (from the palette): asks for the number."""
+        from .ask import AskDialog
+
+        page = self.tasks.page
+        last = page.pages if page else 1
+
+        def problem(text: str) -> str | None:
+            if not text.strip().isdigit() or not 1 <= int(text) <= last:
+                return f"A page from 1 to {last}."
+            return None
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self.go_to_page(int(text))
+
+        current = str(page.page) if page else "1"
+        dialog = AskDialog(f"Go to page · 1 to {last}", "The page number:", current, validate=problem)
+        self.app.push_screen(dialog, chosen)
 
     def action_quadrant(self, n: int) -> None:
         if self.chord:

@@ -7,11 +7,13 @@ task, so a page redraws in milliseconds however often the poller reports.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.segment import Segment
 from textual import on
 from textual.content import Content
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -22,8 +24,15 @@ from ..task_format import task_row
 
 
 class TaskList(OptionList):
+    @dataclass
+    class RowsChanged(Message):
+        """The list shows this many rows now: pages should hold that many tasks."""
+
+        rows: int
+
     def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
         super().__init__(**kwargs)
+        self._rows = 0
         self.clock = clock
         self.page: Page | None = None
         self.tasks: list[Task] = []
@@ -150,6 +159,10 @@ class TaskList(OptionList):
     def on_resize(self) -> None:
         if self.tasks:
             self.redraw()
+        rows = self.scrollable_content_region.height
+        if rows > 0 and rows != self._rows:
+            self._rows = rows
+            self.post_message(self.RowsChanged(rows))
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -1,0 +1,71 @@
+"""A one-line question (a page number, a tag): enter answers, escape cancels.
+
+A validator keeps it open with the reason shown, so an answer that cannot be used is
+never taken; `suggest` offers completions (tab takes the one shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Static
+
+from ..text import literal
+from .dialog import Dialog
+
+
+class AskDialog(Dialog[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask-cancel", tooltip="Close without an answer")]
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"send": "answer", "cancel": "cancel"}
+
+    def __init__(
+        self,
+        title: str,
+        question: str,
+        value: str = "",
+        *,
+        validate: Callable[[str], str | None] | None = None,
+        suggestions: list[str] | None = None,
+        placeholder: str = "",
+    ) -> None:
+        super().__init__(title)
+        self.question = question
+        self.value = value
+        self.validate = validate
+        self.suggestions = suggestions or []
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask", classes="dialog"):
+            yield self.title_label(self.dialog_title)
+            yield Label(literal(self.question, "$text-muted"), classes="dialog-text")
+            suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
+            yield Input(self.value, placeholder=self.placeholder, id="ask-input", suggester=suggester)
+            yield Static("", id="ask-error", markup=False)
+            yield self.button_row(
+                Button("OK  enter", variant="primary", id="send", compact=True),
+                Button("Cancel  esc", id="cancel", compact=True),
+            )
+
+    def on_mount(self) -> None:
+        field = self.query_one(Input)
+        field.focus()
+        field.action_end()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_answer()
+
+    def action_answer(self) -> None:
+        text = self.query_one(Input).value.strip()
+        problem = self.validate(text) if self.validate else None
+        if problem:
+            self.app.bell()
+            self.query_one("#ask-error", Static).update(literal(problem, "$error"))
+            return
+        self.dismiss(text)
