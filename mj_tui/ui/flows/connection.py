@@ -8,6 +8,7 @@ flight, and skips a tick rather than stacking requests behind a slow one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
@@ -144,6 +145,18 @@ class Connection(Flow):
             number = session.service.page_of(current.id, rows) or 1
         self.show_page(number, select=current.id if current is not None else None)
 
+    def lister(self) -> Callable[[int, int], Awaitable[Page]]:
+        """What the list shows, as pages of any size (the gallery pages through it too)."""
+
+        async def load(number: int, size: int) -> Page:
+            return await (await self.ready()).page(number, size)
+
+        return load
+
+    def list_name(self) -> str:
+        """What the list shows, in words."""
+        return "all tasks"
+
     def show_page(self, number: int, *, select: str | None = None) -> None:
         service = self.session.service
         if service is not None:
@@ -220,6 +233,7 @@ class Connection(Flow):
             self._poll_running = False
         for task in [*result.updated, *result.finished]:
             screen.tasks.update_task(task)
+            self._tell_gallery(task)
         self._announce_all(result.finished)
         for task in result.modal:
             screen.tasks.update_task(task)
@@ -234,6 +248,14 @@ class Connection(Flow):
         self.notices()
         if result.finished:
             self.load_balance()
+
+    def _tell_gallery(self, task: Task) -> None:
+        """An open gallery shows the news too (a finished picture appears in its tile)."""
+        from ..screens.gallery import GalleryScreen
+
+        for open_screen in self.screen.app.screen_stack:
+            if isinstance(open_screen, GalleryScreen):
+                open_screen.update_task(task)
 
     def _announce_all(self, finished: list[Task]) -> None:
         """One toast per finished task, but several successes at once share one (a stack

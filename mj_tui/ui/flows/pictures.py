@@ -39,7 +39,11 @@ class Pictures(Flow):
     def save(self) -> None:
         task = self._picture_task()
         if task is not None:
-            self.run(self._save(task, self._quadrant(task)), group="save")
+            self.save_task(task, self._quadrant(task))
+
+    def save_task(self, task: Task, quadrant: int | None = None) -> None:
+        """Save `task`'s picture (or one quadrant of its grid), with a toast saying where."""
+        self.run(self._save(task, quadrant), group="save")
 
     async def _save(self, task: Task, quadrant: int | None) -> None:
         saved = await (await self.ready()).export(task, self.save_folder(), quadrant=quadrant)

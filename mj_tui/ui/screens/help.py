@@ -19,6 +19,7 @@ def _sections():
     from ..widgets.composer import Composer
     from ..widgets.mask_editor import MaskEditor
     from .confirm import ConfirmDialog
+    from .gallery import GalleryScreen
     from .main import MainScreen
     from .modal_prompt import PromptDialog
     from .pick_images import ImageTree, PickImagesDialog
@@ -29,6 +30,7 @@ def _sections():
         ("Everywhere", [MjApp, MainScreen]),
         ("Prompt", [Composer]),
         ("Actions bar", [ActionBar]),
+        ("Gallery (f4 / i): thumbnails of the list", [GalleryScreen]),
         ("Prompt dialogs (Remix, Custom Zoom)", [PromptDialog]),
         ("Vary (Region): areas to repaint", [MaskEditor, RegionDialog]),
         ("Blend / Describe: pick images", [PickImagesDialog, ImageTree]),

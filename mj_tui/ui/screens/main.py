@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ...core.service import MjService
     from ...launch import Launch
     from ..app import MjApp
+    from .gallery import GalleryChoice
 
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
@@ -66,6 +67,7 @@ TYPING_KEYS = {
     "open_browser",
     "parent",
     "dismiss_task",
+    "gallery",
 }
 
 
@@ -126,7 +128,9 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             "a", "focus_pane('actions')", "Actions", id="focus-actions", tooltip="Focus the action bar (arrows, enter)"
         ),
         Binding("n", "focus_pane('composer')", "New", id="focus-prompt", tooltip="Write a new prompt"),
-        Binding("p,f3", "toggle_preview", "Preview", id="toggle-preview", tooltip="Show or hide the preview"),
+        Binding(
+            "p,f3", "toggle_preview", "Preview", id="toggle-preview", show=False, tooltip="Show or hide the preview"
+        ),
         # after the first grid: f-keys work from the prompt box too (priority: the TextArea
         # would take f6/f7 to select text), the letters where nothing is typed
         Binding(
@@ -151,6 +155,16 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             tooltip="Describe an image file: four prompts",
         ),
         Binding("d", "describe", id="describe-letter", show=False),
+        Binding(
+            "f4",
+            "gallery",
+            "Gallery",
+            id="gallery",
+            priority=True,
+            key_display="f4 / i",
+            tooltip="The list's pictures at a glance: a grid of thumbnails",
+        ),
+        Binding("i", "gallery", id="gallery-letter", show=False),
         Binding(
             "f8",
             "shorten",
@@ -499,6 +513,33 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
 
     def action_dismiss_task(self) -> None:
         self.buttons.dismiss()
+
+    def action_gallery(self) -> None:
+        """The list's pictures as a grid of thumbnails (the same list: all tasks, or a search)."""
+        from .gallery import GalleryScreen
+
+        service = self.service
+        if service is None:
+            self.notify("Still connecting: try again in a moment.", severity="warning", timeout=3)
+            return
+        page, index = self.tasks.page, self.tasks.highlighted or 0
+        start = (page.page - 1) * page.page_size + index if page is not None else 0
+        gallery = GalleryScreen(
+            service,
+            self.connection.lister(),
+            what=self.connection.list_name(),
+            start=start,
+            save=self.pictures.save_task,
+            clock=self.app.now,
+        )
+        self.app.push_screen(gallery, self._from_gallery)
+
+    def _from_gallery(self, choice: GalleryChoice | None) -> None:
+        """Enter in the gallery: the list shows that task, selected (esc: as it was)."""
+        if choice is None:
+            return
+        self.connection.show_page(choice.position // self.session.page_size + 1, select=choice.task_id)
+        self.set_focus(self.tasks)
 
     def action_toggle_preview(self) -> None:
         right = self.query_one("#right")

@@ -8,7 +8,6 @@ can be zoomed to one quadrant.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from textual.widgets import Static
 from ...core.errors import MjError
 from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
+from ..picture_fit import backdrop_of, cells_for, encode_ahead
 from ..task_format import action_tag, age, elapsed, progress_bar
 from ..text import literal
 
@@ -290,9 +290,7 @@ class PreviewPane(Vertical, can_focus=True):
             self._decode(wanted, self._backdrop())
 
     def _backdrop(self) -> tuple:
-        """The colour behind the picture, (r, g, b, a): Sixel encodes against it."""
-        _, colour = (self.image_widget or self).background_colors
-        return colour.r, colour.g, colour.b, colour.a
+        return backdrop_of(self.image_widget or self)
 
     @work(thread=True, exclusive=True, group="preview-decode", exit_on_error=False)
     def _decode(self, wanted: Shown, backdrop: tuple) -> None:
@@ -304,42 +302,28 @@ class PreviewPane(Vertical, can_focus=True):
             message = Content.assemble(("Image unavailable\n", "bold $warning"), literal(str(exc)))
             self.app.call_from_thread(self._failed, wanted, message)
             return
-        if (prepare := getattr(self.image_class, "prepare", None)) is not None:
+        if getattr(self.image_class, "prepare", None) is not None:
             # the drawing's own encoding (kitty graphics, Sixel), done here rather than on the UI
             # thread; one at a time, and not at all for a picture the person has already left
             # (Sixel takes ~0.45 s: a held arrow key would otherwise stack up encodings)
             with self._encoding:
                 if self.wanted != wanted:
                     return
-                self._prepare(prepare, wanted, backdrop, image)
+                self._prepare(wanted, backdrop, image)
         self.app.call_from_thread(self._display, wanted, image)
 
-    def _prepare(
-        self,
-        prepare: Callable[..., dict[str, object]],
-        wanted: Shown,
-        backdrop: tuple[int, ...],
-        image: PILImage.Image,
-    ) -> None:
+    def _prepare(self, wanted: Shown, backdrop: tuple[int, ...], image: PILImage.Image) -> None:
         key = (wanted, backdrop)
         if (done := self._prepared.get(key)) is not None:
             image.info.update(done)
             self._prepared.move_to_end(key)
             return
-        cols, rows = self._cells(image)
-        px, py = self.pixels_per_cell
-        try:
-            done = prepare(image, (cols * px, rows * py), backdrop)
-        except Exception:  # the widget encodes it itself then
+        done = encode_ahead(self.image_class, image, self.pixels_per_cell, backdrop)
+        if done is None:  # the widget encodes it itself then
             return
         self._prepared[key] = done
         while len(self._prepared) > PREPARED_KEPT:
             self._prepared.popitem(last=False)
-
-    def _cells(self, image: PILImage.Image) -> tuple[int, int]:
-        """Columns and rows the picture takes (it arrives fitted to the box in pixels)."""
-        px, py = self.pixels_per_cell
-        return max(1, math.ceil(image.width / px)), max(1, math.ceil(image.height / py))
 
     def _failed(self, wanted: Shown, message: Content) -> None:
         if self.wanted == wanted:
@@ -348,7 +332,7 @@ class PreviewPane(Vertical, can_focus=True):
     def _display(self, wanted: Shown, image: PILImage.Image) -> None:
         if self.wanted != wanted:
             return  # the user moved on while this was decoding
-        cols, rows = self._cells(image)
+        cols, rows = cells_for(image, self.pixels_per_cell)
         widget = self._mount_image()
         if widget is None:  # previews are off
             return
