@@ -373,7 +373,9 @@ def _term(
         version = _VERSION.fullmatch(low) if name == "v" else None
         if version:
             minor = (version.group(2) or "").rstrip("0")
-            return Clause(negated, facets=(_version_tokens(str(int(version.group(1))) + (f".{minor}" if minor else ""))[0],))
+            return Clause(
+                negated, facets=(_version_tokens(str(int(version.group(1))) + (f".{minor}" if minor else ""))[0],)
+            )
         accepted = "a version such as 7, 6.1 or niji" if name == "v" else "a niji version such as 6"
         raise _error(f"{name}: takes {accepted}; not “{_clean_value(value)}”.", vstart, vend)
     if name == "tag":
@@ -613,6 +615,6 @@ __all__ = [
     "like_where",
     "parse",
     "plain",
-    "words_of",
     "word_span",
+    "words_of",
 ]
