@@ -137,7 +137,8 @@ class Engine:
             for dialect in (OHMYGPT, MJPROXY):
                 order = self._order.get((owner, dialect))
                 if order:
-                    order.sort(key=lambda tid, d=dialect: self.tasks[(d, tid)].submit_at)
+                    at = {tid: self.tasks[(dialect, tid)].submit_at for tid in order}
+                    order.sort(key=at.__getitem__)
 
     # ------------------------------------------------------------ accounts & ledger
 
