@@ -69,7 +69,7 @@ def test_bad_queries_and_names_are_usage_errors_with_a_pointer(emulator):
 
 
 def test_search_output_is_sanitized(emulator, tmp_path):
-    from mj_tui.core.history import History, namespace_for
+    from mj_tui.core.history import namespace_for
     from mj_tui.core.models import ProviderKind, Status, Task
     from mj_tui.launch import build_launch
 
@@ -80,7 +80,6 @@ def test_search_output_is_sanitized(emulator, tmp_path):
     )
     history.upsert(namespace_for(launch.profile), [evil])
     history.close()
-    assert isinstance(history, History)
     out = run("--provider", "mjproxy", "--base-url", emulator, "search", "ramen")
     assert out.returncode == 0 and "77" in out.stdout
     assert "\x1b" not in out.stdout and "\x07" not in out.stdout
