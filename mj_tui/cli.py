@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
-from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused
+from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused, QueryError
 from .core.models import Mode, Status, Task
 from .core.text import clean
 
@@ -130,6 +130,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("balance", "the account's balance (OhMyGPT, with an admin key)")
     p.add_argument("--json", action="store_true")
+
+    p = command("search", "search the local history (sync first to have all of OhMyGPT's), newest first")
+    p.add_argument(
+        "query", help='words, "a phrase", -word, status: action: mode: ar: v: niji has: since: before: is: tag:'
+    )
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="show at most N tasks (default 20)")
+    p.add_argument("--json", action="store_true")
+
+    p = command("sync", "bring the provider's history into the local store (progress on stderr); nothing is paid")
+    p.add_argument("--max-pages", type=int, default=None, metavar="N", help="stop after N requests (resumed next time)")
+    p.add_argument("--json", action="store_true")
+
+    p = command("star", "star a task in the local history (--off: unstar it)")
+    p.add_argument("id")
+    p.add_argument("--off", action="store_true")
+
+    p = command("tag", "tag a task in the local history (--remove: take the tags off)")
+    p.add_argument("id")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("--remove", action="store_true")
 
     p = command("download", "save a finished task's image")
     p.add_argument("id")
@@ -269,8 +289,18 @@ def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds
     return launch
 
 
-async def _with_service(args: argparse.Namespace, body: Callable[[MjService], Awaitable[int]]) -> int:
-    async with _launch(args).make_service() as service:
+async def _with_service(
+    args: argparse.Namespace, body: Callable[[MjService], Awaitable[int]], *, local: bool = False
+) -> int:
+    """Run a command with the service. `local`: it only reads and writes the local history
+    (search, star, tag): no key is needed and nothing is asked of the provider."""
+    async with _launch(args, need_key=not local).make_service() as service:
+        if local:
+            try:
+                return await body(service)
+            finally:
+                for history_notice in service.history.take_notices():
+                    _note(_line(str(history_notice)))
         try:
             for task in await service.reconcile():  # a run killed while a request was out
                 if task.status == Status.UNCONFIRMED:
@@ -451,6 +481,85 @@ async def cmd_balance(args: argparse.Namespace, service: MjService) -> int:
     return EXIT_OK
 
 
+def _task_row(task: Task) -> str:
+    marks = ("*" if task.starred else " ") + (" " + " ".join(f"#{t}" for t in task.tags) if task.tags else "")
+    return _task_line(task) + ("  " + marks.strip() if marks.strip() else "")
+
+
+async def cmd_search(args: argparse.Namespace, service: MjService) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be at least 1.")
+    try:
+        page = service.search(args.query, 1, args.limit)
+    except QueryError as exc:
+        where = ""
+        if exc.start is not None:
+            end = max(exc.end or exc.start + 1, exc.start + 1)
+            where = f"\n  {_line(args.query)}\n  {' ' * exc.start}{'^' * (end - exc.start)}"
+        raise UsageError(f"search: {exc.message}{where}") from None
+    if page.skipped:
+        _note(f"{page.skipped} matching task(s) could not be read and are left out.")
+    if args.json:
+        data = {"query": args.query, "total": page.total, "shown": len(page.tasks)}
+        print(json_text({**data, "tasks": [task_json(t) for t in page.tasks]}))
+    else:
+        for task in page.tasks:
+            print(_task_row(task))
+        more = f" (showing {len(page.tasks)}; --limit for more)" if page.total > len(page.tasks) else ""
+        print(f"{page.total} found{more}")
+    return EXIT_OK
+
+
+async def cmd_sync(args: argparse.Namespace, service: MjService) -> int:
+    from .core.sync import SyncProgress
+
+    if args.max_pages is not None and args.max_pages < 1:
+        raise UsageError("--max-pages must be at least 1.")
+    tty = sys.stderr.isatty()
+
+    def progress(p: SyncProgress) -> None:
+        total = f" of {p.total}" if p.total is not None else ""
+        line = f"sync: {p.pages_read} request(s), {p.tasks_stored}{total} tasks stored, {p.new} new"
+        sys.stderr.write(("\r" + line) if tty else line + "\n")
+        sys.stderr.flush()
+
+    try:
+        result = await service.sync(on_progress=progress, max_pages=args.max_pages)
+    finally:
+        if tty:
+            sys.stderr.write("\n")
+    if args.json:
+        fields = ("pages_read", "tasks_stored", "new", "total", "complete", "unfinished")
+        print(json_text({name: getattr(result, name) for name in fields}))
+        return EXIT_OK
+    state = "up to date" if result.complete else "stopped early (run sync again to go on)"
+    print(
+        f"{state}: {result.tasks_stored} task(s) stored, {result.new} new, {result.unfinished} unfinished; "
+        f"{service.history.count(service.namespace)} in the local history"
+    )
+    return EXIT_OK
+
+
+async def cmd_star(args: argparse.Namespace, service: MjService) -> int:
+    task = service.star(args.id, not args.off)
+    print(_task_row(task))
+    return EXIT_OK
+
+
+async def cmd_tag(args: argparse.Namespace, service: MjService) -> int:
+    from .core.models import normalize_tag
+
+    bad = [name for name in args.names if normalize_tag(name) is None]
+    if bad:
+        raise UsageError(f"not a tag: {_line(bad[0])!r} (a-z, 0-9, '-' and '_', up to 32 characters)")
+    task = None
+    for name in args.names:
+        task = service.untag(args.id, name) if args.remove else service.tag(args.id, name)
+    assert task is not None
+    print(_task_row(task))
+    return EXIT_OK
+
+
 async def cmd_download(args: argparse.Namespace, service: MjService) -> int:
     task = service.get_cached(args.id)
     if task is None or task.status.value != "SUCCESS":
@@ -550,13 +659,20 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "shorten": cmd_shorten,
     "balance": cmd_balance,
     "download": cmd_download,
+    "search": cmd_search,
+    "sync": cmd_sync,
+    "star": cmd_star,
+    "tag": cmd_tag,
 }
+#: commands over the local history alone: no key, no request
+LOCAL_COMMANDS = frozenset({"search", "star", "tag"})
 
 
 def _run(args: argparse.Namespace) -> int:
     if args.command in ASYNC_COMMANDS:
         handler = ASYNC_COMMANDS[args.command]
-        return asyncio.run(_with_service(args, lambda service: handler(args, service)))
+        local = args.command in LOCAL_COMMANDS
+        return asyncio.run(_with_service(args, lambda service: handler(args, service), local=local))
     if args.command == "key":
         return cmd_key(args)
     if args.command == "config":
@@ -572,6 +688,8 @@ def _failure(error: Exception) -> tuple[str, int]:
         return str(error), EXIT_USAGE
     if isinstance(error, ConfigError):
         return f"configuration problem: {error.message}", EXIT_USAGE
+    if isinstance(error, QueryError):  # a search or a tag name that cannot be read
+        return f"{error.title}: {error.message}", EXIT_USAGE
     if isinstance(error, PromptRefused):
         return "prompt not sent: " + "; ".join(clean(p, one_line=True) for p in error.problems), EXIT_USAGE
     if isinstance(error, CredentialsError):

@@ -136,6 +136,19 @@ class InvalidRequest(MjError):
     title = "Request refused"
 
 
+class QueryError(InvalidRequest):
+    """A search query this client cannot read: an unknown term or a bad value.
+
+    `start`/`end` locate the culprit in the query (None when it is the whole query)."""
+
+    title = "Search"
+
+    def __init__(self, message: str, *, start: int | None = None, end: int | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.start = start
+        self.end = end
+
+
 class PromptRefused(InvalidRequest):
     """The prompt has an error Midjourney would refuse it for: nothing was sent."""
 

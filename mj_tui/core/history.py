@@ -4,6 +4,11 @@ midjourney-proxy has no paged history for an API key, so this store *is*
 the history there; for OhMyGPT it caches server pages so the first frame
 can be drawn before the network answers.
 
+It is also the library: a full-text index (SQLite FTS5) over every task's prompt, final
+prompt and facet tokens (see search.py), kept in step on every write, and the stars and tags
+a person gives tasks. Those are ours: they live in their own tables, so no server answer or
+sync ever clears them, and every task read back carries them.
+
 A damaged store never stops the app. A file that is not a database, is damaged, is a
 folder or belongs to something else is moved aside (never deleted) as
 ``history.sqlite3.broken-<time>``, what can still be read from it is copied into a fresh
@@ -29,9 +34,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from . import search as query_language
 from .config import Profile
-from .errors import HistoryNotWritable
-from .models import Action, Button, Mode, Page, ProviderKind, Status, Task, is_task_id
+from .errors import HistoryError, HistoryNotWritable, QueryError
+from .models import Action, Button, Mode, Page, ProviderKind, Status, Task, is_task_id, normalize_tag
 
 T = TypeVar("T")
 
@@ -54,6 +60,55 @@ CREATE TABLE IF NOT EXISTS meta (
     PRIMARY KEY (profile, key)
 );
 """
+#: the library's tables (version 2): stars and tags are ours, the index follows the tasks
+LIBRARY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stars (
+    profile TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    PRIMARY KEY (profile, id)
+);
+CREATE TABLE IF NOT EXISTS tags (
+    profile TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    tag     TEXT NOT NULL,
+    PRIMARY KEY (profile, id, tag)
+);
+CREATE INDEX IF NOT EXISTS tags_by_name ON tags (profile, tag);
+CREATE TABLE IF NOT EXISTS namespaces (
+    slot    INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS search_docs (
+    doc     INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    UNIQUE (profile, id)
+);
+"""
+# A document's key (its rowid in the index) orders the index by namespace, then time:
+# slot << 51 | time in 10 ms steps << 10 | a tie-breaker. One namespace is then a range of
+# keys, since:/before: narrow the range, and "newest first" is the index's own order, so a
+# page of a search reads only its own rows whatever the history's size.
+_SLOT_SHIFT, _TIME_SHIFT = 51, 10
+_TIME_MAX = (1 << (_SLOT_SHIFT - _TIME_SHIFT)) - 1
+_SLOT_MAX = (1 << 12) - 1
+
+
+def _time_bucket(moment: float) -> int:
+    return max(0, min(_TIME_MAX, int(moment * 100)))
+
+
+#: the full-text index: one row per task (its rowid is the document key, search_docs), see search.py
+FTS_SCHEMA = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5("
+    "prompt, final_prompt, facets, tokenize='unicode61 remove_diacritics 2')"
+)
+#: the same where this SQLite has no FTS5: whole words found with LIKE (search.plain)
+PLAIN_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS search_plain (rowid INTEGER PRIMARY KEY, prompt TEXT, final_prompt TEXT, facets TEXT)"
+)
+#: PRAGMA user_version of a store with the library (0: the version before it)
+SCHEMA_VERSION = 2
 # the columns this code reads and writes: a foreign SQLite file at our path fails these
 _SHAPE = (
     "SELECT profile, id, sort_key, status, updated, body FROM tasks LIMIT 1",
@@ -153,6 +208,8 @@ def task_to_dict(task: Task) -> dict[str, Any]:
         "mode": task.mode.value if task.mode else None,
         "parent_id": task.parent_id,
         "origin_custom_id": task.origin_custom_id,
+        "starred": task.starred,
+        "tags": list(task.tags),
         "raw": task.raw,
     }
 
@@ -184,6 +241,18 @@ def task_from_dict(data: dict[str, Any]) -> Task:
     )
 
 
+def _document(profile: str, task: Task, starred: bool, tags: Iterable[str]) -> query_language.Document:
+    return query_language.document(
+        prompt=task.prompt,
+        final_prompt=task.final_prompt,
+        status=task.status,
+        action=task.action,
+        mode=task.mode.value if task.mode else None,
+        starred=starred,
+        tags=tags,
+    )
+
+
 class History:
     def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT):
         self.path: Path | str = Path(path) if str(path) != ":memory:" else ":memory:"
@@ -195,6 +264,9 @@ class History:
         self._bad_rows: set[tuple[str, str]] = set()
         #: why this session's tasks live in memory only (None: they are saved to the file)
         self.memory_only: str | None = None
+        #: the index is SQLite's FTS5 (else LIKE over plain columns: an SQLite built without it)
+        self._fts = True
+        self._slots: dict[str, int] = {}
         self._db = self._open()
 
     # -- opening and recovering ---------------------------------------------------------
@@ -206,10 +278,110 @@ class History:
             db.executescript(SCHEMA)
             for query in _SHAPE:
                 db.execute(query).fetchall()
+            self._migrate(db)
         except BaseException:
             db.close()
             raise
         return db
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        """Bring a store up to the library's version: its tables, and an index of every task
+        already kept (nothing is lost: the tasks table is only read)."""
+        db.executescript(LIBRARY_SCHEMA)
+        try:
+            db.execute(FTS_SCHEMA)
+            self._fts = True
+        except sqlite3.OperationalError as exc:
+            if "fts5" not in str(exc).lower():
+                raise
+            db.execute(PLAIN_SCHEMA)
+            self._fts = False
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version < SCHEMA_VERSION or self._index_empty(db):
+            self._reindex(db)
+
+    def _index_empty(self, db: sqlite3.Connection) -> bool:
+        table = "search" if self._fts else "search_plain"
+        has_index = db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None
+        return not has_index and db.execute("SELECT 1 FROM tasks LIMIT 1").fetchone() is not None
+
+    def _reindex(self, db: sqlite3.Connection) -> None:
+        """The whole index again from the stored tasks (an upgrade; a store rebuilt after damage)."""
+        table = "search" if self._fts else "search_plain"
+        stars = {(p, i) for p, i in db.execute("SELECT profile, id FROM stars")}
+        tags: dict[tuple[str, str], list[str]] = {}
+        for p, i, t in db.execute("SELECT profile, id, tag FROM tags ORDER BY tag"):
+            tags.setdefault((p, i), []).append(t)
+        self._slots = {}
+        db.execute("BEGIN")
+        try:
+            db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM search_docs")
+            batch: dict[str, list[tuple[Task, float]]] = {}
+            cursor = db.execute("SELECT profile, id, sort_key, body FROM tasks")
+            while rows := cursor.fetchmany(1000):
+                for profile, task_id, sort_key, body in rows:
+                    task = self._task(profile, task_id, body)
+                    if task is None or not isinstance(sort_key, (int, float)):
+                        continue
+                    key = (profile, task.id)
+                    marked = task.with_(starred=key in stars, tags=tuple(tags.get(key, ())))
+                    batch.setdefault(profile, []).append((marked, float(sort_key)))
+                for profile, items in batch.items():
+                    self._index_into(db, profile, items)
+                batch = {}
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+
+    def _slot(self, db: sqlite3.Connection, profile: str) -> int:
+        """The namespace's number in the document keys (given on first use)."""
+        slot = self._slots.get(profile)
+        if slot is None:
+            row = db.execute("SELECT slot FROM namespaces WHERE profile=?", (profile,)).fetchone()
+            if row is None:
+                (top,) = db.execute("SELECT COALESCE(MAX(slot), 0) FROM namespaces").fetchone()
+                if top >= _SLOT_MAX:
+                    raise sqlite3.OperationalError("too many profiles in one history")
+                db.execute("INSERT INTO namespaces (slot, profile) VALUES (?,?)", (top + 1, profile))
+                row = (top + 1,)
+            slot = self._slots[profile] = int(row[0])
+        return slot
+
+    def _index_into(self, db: sqlite3.Connection, profile: str, items: list[tuple[Task, float]]) -> None:
+        """Put these tasks' documents in the index (inside the caller's transaction)."""
+        table = "search" if self._fts else "search_plain"
+        slot = self._slot(db, profile)
+        for task, sort_key in items:
+            base = (slot << _SLOT_SHIFT) | (_time_bucket(sort_key) << _TIME_SHIFT)
+            row = db.execute("SELECT doc FROM search_docs WHERE profile=? AND id=?", (profile, task.id)).fetchone()
+            if row is not None:
+                db.execute(f"DELETE FROM {table} WHERE rowid=?", (row[0],))
+                if row[0] >> _TIME_SHIFT == base >> _TIME_SHIFT:
+                    doc = int(row[0])
+                else:
+                    db.execute("DELETE FROM search_docs WHERE doc=?", (row[0],))
+                    row = None
+            if row is None:
+                # the newest key free in its 10 ms step: keys go up, so a later one sorts first
+                (top,) = db.execute(
+                    "SELECT MAX(doc) FROM search_docs WHERE doc >= ? AND doc < ?", (base, base + (1 << _TIME_SHIFT))
+                ).fetchone()
+                doc = base if top is None else int(top) + 1
+                db.execute("INSERT INTO search_docs (doc, profile, id) VALUES (?,?,?)", (doc, profile, task.id))
+            db.execute(
+                f"INSERT INTO {table} (rowid, prompt, final_prompt, facets) VALUES (?,?,?,?)",
+                (doc, *self._index_row(profile, task, task.starred, task.tags)),
+            )
+
+    def _index_row(self, profile: str, task: Task, starred: bool, tags: Iterable[str]) -> tuple[str, str, str]:
+        doc = _document(profile, task, starred, tags)
+        if not self._fts:
+            doc = query_language.plain(doc)
+        return doc.prompt, doc.final_prompt, doc.facets
 
     def _open(self) -> sqlite3.Connection:
         if not isinstance(self.path, Path):
@@ -254,6 +426,7 @@ class History:
                         source.close()
                     for query in _SHAPE:
                         db.execute(query).fetchall()
+                    self._migrate(db)
                     copied = True
                     break
                 except sqlite3.Error:
@@ -312,6 +485,8 @@ class History:
             return 0
         rows: dict[tuple[str, str], tuple[Any, ...]] = {}
         metas: list[tuple[Any, ...]] = []
+        stars: list[tuple[Any, ...]] = []
+        tags: list[tuple[Any, ...]] = []
         try:
             # a damaged page stops a scan: read from both ends to get round one
             for order in ("ASC", "DESC"):
@@ -327,13 +502,23 @@ class History:
                             rows[(row[0], row[1])] = row
             with contextlib.suppress(sqlite3.Error):
                 metas = [r for r in source.execute("SELECT profile, key, value FROM meta") if len(r) == 3]
+            with contextlib.suppress(sqlite3.Error):
+                stars = [r for r in source.execute("SELECT profile, id FROM stars") if len(r) == 2]
+            with contextlib.suppress(sqlite3.Error):
+                tags = [r for r in source.execute("SELECT profile, id, tag FROM tags") if len(r) == 3]
         finally:
             source.close()
         try:
             into.execute("BEGIN")
-            into.executemany("INSERT OR IGNORE INTO tasks VALUES (?,?,?,?,?,?)", list(rows.values()))
+            into.executemany(
+                "INSERT OR IGNORE INTO tasks (profile, id, sort_key, status, updated, body) VALUES (?,?,?,?,?,?)",
+                list(rows.values()),
+            )
             into.executemany("INSERT OR IGNORE INTO meta VALUES (?,?,?)", metas)
+            into.executemany("INSERT OR IGNORE INTO stars VALUES (?,?)", stars)
+            into.executemany("INSERT OR IGNORE INTO tags VALUES (?,?,?)", tags)
             into.execute("COMMIT")
+            self._reindex(into)
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):
                 into.execute("ROLLBACK")
@@ -344,6 +529,7 @@ class History:
         """The store turned out to be damaged while in use: set it aside, go on with a fresh one."""
         with contextlib.suppress(sqlite3.Error):
             self._db.close()
+        self._slots = {}
         self._counts.clear()
         self._bad_rows.clear()
         if isinstance(self.path, Path) and self.memory_only is None:
@@ -491,7 +677,37 @@ class History:
                 skipped += 1
             else:
                 tasks.append(task)
-        return tasks, skipped
+        return self._marked(profile, tasks), skipped
+
+    def _marks(self, profile: str, ids: list[str]) -> tuple[set[str], dict[str, tuple[str, ...]]]:
+        """The stars and tags of these tasks (ours, kept beside the tasks)."""
+        starred: set[str] = set()
+        tags: dict[str, list[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            starred.update(
+                row[0]
+                for row in self._db.execute(
+                    f"SELECT id FROM stars WHERE profile=? AND id IN ({marks})", (profile, *chunk)
+                )
+            )
+            for task_id, tag in self._db.execute(
+                f"SELECT id, tag FROM tags WHERE profile=? AND id IN ({marks}) ORDER BY tag", (profile, *chunk)
+            ):
+                tags.setdefault(task_id, []).append(tag)
+        return starred, {k: tuple(v) for k, v in tags.items()}
+
+    def _marked(self, profile: str, tasks: list[Task]) -> list[Task]:
+        if not tasks:
+            return tasks
+        starred, tags = self._marks(profile, [t.id for t in tasks])
+        return [
+            t
+            if (t.starred, t.tags) == (t.id in starred, tags.get(t.id, ()))
+            else t.with_(starred=t.id in starred, tags=tags.get(t.id, ()))
+            for t in tasks
+        ]
 
     # -- writes -------------------------------------------------------------------
     def upsert(self, profile: str, tasks: Iterable[Task]) -> list[Task]:
@@ -531,6 +747,7 @@ class History:
                 rows.append((profile, task.id, sort_key, task.status.value, now, json.dumps(task_to_dict(task))))
             if len(known) < len(tasks):
                 self._counts.pop(profile, None)  # new rows (or unreadable ones replaced): recount
+            merged = self._marked(profile, merged)  # ours: an answer never clears a star or a tag
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO tasks (profile, id, sort_key, status, updated, body) VALUES (?,?,?,?,?,?) "
@@ -538,6 +755,8 @@ class History:
                 "updated=excluded.updated, body=excluded.body",
                 rows,
             )
+            keys = {row[1]: row[2] for row in rows}
+            self._index_into(self._db, profile, [(t, keys[t.id]) for t in {t.id: t for t in merged}.values()])
             self._db.execute("COMMIT")
             for task in merged:  # a damaged row just rewritten is a good one now
                 self._bad_rows.discard((profile, task.id))
@@ -638,3 +857,163 @@ class History:
             return int(n)
 
         return self._read(read, None)
+
+    def known(self, profile: str, ids: list[str]) -> dict[str, Status]:
+        """Which of these tasks the store holds, with their stored status (one cheap read)."""
+
+        def read() -> dict[str, Status]:
+            found: dict[str, Status] = {}
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for task_id, status in self._db.execute(
+                    f"SELECT id, status FROM tasks WHERE profile=? AND id IN ({marks})", (profile, *chunk)
+                ):
+                    found[task_id] = Status.parse(status)
+            return found
+
+        return self._read(read, {})
+
+    # -- the library: search, stars and tags ---------------------------------------------
+    def search(
+        self,
+        profile: str,
+        query: str | query_language.Query,
+        page: int = 1,
+        page_size: int = 20,
+        *,
+        now: float | None = None,
+    ) -> Page:
+        """The tasks matching a query (see search.py), newest first, a page at a time.
+
+        Raises QueryError for a query that cannot be read, HistoryError when the store
+        cannot be read just now."""
+        if isinstance(query, str):
+            query = query_language.parse(query, now=now, profile=profile.split("|", 1)[0])
+        page, size = max(1, page), max(1, page_size)
+        if query.everything:
+            return self.page(profile, page, size)
+        with self._lock:
+            try:
+                return self._search(profile, query, page, size)
+            except sqlite3.Error as exc:
+                if _problem(exc) == "corrupt":
+                    self._recover(exc)
+                    with contextlib.suppress(sqlite3.Error):
+                        return self._search(profile, query, page, size)
+                if "fts5" in str(exc).lower() and "syntax" in str(exc).lower():  # pragma: no cover - quoted words
+                    raise QueryError(f"That search could not be run ({exc}).") from None
+                raise HistoryError(
+                    f"The task history at {self.path} could not be searched just now ({exc}). Try again in a moment."
+                ) from None
+
+    def _search(self, profile: str, query: query_language.Query, page: int, size: int) -> Page:
+        row = self._db.execute("SELECT slot FROM namespaces WHERE profile=?", (profile,)).fetchone()
+        if row is None:
+            return Page([], page, size, 0)
+        slot = int(row[0]) << _SLOT_SHIFT
+        low, high = slot, slot + (1 << _SLOT_SHIFT)
+        if query.since is not None:
+            low = max(low, slot | (_time_bucket(query.since) << _TIME_SHIFT))
+        if query.before is not None:
+            high = min(high, slot | (_time_bucket(query.before) << _TIME_SHIFT))
+        if low >= high:
+            return Page([], page, size, 0)
+        if self._fts:
+            table = "search"
+            where = "search MATCH ?"
+            params: list[Any] = [query_language.fts_match(query) or "{facets}: " + query_language.ALL]
+        else:
+            table = "search_plain"
+            where, params = query_language.like_where(query)
+        where += " AND rowid >= ? AND rowid < ?"
+        params += [low, high]
+        (total,) = self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()
+        docs = [
+            r[0]
+            for r in self._db.execute(
+                f"SELECT rowid FROM {table} WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?",
+                (*params, size, (page - 1) * size),
+            )
+        ]
+        ids: list[str] = []
+        if docs:
+            marks = ",".join("?" * len(docs))
+            found = dict(self._db.execute(f"SELECT doc, id FROM search_docs WHERE doc IN ({marks})", docs).fetchall())
+            ids = [found[d] for d in docs if d in found]
+        loaded = self._load(profile, ids)
+        tasks = [loaded[i] for i in ids if i in loaded]
+        return Page(tasks, page, size, int(total), len(ids) - len(tasks))
+
+    def _reindex_one(self, profile: str, task_id: str) -> None:
+        task = self._load(profile, [task_id]).get(task_id)
+        key = self._sort_key_of(profile, task_id)
+        if task is not None and key is not None:
+            self._index_into(self._db, profile, [(task, key)])
+
+    def _require(self, profile: str, task_id: str) -> None:
+        row = self._db.execute("SELECT 1 FROM tasks WHERE profile=? AND id=?", (profile, task_id)).fetchone()
+        if row is None:
+            from .errors import TaskNotFound
+
+            raise TaskNotFound(f"Task {task_id} is not in the local history.")
+
+    def _mark(self, profile: str, task_id: str, statement: str, params: tuple[Any, ...], what: str) -> Task:
+        def write() -> Task:
+            self._require(profile, task_id)
+            self._db.execute("BEGIN")
+            self._db.execute(statement, params)
+            self._reindex_one(profile, task_id)
+            self._db.execute("COMMIT")
+            task = self._load(profile, [task_id]).get(task_id)
+            if task is None:
+                from .errors import TaskNotFound
+
+                raise TaskNotFound(f"Task {task_id} in the local history could not be read.")
+            return task
+
+        return self._write(write, what)
+
+    def set_starred(self, profile: str, task_id: str, starred: bool = True) -> Task:
+        """Star (or unstar) a stored task; returns it as stored. TaskNotFound if it is not."""
+        if starred:
+            statement = "INSERT OR IGNORE INTO stars (profile, id) VALUES (?,?)"
+        else:
+            statement = "DELETE FROM stars WHERE profile=? AND id=?"
+        return self._mark(profile, task_id, statement, (profile, task_id), "the star")
+
+    def add_tag(self, profile: str, task_id: str, name: str) -> Task:
+        """Tag a stored task (the name as typed: see normalize_tag); QueryError for a bad name."""
+        tag = _tag_named(name)
+        return self._mark(
+            profile,
+            task_id,
+            "INSERT OR IGNORE INTO tags (profile, id, tag) VALUES (?,?,?)",
+            (profile, task_id, tag),
+            "the tag",
+        )
+
+    def remove_tag(self, profile: str, task_id: str, name: str) -> Task:
+        tag = _tag_named(name)
+        return self._mark(
+            profile, task_id, "DELETE FROM tags WHERE profile=? AND id=? AND tag=?", (profile, task_id, tag), "the tag"
+        )
+
+    def tag_names(self, profile: str) -> list[tuple[str, int]]:
+        """Every tag in use in this namespace, with how many tasks carry it, by name."""
+
+        def read() -> list[tuple[str, int]]:
+            rows = self._db.execute(
+                "SELECT tag, COUNT(*) FROM tags WHERE profile=? GROUP BY tag ORDER BY tag", (profile,)
+            ).fetchall()
+            return [(str(tag), int(n)) for tag, n in rows]
+
+        return self._read(read, [])
+
+
+def _tag_named(name: str) -> str:
+    tag = normalize_tag(name)
+    if tag is None:
+        shown = "".join(ch if ch.isprintable() else "?" for ch in name)[:40]
+        raise QueryError(f"“{shown}” cannot be a tag: use a–z, 0–9, '-' and '_', up to 32 characters.")
+    return tag

@@ -231,6 +231,17 @@ def is_task_id(text: str) -> bool:
     return bool(_TASK_ID.fullmatch(text)) and ".." not in text
 
 
+#: a tag as stored: short, lower case, and safe anywhere (a file name, a search term, a row)
+TAG_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def normalize_tag(name: str) -> str | None:
+    """A tag as typed ("Ramen", "#ramen", " ramen ") as stored ("ramen"); None when it
+    cannot be one (see TAG_NAME)."""
+    text = name.strip().removeprefix("#").lower()
+    return text if TAG_NAME.fullmatch(text) else None
+
+
 def parse_progress(value: Any) -> int:
     """'42%', '42', 42, 0.42?, None, '' -> 0..100, whatever the server sends
     (1e999, a 400-digit number, NaN, an object)."""
@@ -274,6 +285,10 @@ class Task:
     parent_id: str | None = None
     # the button (customId) that produced this task, where known
     origin_custom_id: str | None = None
+    #: ours, never a server's (kept per profile in the history; an answer never clears them)
+    starred: bool = False
+    #: ours too: lower case, sorted, each a TAG_NAME (see normalize_tag)
+    tags: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

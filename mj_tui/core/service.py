@@ -45,6 +45,9 @@ from .poller import Poller, PollResult
 from .prompt import PromptPlan, plan_prompt
 from .prompt.plan import modal_problem
 from .providers import Provider, make_provider
+from .search import complete_term as _complete_term
+from .search import parse as parse_query
+from .sync import OnProgress, SyncProgress, SyncResult, refresh_local_history, walk_server_history
 from .text import clean
 
 # resume polling tasks left unfinished by an earlier run, if they are this recent
@@ -649,6 +652,59 @@ class MjService:
             self.images.export, self.image_key(task), folder, self.export_name(task, quadrant), quadrant=quadrant
         )
 
+    # -- the library: search, stars, tags, sync -----------------------------------
+    def search(self, query: str, page: int = 1, page_size: int | None = None) -> Page:
+        """Stored tasks matching a query (search.py's language), newest first.
+
+        QueryError (with the culprit's start and end in the query) for one that cannot be
+        read; HistoryError when the store cannot be read just now."""
+        parsed = parse_query(query, profile=self.profile.name)
+        return self.history.search(self.namespace, parsed, page, page_size or self.profile.tasks_per_page)
+
+    def complete_term(self, query: str, cursor: int | None = None) -> list[str]:
+        """Completions for the search term at `cursor` (the end when None), tags included."""
+        tags = [name for name, _ in self.history.tag_names(self.namespace)]
+        return _complete_term(query, len(query) if cursor is None else cursor, tags, profile=self.profile.name)
+
+    def star(self, task_id: str, on: bool = True) -> Task:
+        """Star (or unstar) a task in the local history; TaskNotFound when it is not there."""
+        return self.history.set_starred(self.namespace, task_id, on)
+
+    def tag(self, task_id: str, name: str) -> Task:
+        """Tag a task (a name as typed: "#Food" is stored as "food"); QueryError for a bad name."""
+        return self.history.add_tag(self.namespace, task_id, name)
+
+    def untag(self, task_id: str, name: str) -> Task:
+        return self.history.remove_tag(self.namespace, task_id, name)
+
+    def tag_names(self) -> list[tuple[str, int]]:
+        """Every tag in use, with how many tasks carry it."""
+        return self.history.tag_names(self.namespace)
+
+    async def sync(self, on_progress: OnProgress | None = None, max_pages: int | None = None) -> SyncResult:
+        """Bring the provider's history into the local store (see sync.py); never a paid request.
+
+        OhMyGPT: its pages, newest first, until what the store has (resuming a walk cut
+        short). midjourney-proxy: the unfinished tasks in the store, asked about in batches.
+        `on_progress` hears a SyncProgress after each request; `max_pages` bounds them."""
+
+        def store(tasks: Sequence[Task]) -> list[Task]:
+            merged = self._store(tasks)
+            for task in merged:
+                if task.status.in_flight and task.id not in self.poller.in_flight:
+                    self.poller.track(task)
+                elif not task.status.in_flight:
+                    self.poller.untrack(task.id)
+            return merged
+
+        walk = walk_server_history if self.provider.server_history else refresh_local_history
+        result = await walk(
+            self.provider, self.history, self.namespace, store, on_progress=on_progress, max_pages=max_pages
+        )
+        if self.provider.server_history and result.total is not None:
+            self.history.set_meta(self.namespace, "server_total", str(result.total))
+        return result
+
     async def balance(self) -> Balance | None:
         return await self.provider.balance()
 
@@ -687,4 +743,4 @@ def _transient(error: MjError) -> bool:
     return error.retryable or isinstance(error, MalformedResponse)
 
 
-__all__ = ["MjService", "PollResult", "PressOutcome", "TaskNotFound"]
+__all__ = ["MjService", "PollResult", "PressOutcome", "SyncProgress", "SyncResult", "TaskNotFound"]

@@ -136,6 +136,28 @@ async def accounts(request: Request) -> JSONResponse:
         return JSONResponse({"key": key, **dataclasses.asdict(account)})
 
 
+#: the most tasks one POST /_emulator/history may add per dialect
+SEED_MAX = 200_000
+
+
+async def history(request: Request) -> JSONResponse:
+    """{"key": "...", "count": N}: N more finished tasks per dialect in that key's history
+    (a large paged history to sync: OhMyGPT pages it, midjourney-proxy lists it by id)."""
+    body = await _body(request)
+    if isinstance(body, JSONResponse):
+        return body
+    key, count = body.get("key"), body.get("count")
+    if not isinstance(key, str) or not key:
+        return JSONResponse({"error": "key is required"}, 400)
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= SEED_MAX:
+        return JSONResponse({"error": f"count must be a whole number from 0 to {SEED_MAX}"}, 400)
+    engine: Engine = request.app.state.engine
+    engine.seed_history(key, count)
+    with engine.lock:
+        totals = {dialect: len(engine._order.get((key, dialect), [])) for dialect in (OHMYGPT, MJPROXY)}
+    return JSONResponse({"key": key, "added": count, "tasks": totals})
+
+
 async def tune(request: Request) -> JSONResponse:
     """Change tunable config fields at run time, e.g. {"remix": true, "job_seconds": 3}."""
     body = await _body(request)
@@ -161,6 +183,7 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         Route("/_emulator/state", state, methods=["GET"]),
         Route("/_emulator/accounts", accounts, methods=["POST"]),
         Route("/_emulator/config", tune, methods=["POST"]),
+        Route("/_emulator/history", history, methods=["POST"]),
     ]
     app = Starlette(
         routes=[*control, *ohmygpt.routes(), *mjproxy.routes(), *images.routes()],

@@ -24,6 +24,7 @@ from . import actions, art
 from .buttons import DESCRIBE, GRID, IMAGE_KINDS, SHORTEN, Button, buttons_for
 from .config import Account, EmulatorConfig
 from .model import (
+    MJPROXY,
     OHMYGPT,
     ClientFields,
     CreateFields,
@@ -125,6 +126,19 @@ class Engine:
             from .history import populate
 
             populate(self, self.config.demo_key, self.config.seed_history)
+
+    def seed_history(self, owner: str, count: int) -> None:
+        """`count` more finished tasks per dialect for `owner`, spread over past days (the
+        account's list stays newest first whatever it held before)."""
+        from .history import populate
+
+        with self.lock:
+            populate(self, owner, count)
+            for dialect in (OHMYGPT, MJPROXY):
+                order = self._order.get((owner, dialect))
+                if order:
+                    at = {tid: self.tasks[(dialect, tid)].submit_at for tid in order}
+                    order.sort(key=at.__getitem__)
 
     # ------------------------------------------------------------ accounts & ledger
 
