@@ -9,11 +9,12 @@ from .common import machine
 
 
 def main(argv: list[str]) -> int:
-    from . import network, preview, scale, soak, terminal, ui_thread
+    from . import library, network, preview, scale, soak, terminal, ui_thread
 
     suites = {
         "network": network,
         "scale": scale,
+        "library": library,
         "ui": ui_thread,
         "preview": preview,
         "terminal": terminal,
