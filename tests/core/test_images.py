@@ -716,16 +716,20 @@ def test_export_quadrant_at_full_resolution(grid_cache, tmp_path):
         assert colour_at(image, 0.5, 0.5) == BLUE
 
 
-def test_export_converts_other_formats_to_png(tmp_path):
+def test_export_keeps_a_webp_or_jpeg_original_and_converts_the_rest_to_png(tmp_path):
     cache = ImageCache(tmp_path / "c")
-    buffer = io.BytesIO()
-    make_grid().save(buffer, format="WEBP", lossless=True)
     cache.path_for("w").parent.mkdir(parents=True)
-    cache.path_for("w").write_bytes(buffer.getvalue())
-    out = cache.export("w", tmp_path / "out", "w.png")
-    with Image.open(out) as image:
-        assert image.format == "PNG" and image.size == GRID_SIZE
-        assert colour_at(image, 0.75, 0.25) == GREEN
+    for fmt, options, ext in [("WEBP", {"lossless": True}, ".webp"), ("JPEG", {}, ".jpg"), ("GIF", {}, ".png")]:
+        buffer = io.BytesIO()
+        make_grid().save(buffer, format=fmt, **options)
+        cache.path_for("w").write_bytes(buffer.getvalue())
+        out = cache.export("w", tmp_path / "out", "w.png")
+        assert out.suffix == ext
+        with Image.open(out) as image:
+            assert image.format == ("PNG" if ext == ".png" else fmt) and image.size == GRID_SIZE
+            assert all(abs(a - b) <= 8 for a, b in zip(colour_at(image, 0.75, 0.25), GREEN, strict=False))
+        if ext != ".png":
+            assert out.read_bytes() == buffer.getvalue()  # no story asked for: the original as it is
 
 
 def test_export_filename_cannot_escape_dest(grid_cache, tmp_path):

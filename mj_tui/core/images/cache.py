@@ -45,8 +45,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import ImageError
 from ..text import exception_detail
 from ..urls import display_url
-from .export import export_stem, write_new_file
+from .containers import EXIF_HEADER, ContainerError, png_exif, sniff
+from .export import export_stem, write_new_file, write_replacing
 from .files import atomic_write, cache_name, file_sig
+from .metadata import Story, embed, sidecar_json
 from .pictures import (
     ORIENTATION_TAG,
     PNG_BYTES,
@@ -437,9 +439,34 @@ class ImageCache:
                         p.unlink()
 
     # ------------------------------------------------------------------ export
-    def export(self, key: str, dest_dir: Path, filename: str, *, quadrant: int | None = None) -> Path:
-        """Save the full original (or one quadrant at full resolution) as a new PNG in `dest_dir`.
+    def saved_kind(self, key: str, *, quadrant: int | None = None) -> str:
+        """The extension a save of `key` gets: the original's own format for a whole JPEG or
+        WebP, else "png". Reads a few bytes, never decodes; "png" when nothing is cached."""
+        if quadrant is not None:
+            return "png"
+        try:
+            with open(self.path_for(key), "rb") as fh:
+                head = fh.read(16)
+        except OSError:
+            return "png"
+        return _KEEPS_FORMAT.get(sniff(head) or "", "png")
 
+    def export(
+        self,
+        key: str,
+        dest_dir: Path,
+        filename: str,
+        *,
+        quadrant: int | None = None,
+        story: Story | None = None,
+        sidecar: bool = False,
+    ) -> Path:
+        """Save the full original (or one quadrant at full resolution) as a new file in
+        `dest_dir`, with `story` written into it (and beside it as JSON with `sidecar`).
+
+        A whole PNG, JPEG or WebP original keeps its format and its encoded image data byte
+        for byte; a quadrant, a GIF or a picture turned by its EXIF orientation is encoded
+        as an upright PNG. The extension follows the format, whatever `filename` says.
         Never overwrites: an existing name gets " (2)", " (3)"... appended.
         """
         check_quadrant(quadrant)
@@ -448,12 +475,15 @@ class ImageCache:
         stem = export_stem(filename, fallback=name)
 
         data: bytes | None = None
+        kind = "png"
+        size: tuple[int, int] | None = None
         if quadrant is None:
-            # An upright PNG original is copied byte for byte: lossless, keeps its metadata,
-            # and skips a slow re-encode.
-            with contextlib.suppress(Exception), self._open(path, "The cached image") as image:
-                if image.format == "PNG" and image.getexif().get(ORIENTATION_TAG, 1) == 1:
-                    data = path.read_bytes()
+            data, kind, size = self._keepable(path)
+        if data is not None and story is not None:
+            try:
+                data = embed(data, kind, story, size=size)
+            except ContainerError:
+                data = None  # a structure Pillow reads but this client cannot edit: encode anew
         if data is None:
             image = self._load_original(key, name, path, sig)
             if quadrant:
@@ -462,6 +492,49 @@ class ImageCache:
                 image = display_mode(image)  # CMYK, YCbCr... have no PNG form
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
-            data = buffer.getvalue()
+            data, kind = buffer.getvalue(), "png"
+            if story is not None:
+                data = embed(data, kind, story)
 
-        return write_new_file(dest_dir, stem, data)
+        saved = write_new_file(dest_dir, stem, data, suffix="." + _KEEPS_FORMAT.get(kind, "png"))
+        if sidecar and story is not None:
+            try:
+                write_replacing(saved.with_suffix(".json"), sidecar_json(story, saved.name).encode("utf-8"))
+            except ImageError as exc:
+                raise type(exc)(f"{saved} is saved, but its sidecar could not be: {exc.message}") from None
+        return saved
+
+    def _keepable(self, path: Path) -> tuple[bytes | None, str, tuple[int, int] | None]:
+        """The original's bytes, format and size when it can be saved as it is: an upright
+        PNG, JPEG or WebP (a JPEG's orientation tag is honoured by every viewer; a PNG's
+        or WebP's is not, so those are turned and encoded as PNG)."""
+        try:
+            data = path.read_bytes()
+            kind = sniff(data[:16])
+            if kind not in _KEEPS_FORMAT:
+                return None, "png", None
+            if kind == "png":
+                exif = png_exif(data)  # the chunks, not a decode: Pillow's getexif() decodes a PNG
+                if exif is not None and _orientation(exif) != 1:
+                    return None, "png", None
+                return data, kind, None
+            with self._open(io.BytesIO(data), "The cached image") as image:
+                if kind == "webp" and image.getexif().get(ORIENTATION_TAG, 1) != 1:
+                    return None, "png", None
+                return data, kind, image.size
+        except Exception:  # unreadable here: the decode path says what is wrong
+            return None, "png", None
+
+
+# formats a whole original is saved in as it is, and their file extensions
+_KEEPS_FORMAT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
+
+
+def _orientation(tiff: bytes) -> int:
+    exif = Image.Exif()
+    try:
+        exif.load(EXIF_HEADER + tiff)
+        value = exif.get(ORIENTATION_TAG, 1)
+    except Exception:
+        return 1
+    return value if isinstance(value, int) else 1
