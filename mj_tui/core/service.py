@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,8 +37,9 @@ from .errors import (
     TaskNotFound,
     Unsupported,
 )
+from .exporting import ExportProgress, ExportReport, export_many
 from .history import History, namespace_for, store_page
-from .images import ImageCache, safe_filename
+from .images import ImageCache, Story, safe_filename, story_of
 from .journal import Journal
 from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
@@ -638,18 +639,58 @@ class MjService:
         """The downloaded image (or a quadrant) scaled to fit the box. Blocking: call it in a thread."""
         return self.images.preview(self.image_key(task), max_width, max_height, quadrant=quadrant)
 
+    # -- saving pictures, each with its story written in ------------------------------
     def export_name(self, task: Task, quadrant: int | None = None) -> str:
-        """The file name a save of this picture gets (before " (2)" for a name taken)."""
-        return safe_filename(task.id, task.prompt or task.final_prompt, quadrant=quadrant)
+        """The file name a save of this picture gets (before " (2)" for a name taken); its
+        extension follows the cached original's format (a few bytes read, no decode)."""
+        ext = self.images.saved_kind(self.image_key(task), quadrant=quadrant)
+        return safe_filename(task.id, task.prompt or task.final_prompt, quadrant=quadrant, ext=ext)
 
-    async def export(self, task: Task, folder: Path, *, quadrant: int | None = None) -> Path:
-        """Save the task's image (or one quadrant, at full size) as a new file in `folder`."""
+    def story(self, task: Task, quadrant: int | None = None) -> Story:
+        """What a saved file of this task carries: prompt, parameters, ids, times (no request)."""
+        return story_of(task, profile=self.profile.name, quadrant=quadrant)
+
+    async def export(self, task: Task, folder: Path, *, quadrant: int | None = None, sidecar: bool = False) -> Path:
+        """Save the task's image (or one quadrant, at full size) as a new file in `folder`,
+        its story written in (and beside it as ``<name>.json`` with `sidecar`)."""
         if quadrant is not None and not task.is_grid:
             raise InvalidRequest(f"Task {task.id} is not a grid: it has no quadrant {quadrant} to save.")
         await self.fetch_image(task)
-        # decoding, cropping and writing a full-size PNG: off the event loop
-        return await asyncio.to_thread(
-            self.images.export, self.image_key(task), folder, self.export_name(task, quadrant), quadrant=quadrant
+
+        def save() -> Path:  # decoding, cropping and writing a full-size picture: off the event loop
+            name = self.export_name(task, quadrant)
+            story = self.story(task, quadrant)
+            return self.images.export(
+                self.image_key(task), folder, name, quadrant=quadrant, story=story, sidecar=sidecar
+            )
+
+        return await asyncio.to_thread(save)
+
+    async def export_many(
+        self,
+        tasks: Iterable[Task] | AsyncIterable[Task],
+        folder: Path,
+        *,
+        upscales_only: bool = False,
+        quadrants: bool = False,
+        sidecar: bool = False,
+        on_progress: Callable[[ExportProgress], None] | None = None,
+        total: int | None = None,
+    ) -> ExportReport:
+        """Save many tasks' pictures into `folder` as ``{date}-{slug}-{id}.{ext}``: resumable
+        (what is there is skipped), cached images never fetched again, the rest fetched a few
+        at a time; what could not be fetched is in the report. FolderError before anything is
+        fetched when the folder cannot take files. `total`: how many tasks a stream brings,
+        for the progress, when the caller knows. See :mod:`mj_tui.core.exporting`."""
+        return await export_many(
+            self,
+            tasks,
+            folder,
+            upscales_only=upscales_only,
+            quadrants=quadrants,
+            sidecar=sidecar,
+            on_progress=on_progress,
+            total=total,
         )
 
     # -- the library: search, stars, tags, sync -----------------------------------
@@ -743,4 +784,13 @@ def _transient(error: MjError) -> bool:
     return error.retryable or isinstance(error, MalformedResponse)
 
 
-__all__ = ["MjService", "PollResult", "PressOutcome", "SyncProgress", "SyncResult", "TaskNotFound"]
+__all__ = [
+    "ExportProgress",
+    "ExportReport",
+    "MjService",
+    "PollResult",
+    "PressOutcome",
+    "SyncProgress",
+    "SyncResult",
+    "TaskNotFound",
+]
