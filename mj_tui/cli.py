@@ -18,17 +18,19 @@ import getpass
 import json
 import os
 import re
+import shutil
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
-from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused, QueryError
-from .core.models import Mode, Status, Task
+from .core.errors import ConfigError, CredentialsError, InvalidRequest, MjError, PromptRefused, QueryError
+from .core.models import Mode, Page, Status, Task
 from .core.text import clean
 
 if TYPE_CHECKING:
+    from .core.exporting import ExportProgress
     from .core.service import MjService
     from .launch import Launch
 
@@ -155,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("-o", "--output", default=".", metavar="DIR")
     p.add_argument("--quadrant", type=int, choices=[1, 2, 3, 4], default=None, help="save one cell of a grid")
+    p.add_argument("--sidecar", action="store_true", help="also write <name>.json beside it: prompt, ids, times")
+
+    _export_arguments(command)
 
     p = command("key", "manage the API key in the OS keyring")
     p.add_argument("key_command", choices=["set", "delete", "status"])
@@ -567,8 +572,171 @@ async def cmd_download(args: argparse.Namespace, service: MjService) -> int:
     if args.quadrant is not None and not task.is_grid:
         raise UsageError(f"Task {_line(task.id)} is not a grid: --quadrant picks a cell of a grid.")
     # `~` in the folder is expanded in the export's thread
-    print(await service.export(task, Path(args.output), quadrant=args.quadrant))
+    print(await service.export(task, Path(args.output), quadrant=args.quadrant, sidecar=args.sidecar))
     return EXIT_OK
+
+
+# -- export: many pictures at once, each with its story ----------------------------------
+
+EXPORT_PAGE = 100  # tasks read per page of the history or a search
+
+
+def _export_arguments(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    p = command("export", "save many finished pictures into a folder, each with its prompt written in")
+    p.add_argument(
+        "query",
+        nargs="?",
+        default=None,
+        metavar="QUERY",
+        help="the tasks a search finds (the TUI's search syntax, e.g. 'fox is:starred'); or use --all / --id",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder (made if missing)")
+    p.add_argument("--all", action="store_true", help="every task in this profile's local history")
+    p.add_argument("--id", action="append", default=[], dest="ids", metavar="ID", help="a task (repeatable)")
+    p.add_argument("--upscales-only", action="store_true", help="leave grids out")
+    p.add_argument("--quadrants", action="store_true", help="save a grid as its four cells (-u1 .. -u4)")
+    p.add_argument("--sidecar", action="store_true", help="also write <name>.json beside each picture")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+async def _tasks_by_id(service: MjService, ids: Sequence[str], failed: dict[str, str]) -> AsyncIterator[Task]:
+    for task_id in dict.fromkeys(ids):
+        task = service.get_cached(task_id)
+        if task is None or task.status != Status.SUCCESS:
+            try:
+                task = await service.refresh(task_id)
+            except MjError as exc:
+                failed[task_id] = exc.message
+                continue
+        yield task
+
+
+async def _stored_tasks(service: MjService) -> AsyncIterator[Task]:
+    number = 1
+    while True:
+        page = service.cached_page(number, EXPORT_PAGE)
+        for task in page.tasks:
+            yield task
+        if number >= page.pages or not (page.tasks or page.skipped):
+            return
+        number += 1
+
+
+def _search_page(service: MjService, query: str, number: int) -> Page:
+    """Page `number` of what QUERY finds.
+
+    MERGE(search): the search branch adds ``MjService.search(query, page, page_size) -> Page``
+    (raising QueryError, an InvalidRequest, for a query it cannot read); then this body is
+    ``return service.search(query, number, EXPORT_PAGE)``."""
+    raise UsageError("Exporting by QUERY needs the search this mj-tui does not have yet: use --all, or --id ID.")
+
+
+async def _searched_tasks(service: MjService, query: str) -> tuple[AsyncIterator[Task], int]:
+    """The tasks QUERY finds, page after page, and how many. The first page is read before
+    anything is exported, so a query the search refuses is a usage error, nothing done."""
+    try:
+        first = _search_page(service, query, 1)
+    except InvalidRequest as exc:  # QueryError among them
+        raise UsageError(f"Cannot search for {_line(query)}: {exc.message}") from None
+
+    async def pages() -> AsyncIterator[Task]:
+        page, number = first, 1
+        while True:
+            for task in page.tasks:
+                yield task
+            if number >= page.pages or not (page.tasks or page.skipped):
+                return
+            number += 1
+            page = _search_page(service, query, number)
+
+    return pages(), first.total
+
+
+def _export_progress() -> Callable[[ExportProgress], None]:
+    """One line per task on stderr; on a terminal, one line rewritten with a bar."""
+    tty = sys.stderr.isatty()
+    words = {"saved": "saved as", "skipped": "already there as", "failed": "failed:", "left out": "left out:"}
+
+    def show(progress: ExportProgress) -> None:
+        what = words.get(progress.outcome, progress.outcome)
+        detail = progress.paths[0].name if progress.paths else progress.reason
+        if progress.total:
+            count = f"{progress.done}/{progress.total}"
+            filled = min(20, progress.done * 20 // progress.total)
+            bar = f"[{'#' * filled}{' ' * (20 - filled)}] "
+        else:
+            count, bar = str(progress.done), ""
+        line = f"{bar}{count} task {_line(progress.current)} {what} {_line(detail)}"
+        if tty:
+            width = shutil.get_terminal_size().columns
+            sys.stderr.write("\r\x1b[K" + line[: max(20, width - 1)])
+        else:
+            sys.stderr.write(f"mj-tui: {line}\n")
+        sys.stderr.flush()
+
+    return show
+
+
+async def cmd_export(args: argparse.Namespace, service: MjService) -> int:
+    sources = [bool(args.query), args.all, bool(args.ids)]
+    if sum(sources) != 1:
+        raise UsageError("Say which tasks to export: a QUERY, --all, or --id ID (one of them).")
+    if args.upscales_only and args.quadrants:
+        raise UsageError("--upscales-only leaves grids out, so --quadrants would have nothing to split.")
+    unknown: dict[str, str] = {}
+    tasks: AsyncIterator[Task]
+    total: int | None
+    if args.ids:
+        tasks, total = _tasks_by_id(service, args.ids, unknown), len(set(args.ids))
+    elif args.all:
+        tasks, total = _stored_tasks(service), service.history.count(service.namespace)
+    else:
+        tasks, total = await _searched_tasks(service, args.query)
+    show = _export_progress()
+    report = await service.export_many(
+        tasks,
+        Path(args.output),
+        upscales_only=args.upscales_only,
+        quadrants=args.quadrants,
+        sidecar=args.sidecar,
+        on_progress=show,
+        total=total,
+    )
+    if sys.stderr.isatty() and (report.saved or report.skipped or report.failed or report.left_out):
+        sys.stderr.write("\n")
+    failed = {**unknown, **report.failed}
+    if args.json:
+        data = {
+            "folder": str(report.folder),
+            "saved": [str(p) for p in report.saved],
+            "skipped": [str(p) for p in report.skipped],
+            "failed": failed,
+            "left_out": report.left_out,
+            "stopped": report.stopped,
+        }
+        print(json_text(data))
+    else:
+        for path in sorted([*report.saved, *report.skipped]):
+            print(path)
+    for reason, ids in _by_reason(failed).items():
+        _note(f"could not export {', '.join(_line(i) for i in ids)}: {_line(reason)}")
+    for reason, ids in _by_reason(report.left_out).items():
+        _note(f"left out {len(ids)} ({_line(reason)})")
+    if report.stopped:
+        _note(f"export stopped: {_line(report.stopped)} The same command exports the rest and skips what is there.")
+    _note(
+        f"{len(report.saved)} saved, {len(report.skipped)} already there, {len(report.left_out)} left out, "
+        f"{len(failed)} failed, in {report.folder}"
+    )
+    return EXIT_API if failed or report.stopped else EXIT_OK
+
+
+def _by_reason(outcomes: dict[str, str]) -> dict[str, list[str]]:
+    """task id -> reason, as reason -> task ids: a full disk is said once, not once per task."""
+    grouped: dict[str, list[str]] = {}
+    for task_id, reason in outcomes.items():
+        grouped.setdefault(reason, []).append(task_id)
+    return grouped
 
 
 def cmd_key(args: argparse.Namespace) -> int:
@@ -663,6 +831,7 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "sync": cmd_sync,
     "star": cmd_star,
     "tag": cmd_tag,
+    "export": cmd_export,
 }
 #: commands over the local history alone: no key, no request
 LOCAL_COMMANDS = frozenset({"search", "star", "tag"})
