@@ -253,9 +253,10 @@ def test_sidecar_json_content(tmp_path):
 
 
 def test_tags_and_starred_are_written_where_known(tmp_path):
-    # MERGE(tags): story_of fills these from Task once the tags branch is in
     cache = planted(tmp_path, picture("PNG"))
-    story = Story(task_id="9", prompt="owl", tags=("birds", "night, dark"), starred=True)
+    story = story_of(make_task(prompt="owl", tags=("birds", "night, dark"), starred=True), profile="p")
+    assert story.tags == ("birds", "night, dark") and story.starred
+    assert story_of(make_task(), profile="p").tags == () and not story_of(make_task(), profile="p").starred
     saved = cache.export("k", tmp_path / "out", "owl", story=story, sidecar=True)
     root = ElementTree.fromstring(xmp_bytes(saved.read_bytes()))
     assert [li.text for li in root.iterfind(".//dc:subject/rdf:Bag/rdf:li", NS)] == ["birds", "night, dark"]

@@ -136,7 +136,7 @@ class Story:
     quadrant: str = ""
     #: "true" when a field was cut to fit a format's limit (the sidecar has it whole)
     truncated: str = ""
-    # MERGE(tags): filled by story_of once Task has `tags` and `starred` (another branch)
+    #: the person's own marks on the task (the local history's tags and star)
     tags: tuple[str, ...] = ()
     starred: bool = False
 
@@ -205,7 +205,8 @@ def story_of(task: Task, *, profile: str, quadrant: int | None = None) -> Story:
         submit_time=_iso(task.submit_time),
         finish_time=_iso(task.finish_time),
         quadrant=str(quadrant) if quadrant else "",
-        # MERGE(tags): tags=tuple(fit_text(t, 256) for t in task.tags), starred=task.starred,
+        tags=tuple(tag for tag in (fit_text(t, 64) for t in task.tags) if tag),
+        starred=task.starred,
     )
 
 
