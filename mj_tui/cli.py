@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
-from .core.errors import ConfigError, CredentialsError, InvalidRequest, MjError, PromptRefused, QueryError
-from .core.models import Mode, Page, Status, Task
+from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused, QueryError
+from .core.models import Mode, Status, Task
 from .core.text import clean
 
 if TYPE_CHECKING:
@@ -491,17 +491,22 @@ def _task_row(task: Task) -> str:
     return _task_line(task) + ("  " + marks.strip() if marks.strip() else "")
 
 
+def _query_problem(query: str, exc: QueryError) -> UsageError:
+    """A query the search cannot read, with a caret under the culprit where it is known."""
+    where = ""
+    if exc.start is not None:
+        end = max(exc.end or exc.start + 1, exc.start + 1)
+        where = f"\n  {_line(query)}\n  {' ' * exc.start}{'^' * (end - exc.start)}"
+    return UsageError(f"search: {exc.message}{where}")
+
+
 async def cmd_search(args: argparse.Namespace, service: MjService) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1.")
     try:
         page = service.search(args.query, 1, args.limit)
     except QueryError as exc:
-        where = ""
-        if exc.start is not None:
-            end = max(exc.end or exc.start + 1, exc.start + 1)
-            where = f"\n  {_line(args.query)}\n  {' ' * exc.start}{'^' * (end - exc.start)}"
-        raise UsageError(f"search: {exc.message}{where}") from None
+        raise _query_problem(args.query, exc) from None
     if page.skipped:
         _note(f"{page.skipped} matching task(s) could not be read and are left out.")
     if args.json:
@@ -622,22 +627,14 @@ async def _stored_tasks(service: MjService) -> AsyncIterator[Task]:
         number += 1
 
 
-def _search_page(service: MjService, query: str, number: int) -> Page:
-    """Page `number` of what QUERY finds.
-
-    MERGE(search): the search branch adds ``MjService.search(query, page, page_size) -> Page``
-    (raising QueryError, an InvalidRequest, for a query it cannot read); then this body is
-    ``return service.search(query, number, EXPORT_PAGE)``."""
-    raise UsageError("Exporting by QUERY needs the search this mj-tui does not have yet: use --all, or --id ID.")
-
-
-async def _searched_tasks(service: MjService, query: str) -> tuple[AsyncIterator[Task], int]:
-    """The tasks QUERY finds, page after page, and how many. The first page is read before
-    anything is exported, so a query the search refuses is a usage error, nothing done."""
+def _searched_tasks(service: MjService, query: str) -> tuple[AsyncIterator[Task], int]:
+    """The tasks QUERY finds (the local history's search), page after page, and how many.
+    The first page is read before anything is exported, so a query the search cannot read
+    is a usage error with nothing done."""
     try:
-        first = _search_page(service, query, 1)
-    except InvalidRequest as exc:  # QueryError among them
-        raise UsageError(f"Cannot search for {_line(query)}: {exc.message}") from None
+        first = service.search(query, 1, EXPORT_PAGE)
+    except QueryError as exc:
+        raise _query_problem(query, exc) from None
 
     async def pages() -> AsyncIterator[Task]:
         page, number = first, 1
@@ -647,7 +644,7 @@ async def _searched_tasks(service: MjService, query: str) -> tuple[AsyncIterator
             if number >= page.pages or not (page.tasks or page.skipped):
                 return
             number += 1
-            page = _search_page(service, query, number)
+            page = service.search(query, number, EXPORT_PAGE)
 
     return pages(), first.total
 
@@ -691,7 +688,7 @@ async def cmd_export(args: argparse.Namespace, service: MjService) -> int:
     elif args.all:
         tasks, total = _stored_tasks(service), service.history.count(service.namespace)
     else:
-        tasks, total = await _searched_tasks(service, args.query)
+        tasks, total = _searched_tasks(service, args.query)
     show = _export_progress()
     report = await service.export_many(
         tasks,

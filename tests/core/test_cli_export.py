@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from test_cli import run
 
 from mj_tui.core.images import read_metadata
@@ -86,18 +85,24 @@ def test_export_usage_and_folder_errors(emulator, tmp_path):
     assert blocked.returncode == 1 and "Cannot" in blocked.stderr and "Traceback" not in blocked.stderr
 
 
-def test_export_query_is_refused_until_search_exists(emulator, tmp_path):
-    out = run("--base-url", emulator, "export", "fox", "-o", str(tmp_path), key="sk-cli-export-query")
-    assert out.returncode == 2 and "--all" in out.stderr and "Traceback" not in out.stderr
-
-
-@pytest.mark.skip(reason="MERGE(search): needs MjService.search from the search branch")
 def test_export_query_exports_what_the_search_finds(emulator, tmp_path):
     key = "sk-cli-export-search"
     fox, owl = made(emulator, "a sly fox", key), made(emulator, "a wise owl", key)
-    out = run("--base-url", emulator, "export", "fox", "-o", str(tmp_path), "--json", key=key)
+    base = ["--base-url", emulator]
+    assert run(*base, "star", fox["id"], key=key).returncode == 0
+    assert run(*base, "tag", fox["id"], "Forest", "#cute", key=key).returncode == 0
+
+    out = run(*base, "export", "fox is:starred", "-o", str(tmp_path), "--sidecar", "--json", key=key)
     assert out.returncode == 0, out.stderr
-    saved = json.loads(out.stdout)["saved"]
-    assert [read_metadata(Path(p))["task_id"] for p in saved] == [fox["id"]] and owl["id"] not in str(saved)
-    bad = run("--base-url", emulator, "export", "is:", "-o", str(tmp_path), key=key)  # a query it cannot read
-    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    saved = [Path(p) for p in json.loads(out.stdout)["saved"]]
+    assert [read_metadata(p)["task_id"] for p in saved] == [fox["id"]] != [owl["id"]]
+    story = read_metadata(saved[0])
+    assert story["tags"] == "cute\nforest" and story["starred"] == "true"
+    sidecar = json.loads(saved[0].with_suffix(".json").read_text("utf-8"))
+    assert sidecar["tags"] == ["cute", "forest"] and sidecar["starred"] is True
+
+    none = run(*base, "export", "tag:nothing", "-o", str(tmp_path), key=key)
+    assert none.returncode == 0 and none.stdout == "" and "0 saved" in none.stderr
+    bad = run(*base, "export", "fox colour:red", "-o", str(tmp_path / "never"), key=key)
+    assert bad.returncode == 2 and "Unknown search term" in bad.stderr and "^^^" in bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "never").exists()
