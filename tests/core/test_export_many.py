@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import time
 from datetime import UTC
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +14,7 @@ import pytest
 from PIL import Image
 
 from mj_tui.core.images import FolderError, read_metadata
+from mj_tui.core.images.export import PART_SUFFIX, check_writable, folder_problem
 from mj_tui.core.models import Task
 from mj_tui.core.service import ExportProgress, MjService
 
@@ -166,3 +169,29 @@ async def test_a_damaged_cached_image_fails_alone(service, tmp_path):
         with Image.open(saved) as image:
             image.load()
     assert not list((tmp_path / "out").glob(".*"))
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        (errno.EROFS, "Cannot write in"),
+        (errno.EACCES, "Cannot write in"),
+        (errno.ENOSPC, "is full"),
+        (errno.EDQUOT, "is full"),
+    ],
+)
+def test_what_a_folder_problem_says(tmp_path, code, says):
+    # the read-only and full-disk cases cannot be made for real here (root writes anywhere,
+    # and no disk is filled): what the person is told for each is checked on its own
+    problem = folder_problem(tmp_path, OSError(code, os.strerror(code)))
+    assert isinstance(problem, FolderError) and says in problem.message and str(tmp_path) in problem.message
+
+
+def test_a_half_written_file_left_by_a_killed_run_is_swept(tmp_path):
+    stale = tmp_path / f".0123456789abcdef{PART_SUFFIX}"
+    fresh = tmp_path / f".fedcba9876543210{PART_SUFFIX}"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"another run's, still writing")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    check_writable(tmp_path)
+    assert not stale.exists() and fresh.exists()
