@@ -9,12 +9,13 @@ from .common import machine
 
 
 def main(argv: list[str]) -> int:
-    from . import library, network, preview, scale, soak, terminal, ui_thread
+    from . import library, library_ui, network, preview, scale, soak, terminal, ui_thread
 
     suites = {
         "network": network,
         "scale": scale,
         "library": library,
+        "library-ui": library_ui,
         "ui": ui_thread,
         "preview": preview,
         "terminal": terminal,

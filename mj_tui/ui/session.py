@@ -62,6 +62,9 @@ class Session:
     pick_root: Path | None = None
     #: tasks per page: as many rows as the task list shows (the profile's until it is laid out)
     page_size: int = 0
+    #: the search in force on the task list ("" for every task): pages, the gallery and
+    #: exports follow it
+    query: str = ""
 
     def __post_init__(self) -> None:
         if self.queue_limit is None:

@@ -116,6 +116,8 @@ def short_tag(task: Task) -> str:
 def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     """One task-list entry: icon, progress or duration, action, prompt; failures add a line."""
     parts: list[Content | tuple[str, str] | str] = [status_icon(task), " "]
+    if task.starred:
+        parts[-1] = ("★", "bold $warning")
     if task.status.in_flight:
         parts += [progress_bar(task.progress, 5 if compact else 8), " "]
     time_text = elapsed(task, now)
@@ -126,6 +128,8 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
     else:
         tag = action_tag(task)
         parts.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
+    if task.tags:  # before the prompt: a long prompt is cut at the row's end, the tags are not
+        parts.append((" ".join(f"#{t}" for t in task.tags) + " ", "$accent"))
     parts.append(literal(task.prompt or task.description or task.id, one_line=True))
     row = Content.assemble(*parts)
     if task.status == Status.FAILURE:

@@ -164,6 +164,47 @@ async def mjproxy_first_grid(pilot) -> None:
     await settle(pilot)
 
 
+async def library_search(pilot) -> None:
+    """A star and a tag left on two tasks, then a search typed: the list shows what it finds."""
+    await finished_grid(pilot)
+    screen = main_screen(pilot.app)
+    screen.set_focus(screen.tasks)
+    await pilot.press("down", "asterisk")
+    await until(pilot, lambda: screen.tasks.current.starred, what="a star")
+    await pilot.press("down", "t")
+    from mj_tui.ui.screens.ask import AskDialog
+
+    await screen_shown(pilot, AskDialog, what="tags", timeout=15.0)
+    await pilot.press(*"food night", "enter")
+    await until(pilot, lambda: screen.tasks.current.tags == ("food", "night"), what="tags")
+    await pilot.press("slash", *"ramen -status:failed")
+    await until(pilot, lambda: screen.session.query == "ramen -status:failed", what="the search")
+    await settle(pilot)
+
+
+async def gallery(pilot) -> None:
+    """The gallery over the history: every tile with its thumbnail."""
+    from mj_tui.ui.screens.gallery import GalleryScreen
+
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.set_focus(screen.tasks)
+    await pilot.press("asterisk", "i")
+    await screen_shown(pilot, GalleryScreen, what="gallery", timeout=15.0)
+
+    def drawn() -> bool:
+        shown = app.screen
+        if not isinstance(shown, GalleryScreen) or shown.page is None:
+            return False
+        wanted = [t for t in shown.tiles if t.wants_picture]
+        return bool(wanted) and all(t.picture_key is not None for t in wanted)
+
+    await until(pilot, drawn, what="every thumbnail")
+    await pilot.press("right")
+    await settle(pilot)
+
+
 # -- dialogs (issue 4) ------------------------------------------------------------------
 
 SCENE_PICTURES = Path("/tmp/mj-tui-scene-pictures")  # a fixed path: it shows in the picker

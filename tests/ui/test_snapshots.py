@@ -26,6 +26,15 @@ def test_zoomed_quadrant(snap_compare, tmp_path):
     assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(120, 40), run_before=scenes.zoomed_quadrant)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_gallery(snap_compare, tmp_path, size):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=size, run_before=scenes.gallery)
+
+
+def test_library_search(snap_compare, tmp_path):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(120, 40), run_before=scenes.library_search)
+
+
 def test_help(snap_compare, tmp_path):
     assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(120, 40), run_before=scenes.help_screen)
 

@@ -8,6 +8,7 @@ flight, and skips a tick rather than stacking requests behind a slow one.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -141,24 +142,38 @@ class Connection(Flow):
         current = self.screen.tasks.current
         session.page_size = rows
         number = 1
-        if current is not None and session.service is not None:
+        if current is not None and session.service is not None and not session.query:
             number = session.service.page_of(current.id, rows) or 1
         self.show_page(number, select=current.id if current is not None else None)
 
     def lister(self) -> Callable[[int, int], Awaitable[Page]]:
-        """What the list shows, as pages of any size (the gallery pages through it too)."""
+        """What the list shows, as pages of any size (the gallery pages through it too):
+        every task, or what the search in force finds."""
+        query = self.session.query
 
         async def load(number: int, size: int) -> Page:
-            return await (await self.ready()).page(number, size)
+            return await self.read_page(number, size, query)
 
         return load
 
+    async def read_page(self, number: int, size: int, query: str = "") -> Page:
+        """Page `number` of every task (the provider's pages where it keeps them), or of
+        what `query` finds in the local store (read in a thread: it is a disk read)."""
+        service = await self.ready()
+        if query:
+            return await asyncio.to_thread(service.search, query, number, size)
+        return await service.page(number, size)
+
     def list_name(self) -> str:
         """What the list shows, in words."""
-        return "all tasks"
+        query = self.session.query
+        return f"search {clean(query, one_line=True)!r}" if query else "all tasks"
 
     def show_page(self, number: int, *, select: str | None = None) -> None:
         service = self.session.service
+        if self.session.query:
+            self.run(self._search_page(number, select), group="page", exclusive=True)
+            return
         if service is not None:
             cached = service.cached_page(number, self.session.page_size)
         else:
@@ -170,10 +185,21 @@ class Connection(Flow):
     def load_page(self, number: int) -> None:
         self.run(self._load_page(number), group="page", exclusive=True)
 
+    async def _search_page(self, number: int, select: str | None) -> None:
+        query = self.session.query
+        page = await self.read_page(number, self.session.page_size, query)
+        if query == self.session.query:  # not left meanwhile
+            self.screen.tasks.show_page(page, select=select)
+
     async def _load_page(self, number: int) -> None:
+        if self.session.query:
+            await self._search_page(number, None)
+            return
         added = self.session.added
         since = len(added)
         page = await (await self.ready()).page(number, self.session.page_size)
+        if self.session.query:
+            return  # a search began meanwhile: its results stay
         if page.page == 1 and len(added) > since:
             page = self._with_added(page, added[since:])
         self.screen.tasks.show_page(page)

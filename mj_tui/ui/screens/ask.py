@@ -12,15 +12,36 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
 from ..text import literal
 from .dialog import Dialog
 
 
+class LastWordSuggester(Suggester):
+    """Completes the last space-separated word of the line from a list (tags: "food por" ->
+    "food portfolio")."""
+
+    def __init__(self, words: list[str]) -> None:
+        super().__init__(use_cache=False, case_sensitive=False)
+        self.words = words
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, _, last = value.rpartition(" ")
+        if not last:
+            return None
+        for word in self.words:
+            if word.lower().startswith(last.lower()) and word.lower() != last.lower():
+                return f"{head} {word}" if head else word
+        return None
+
+
 class AskDialog(Dialog[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask-cancel", tooltip="Close without an answer")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="ask-cancel", tooltip="Close without an answer"),
+        Binding("tab", "take_suggestion", "Complete", id="ask-complete", show=False, tooltip="Take the suggestion"),
+    ]
     BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"send": "answer", "cancel": "cancel"}
 
     def __init__(
@@ -32,6 +53,7 @@ class AskDialog(Dialog[str | None]):
         validate: Callable[[str], str | None] | None = None,
         suggestions: list[str] | None = None,
         placeholder: str = "",
+        last_word: bool = False,
     ) -> None:
         super().__init__(title)
         self.question = question
@@ -39,12 +61,19 @@ class AskDialog(Dialog[str | None]):
         self.validate = validate
         self.suggestions = suggestions or []
         self.placeholder = placeholder
+        self.last_word = last_word
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask", classes="dialog"):
             yield self.title_label(self.dialog_title)
             yield Label(literal(self.question, "$text-muted"), classes="dialog-text")
-            suggester = SuggestFromList(self.suggestions, case_sensitive=False) if self.suggestions else None
+            suggester: Suggester | None = None
+            if self.suggestions:
+                suggester = (
+                    LastWordSuggester(self.suggestions)
+                    if self.last_word
+                    else SuggestFromList(self.suggestions, case_sensitive=False)
+                )
             yield Input(self.value, placeholder=self.placeholder, id="ask-input", suggester=suggester)
             yield Static("", id="ask-error", markup=False)
             yield self.button_row(
@@ -56,6 +85,16 @@ class AskDialog(Dialog[str | None]):
         field = self.query_one(Input)
         field.focus()
         field.action_end()
+
+    def action_take_suggestion(self) -> None:
+        field = self.query_one(Input)
+        before = field.value
+        field.action_end()
+        field.action_cursor_right()  # at the end, the Input takes the suggestion shown
+        if field.value == before:
+            self.app.bell()
+        elif self.last_word:
+            field.insert_text_at_cursor(" ")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from ...core.errors import MjError
@@ -43,6 +44,7 @@ PageLoader = Callable[[int, int], Awaitable[Page]]
 MOVE = Binding.Group("Move", compact=True)
 PAGE = Binding.Group("Page", compact=True)
 DOWNLOADS_AT_ONCE = 4  # pictures fetched together: a page shows in about one round trip
+BATCH_SECONDS = 0.1  # pictures fitted within this long of each other are shown in one frame
 FITS_AT_ONCE = 2  # decoding and scaling take a core each (this box may have two)
 
 
@@ -64,6 +66,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         Binding("end", "move_to('last')", "Last", id="gallery-end", show=False, tooltip="Last picture"),
         Binding("enter", "open", "Open", id="gallery-open", tooltip="Back to the task list, on this task"),
         Binding("s", "save", "Save", id="gallery-save", tooltip="Save this picture to the pictures folder"),
+        Binding("space,asterisk", "star", "Star", id="gallery-star", tooltip="Star this task, or unstar it"),
         Binding(
             "left_square_bracket,pageup",
             "page(-1)",
@@ -126,21 +129,29 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         what: str,
         start: int,
         save: Callable[[Task], object],
+        star: Callable[[Task, bool], Awaitable[Task]],
         clock: Callable[[], datetime],
     ) -> None:
         """`what` names the list ("all tasks", a search); `start` is the position of the
-        task to select first (0: the newest); `save` saves a task's picture."""
+        task to select first (0: the newest); `save` saves a task's picture;
+        `star` stars or unstars a task and answers it as stored."""
         super().__init__()
         self.service = service
         self.load = load
         self.what = what
         self.position = max(0, start)
         self.save = save
+        self.star = star
         self.clock = clock
         self.grid: tuple[int, int] = (0, 0)  # tile columns, rows
         self.page: Page | None = None
         self.index = 0  # the selected tile
         self._generation = 0  # bumped per page shown: late pictures of an old page are dropped
+        # fitted pictures wait here to be shown together: each one shown alone would cost
+        # a layout and a frame of the whole grid
+        self._ready: list[tuple[Tile, Task, str, PILImage.Image, int]] = []
+        self._flush_timer: Timer | None = None
+        self._laid_out = False  # the tiles have their sizes (a page after the first needs no layout first)
         self._loading = False
 
     # -- layout -----------------------------------------------------------------------
@@ -171,6 +182,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
 
     async def _layout(self, width: int, height: int) -> None:
         grid = tile_grid(width, height, self.app.pixels_per_cell)  # type: ignore[attr-defined]
+        self._laid_out = False  # the tiles' sizes are known again after the next layout
         if grid == self.grid:
             # the same tiles, another size: the pictures are fitted again once laid out
             self.call_after_refresh(self._refit)
@@ -207,15 +219,18 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         self.page = page
         self._generation += 1
         for tile, task in zip(self.tiles, [*page.tasks, *[None] * self.per_page], strict=False):
-            tile.show(task, starred=bool(getattr(task, "starred", False)))
+            tile.show(task)
         self._select(max(0, min(index, len(page.tasks) - 1)))
         self._title()
-        # after the next layout: a tile knows its size (the picture's box) only then
-        self.call_after_refresh(self._refit)
+        if self._laid_out:  # another page on the same tiles: their sizes are known
+            self._refit()
+        else:  # after the next layout: a tile knows its size (the picture's box) only then
+            self.call_after_refresh(self._refit)
 
     def _refit(self) -> None:
         """Fetch and fit the page's pictures; a tile already showing its picture at its
         size keeps it."""
+        self._laid_out = True
         self._pictures(self._generation, [t for t in self.tiles if t.wants_picture])
 
     def _title(self) -> None:
@@ -238,6 +253,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         # the selected tile first, the rest in reading order
         tiles.sort(key=lambda t: (t.index != self.index, t.index))
         await asyncio.gather(*(self._picture(tile, generation, downloads, fits) for tile in tiles))
+        self._flush()  # the last ones now: nothing else is coming
 
     async def _picture(
         self, tile: Tile, generation: int, downloads: asyncio.Semaphore, fits: asyncio.Semaphore
@@ -266,7 +282,20 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
                 tile.say(Content.assemble(("unavailable\n", "$warning"), literal(exc.message, one_line=True)))
             return
         if generation == self._generation and tile.shown_task is task:
-            tile.show_picture(key, image)
+            self._ready.append((tile, task, key, image, generation))
+            if self._flush_timer is None:
+                self._flush_timer = self.set_timer(BATCH_SECONDS, self._flush)
+
+    def _flush(self) -> None:
+        """Show the pictures fitted since the last time, in one layout and one frame."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        ready, self._ready = self._ready, []
+        with self.app.batch_update():
+            for tile, task, key, image, generation in ready:
+                if generation == self._generation and tile.shown_task is task:
+                    tile.show_picture(key, image)
 
     def _fit(self, task: Task, cells: tuple[int, int], backdrop: tuple) -> PILImage.Image:
         """The thumbnail, fitted to the tile and encoded for the terminal (in a thread)."""
@@ -280,7 +309,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         picture included."""
         for tile in self.tiles:
             if tile.shown_task is not None and tile.shown_task.id == task.id:
-                tile.show(task, starred=bool(getattr(task, "starred", False)))
+                tile.show(task)
                 if tile.index == self.index:
                     self._detail()
                 if tile.wants_picture:
@@ -290,6 +319,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
     async def _pictures_of(self, generation: int, tiles: list[Tile]) -> None:
         downloads, fits = asyncio.Semaphore(DOWNLOADS_AT_ONCE), asyncio.Semaphore(FITS_AT_ONCE)
         await asyncio.gather(*(self._picture(tile, generation, downloads, fits) for tile in tiles))
+        self._flush()
 
     # -- selection --------------------------------------------------------------------
     def _select(self, index: int) -> None:
@@ -308,6 +338,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
             return
         _, style, word = STATUS_LOOK[task.status]
         facts = [f"#{task.id}", word, action_tag(task), age(task, self.clock())]
+        facts += ["★" if task.starred else "", " ".join(f"#{t}" for t in task.tags)]
         text = " · ".join(literal(f, one_line=True).plain for f in facts if f)
         words = task.prompt or task.description or ""
         detail.update(Content.assemble((text, style), " · " if words else "", literal(words, one_line=True)))
@@ -375,6 +406,22 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
             self.notify("This task has no finished image.", severity="warning", timeout=3)
             return
         self.save(task)
+
+    def action_star(self) -> None:
+        task = self.current
+        if task is None:
+            self.app.bell()
+            return
+        self.run_worker(self.star(task, not task.starred), group="gallery-star", exit_on_error=False)
+
+    def update_marks(self, task: Task) -> None:
+        """A task's star or tags changed: its tile and the detail line say so."""
+        for tile in self.tiles:
+            shown = tile.shown_task
+            if shown is not None and shown.id == task.id:
+                tile.mark(replace(shown, starred=task.starred, tags=task.tags))
+                if tile.index == self.index:
+                    self._detail()
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -18,6 +18,7 @@ def _sections():
     from ..widgets.action_bar import ActionBar
     from ..widgets.composer import Composer
     from ..widgets.mask_editor import MaskEditor
+    from ..widgets.search_line import SearchLine
     from .confirm import ConfirmDialog
     from .gallery import GalleryScreen
     from .main import MainScreen
@@ -30,12 +31,22 @@ def _sections():
         ("Everywhere", [MjApp, MainScreen]),
         ("Prompt", [Composer]),
         ("Actions bar", [ActionBar]),
+        ("Search line (/): the list follows the typing", [SearchLine]),
         ("Gallery (f4 / i): thumbnails of the list", [GalleryScreen]),
         ("Prompt dialogs (Remix, Custom Zoom)", [PromptDialog]),
         ("Vary (Region): areas to repaint", [MaskEditor, RegionDialog]),
         ("Blend / Describe: pick images", [PickImagesDialog, ImageTree]),
         ("Describe / Shorten results", [PickPromptDialog]),
         ("Paid-jobs question", [ConfirmDialog]),
+    ]
+
+
+def search_rows() -> list[tuple[str, str]]:
+    from ...core.search import TERMS
+
+    return [
+        ("words", 'in the prompt (the last one as a prefix); "a phrase"; -word excludes'),
+        *((f"{name}:" if name != "niji" else name, what) for name, what in TERMS),
     ]
 
 
@@ -54,6 +65,10 @@ class HelpScreen(Dialog[None]):
                     rows = help_rows(self.app, bindings_of(classes), keymap)
                     yield Static(self._section(title, rows), classes="help-section")
                 yield Static(self._section("Sequences and more", CHORDS), classes="help-section")
+                yield Static(
+                    self._section("Search terms (all must match; -term leaves out)", search_rows()),
+                    classes="help-section",
+                )
                 yield Static(
                     Content.styled(
                         "Keys can be changed in the config file's [keymap] table, by binding id "

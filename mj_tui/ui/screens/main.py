@@ -25,9 +25,11 @@ from ...core.config import data_dir
 from ...core.errors import OutcomeUnknown, QueueFull
 from ...core.history import History
 from ...core.models import Button, ButtonKind, Status, Task
+from ...core.search import word_span
 from ..flows.buttons import Buttons
 from ..flows.connection import Connection
 from ..flows.files import Files
+from ..flows.library import Library
 from ..flows.lineage import Lineage
 from ..flows.pictures import Pictures
 from ..flows.prompts import Prompts
@@ -40,6 +42,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.mode_chip import ModeChip
 from ..widgets.preview import PreviewPane
+from ..widgets.search_line import SearchLine
 from ..widgets.task_list import TaskList
 from ..worker_errors import ReportWorkerErrors
 
@@ -68,6 +71,9 @@ TYPING_KEYS = {
     "parent",
     "dismiss_task",
     "gallery",
+    "search",
+    "star",
+    "tags",
 }
 
 
@@ -166,6 +172,16 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         ),
         Binding("i", "gallery", id="gallery-letter", show=False),
         Binding(
+            "slash",
+            "search",
+            "Search",
+            id="search",
+            show=False,
+            tooltip="Search the tasks: words of the prompt, status:failed, tag:name… (esc: all tasks)",
+        ),
+        Binding("asterisk", "star", "Star", id="star", show=False, tooltip="Star the selected task, or unstar it"),
+        Binding("t", "tags", "Tags", id="tags", show=False, tooltip="Tag the selected task (edit its tags)"),
+        Binding(
             "f8",
             "shorten",
             "Shorten",
@@ -208,6 +224,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         self.files = Files(self)
         self.pictures = Pictures(self)
         self.lineage = Lineage(self)
+        self.library = Library(self)
         self.chord: str | None = None
         self._chord_timer: Timer | None = None
         # kept beside the history store, so a demo or a test keeps its own
@@ -235,6 +252,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         yield AppHeader(id="header")
         with Horizontal(id="body"):
             with Vertical(id="left"):
+                yield SearchLine(lambda q, c: self.library.complete(q, c), word_span, id="search")
                 yield TaskList(app.now, id="tasks")
                 profile = self.launch.profile
                 yield Composer(
@@ -287,11 +305,13 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         return self.query_one(ActionBar)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        typing = isinstance(self.focused, TextArea) or (self.focused is not None and self.focused.id == "refs")
+        typing = isinstance(self.focused, TextArea) or (
+            self.focused is not None and self.focused.id in ("refs", "search-input")
+        )
         if action in TYPING_KEYS and typing:
             return False  # let the prompt box have the key, and keep the footer short
-        if action == "unzoom":
-            return self.preview.quadrant is not None or self.chord is not None
+        if action == "unzoom":  # (esc also leaves a search, from the list)
+            return self.preview.quadrant is not None or self.chord is not None or bool(self.session.query)
         return True
 
     def on_descendant_focus(self) -> None:
@@ -330,6 +350,18 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
     @on(ModeChip.Changed, "#mode")
     def _mode(self, event: ModeChip.Changed) -> None:
         self.header.mode = str(event.value or "")
+
+    @on(SearchLine.Changed)
+    def _search_changed(self, event: SearchLine.Changed) -> None:
+        self.library.changed(event.query)
+
+    @on(SearchLine.Done)
+    def _search_done(self) -> None:
+        self.library.results()
+
+    @on(SearchLine.Closed)
+    def _search_closed(self) -> None:
+        self.library.close_search()
 
     @on(TaskList.RowsChanged)
     def _rows(self, event: TaskList.RowsChanged) -> None:
@@ -399,9 +431,28 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """What the palette offers beyond the keys: (title, help, what it does)."""
-        return [
+        commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Go to page…", "Show page N of the task list", self.action_ask_page),
+            (
+                "Sync history from the provider",
+                "Read every task the provider keeps into this machine's store (searchable, resumable)",
+                self.library.sync,
+            ),
+            (
+                "Export starred tasks…",
+                "Save every starred picture into a folder, each with its prompt written in",
+                partial(self.library.export, "starred"),
+            ),
         ]
+        if self.session.query:
+            commands.append(
+                (
+                    "Export this search…",
+                    "Save every picture the search finds into a folder, each with its prompt written in",
+                    partial(self.library.export, "search"),
+                )
+            )
+        return commands
 
     def action_ask_page(self) -> None:
         """Go to page N (from the palette): asks for the number."""
@@ -436,6 +487,9 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
     def action_unzoom(self) -> None:
         if self.chord:
             self._end_chord()
+            return
+        if self.preview.quadrant is None and self.session.query:
+            self.library.close_search()
             return
         self.preview.zoom(None)
         self.refresh_bindings()
@@ -508,6 +562,15 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
     def action_open_browser(self) -> None:
         self.pictures.open()
 
+    def action_search(self) -> None:
+        self.library.open_search()
+
+    def action_star(self) -> None:
+        self.library.toggle_star()
+
+    def action_tags(self) -> None:
+        self.library.edit_tags()
+
     def action_parent(self) -> None:
         self.lineage.parent()
 
@@ -530,6 +593,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             what=self.connection.list_name(),
             start=start,
             save=self.pictures.save_task,
+            star=self.library.set_star,
             clock=self.app.now,
         )
         self.app.push_screen(gallery, self._from_gallery)

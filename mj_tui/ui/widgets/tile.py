@@ -86,7 +86,7 @@ class Tile(Vertical):
         yield Static(classes="tile-caption", markup=False)
 
     # -- what it shows ----------------------------------------------------------------
-    def show(self, task: Task | None, *, starred: bool = False) -> None:
+    def show(self, task: Task | None) -> None:
         """A task (None: an empty cell past the end of the list). Keeps the picture when
         it is of the same image."""
         before, self.shown_task = self.shown_task, task
@@ -98,10 +98,20 @@ class Tile(Vertical):
             caption.update("")
             self.say("")
             return
-        mark: Content | str = Content.styled("★ ", "bold $warning") if starred else ""
-        caption.update(Content.assemble(status_icon(task), " ", mark, literal(_words(task), one_line=True)))
+        self._caption(task)
         if not has_picture(task):
             self.say(_state(task))
+
+    def mark(self, task: Task) -> None:
+        """The same task with its star or tags changed: the caption only."""
+        self.shown_task = task
+        self._caption(task)
+
+    def _caption(self, task: Task) -> None:
+        """Status, a star, the prompt's words (tags in the gallery's detail line)."""
+        star: Content | str = Content.styled("★ ", "bold $warning") if task.starred else ""
+        caption = self.query_one(".tile-caption", Static)
+        caption.update(Content.assemble(status_icon(task), " ", star, literal(_words(task), one_line=True)))
 
     @property
     def wants_picture(self) -> bool:
