@@ -129,7 +129,9 @@ def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
         tag = action_tag(task)
         parts.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
     if task.tags:  # before the prompt: a long prompt is cut at the row's end, the tags are not
-        parts.append((" ".join(f"#{t}" for t in task.tags) + " ", "$accent"))
+        shown = task.tags[:1] if compact else task.tags  # (a narrow row keeps room for the prompt)
+        more = f"+{len(task.tags) - len(shown)}" if len(shown) < len(task.tags) else ""
+        parts.append((" ".join(f"#{t}" for t in shown) + more + " ", "$accent"))
     parts.append(literal(task.prompt or task.description or task.id, one_line=True))
     row = Content.assemble(*parts)
     if task.status == Status.FAILURE:

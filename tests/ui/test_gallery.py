@@ -6,6 +6,7 @@ from ui_helpers import Recorder, main_screen, make_app, make_launch, wait_for
 
 from mj_tui.core.models import Status
 from mj_tui.ui.screens.gallery import GalleryScreen
+from mj_tui.ui.widgets.tile import tile_grid
 
 
 async def open_gallery(pilot, app, screen) -> GalleryScreen:
@@ -144,3 +145,34 @@ async def test_pictures_that_cannot_be_had_say_so_in_their_tiles(emulator, contr
         assert gallery.index == 1
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, what="the main screen")
+
+
+async def test_resizing_while_the_pictures_are_on_their_way(emulator, control, tmp_path, graphics):
+    """The tiles are rebuilt for the new size while pictures for the old ones are being
+    fitted: those are dropped, the new tiles get theirs."""
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history", page_size=0), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app, connected=True)
+        await wait_for(pilot, lambda: screen.tasks.page and screen.tasks.page.total == 24, what="the history")
+        control.post(
+            "/_emulator/faults",
+            json={"next": [{"kind": "delay", "seconds": 0.3}] * 20, "path_contains": "/mj-generated/"},
+        )
+        gallery = await open_gallery(pilot, app, screen)
+        for size in ((120, 40), (60, 20), (120, 40), (100, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+
+        def settled() -> bool:
+            wanted = [tile for tile in gallery.tiles if tile.wants_picture]
+            page = gallery.page
+            return (
+                page is not None
+                and page.page_size == gallery.per_page == len(gallery.tiles)
+                and bool(wanted)
+                and all(tile.picture_key is not None for tile in wanted)
+            )
+
+        await wait_for(pilot, settled, timeout=20, what="the last size's page, every thumbnail drawn")
+        assert gallery.grid == tile_grid(*gallery.query_one("#tiles").size, app.pixels_per_cell)
+        assert app.is_running and app.screen is gallery

@@ -172,9 +172,9 @@ class Library(Flow):
         self._show(stored)
         return stored
 
-    def edit_tags(self) -> None:
-        """t : the selected task's tags, as a line to edit (tab completes a tag in use)."""
-        task = self._selected()
+    def edit_tags(self, task: Task | None = None) -> None:
+        """t : the task's (the selected one's) tags, as a line to edit (tab completes a tag in use)."""
+        task = task or self._selected()
         if task is not None:
             self.run(self._edit_tags(task), group="tags", exclusive=True)
 
@@ -244,23 +244,32 @@ class Library(Flow):
         self.syncing = True
         tasks = self.screen.tasks
         tasks.border_title = "Tasks · syncing…"
+        # OhMyGPT keeps the account's history: it is read in. midjourney-proxy keeps none
+        # for a key: this machine's store is the history, its unfinished tasks are asked about
+        server_history = service.capabilities.server_history
 
         def progress(step: SyncProgress) -> None:
             of = f" of {step.total:,}" if step.total is not None else ""
             tasks.border_title = f"Tasks · syncing {step.tasks_stored:,}{of} · {step.new:,} new"
 
-        self.notify("Reading the provider's history into this machine's store…", title="Sync", timeout=3)
+        if server_history:
+            self.notify("Reading the provider's history into this machine's store…", title="Sync", timeout=3)
         try:
             result = await service.sync(on_progress=progress)
         finally:
             self.syncing = False
             self._titles()
         done = "complete" if result.complete else "stopped early: run it again to go on"
+        if server_history:
+            text = f"{result.tasks_stored:,} tasks read, {result.new:,} new; {done}."
+        elif result.tasks_stored:
+            asked = f"{result.tasks_stored:,} unfinished tasks here asked about"
+            text = f"{service.capabilities.label} keeps no history: {asked}."
+        else:
+            label = service.capabilities.label
+            text = f"{label} keeps no history, and no task here is unfinished: nothing to ask."
         self.notify(
-            f"{result.tasks_stored:,} tasks read, {result.new:,} new; {done}."
-            + (f"\n{result.unfinished} still unfinished." if result.unfinished else ""),
-            title="Sync",
-            timeout=8,
+            text + (f"\n{result.unfinished} still unfinished." if result.unfinished else ""), title="Sync", timeout=8
         )
         page = self.screen.tasks.page
         self.screen.connection.show_page(page.page if page else 1)

@@ -11,6 +11,7 @@ the list was.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,7 +45,9 @@ PageLoader = Callable[[int, int], Awaitable[Page]]
 MOVE = Binding.Group("Move", compact=True)
 PAGE = Binding.Group("Page", compact=True)
 DOWNLOADS_AT_ONCE = 4  # pictures fetched together: a page shows in about one round trip
-BATCH_SECONDS = 0.1  # pictures fitted within this long of each other are shown in one frame
+KEPT_PICTURES = 72  # fitted thumbnails kept in memory: the last few pages (about 15 MB with kitty at 120x40)
+FIT_AHEAD_SECONDS = 0.3  # a page waits this long at most for its pictures, to appear whole
+BATCH_SECONDS = 0.25  # a picture waits at most this long for others, to be shown in one frame with them
 FITS_AT_ONCE = 2  # decoding and scaling take a core each (this box may have two)
 
 
@@ -67,6 +70,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         Binding("enter", "open", "Open", id="gallery-open", tooltip="Back to the task list, on this task"),
         Binding("s", "save", "Save", id="gallery-save", tooltip="Save this picture to the pictures folder"),
         Binding("space,asterisk", "star", "Star", id="gallery-star", tooltip="Star this task, or unstar it"),
+        Binding("t", "tags", "Tags", id="gallery-tags", show=False, tooltip="Tag this task (edit its tags)"),
         Binding(
             "left_square_bracket,pageup",
             "page(-1)",
@@ -130,11 +134,12 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         start: int,
         save: Callable[[Task], object],
         star: Callable[[Task, bool], Awaitable[Task]],
+        tag: Callable[[Task], object],
         clock: Callable[[], datetime],
     ) -> None:
         """`what` names the list ("all tasks", a search); `start` is the position of the
         task to select first (0: the newest); `save` saves a task's picture;
-        `star` stars or unstars a task and answers it as stored."""
+        `star` stars or unstars a task and answers it as stored; `tag` edits a task's tags."""
         super().__init__()
         self.service = service
         self.load = load
@@ -142,6 +147,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         self.position = max(0, start)
         self.save = save
         self.star = star
+        self.tag = tag
         self.clock = clock
         self.grid: tuple[int, int] = (0, 0)  # tile columns, rows
         self.page: Page | None = None
@@ -151,6 +157,14 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         # a layout and a frame of the whole grid
         self._ready: list[tuple[Tile, Task, str, PILImage.Image, int]] = []
         self._flush_timer: Timer | None = None
+        # fitted (and encoded) pictures of the pages seen last: paging back shows them at once
+        self._fitted: OrderedDict[tuple[str, tuple], PILImage.Image] = OrderedDict()
+        # pictures being fetched and fitted, shared by whoever wants them (the page about
+        # to be shown, then its tiles); `_wanted` says which are still worth the work
+        self._fitting: dict[tuple[str, tuple], asyncio.Future[PILImage.Image | None]] = {}
+        self._wanted: set[tuple[str, tuple]] = set()
+        self._downloads = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
+        self._fits = asyncio.Semaphore(FITS_AT_ONCE)
         self._laid_out = False  # the tiles have their sizes (a page after the first needs no layout first)
         self._loading = False
 
@@ -188,6 +202,12 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
             self.call_after_refresh(self._refit)
             return
         self.grid = grid
+        # the tiles are about to go: pictures fitted for them are dropped, late ones too
+        self._generation += 1
+        self._ready.clear()
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
         columns, rows = grid
         container = self.query_one("#tiles")
         container.styles.grid_size_columns = columns
@@ -211,15 +231,76 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
             if not page.tasks and number > 1 and page.total:  # the list got shorter meanwhile
                 page = await self.load(page.pages, self.per_page)
                 index = len(page.tasks) - 1
+            if self._laid_out and self.app.image_class is not None:  # type: ignore[attr-defined]
+                await self._fit_ahead(page)
         finally:
             self._loading = False
         self._fill(page, index)
+
+    async def _fit_ahead(self, page: Page) -> None:
+        """The page's pictures, fitted before it is shown (the tiles keep their sizes from
+        page to page): it then appears whole, in one frame. A picture that takes longer
+        (a download) follows in its tile."""
+        wanted = [
+            (task, tile.picture_cells(), backdrop_of(tile))
+            for tile, task in zip(self.tiles, page.tasks, strict=False)
+            if has_picture(task)
+        ]
+        self._wanted = {self._key(task, cells, backdrop) for task, cells, backdrop in wanted}
+        jobs = [self._fitted_picture(task, cells, backdrop) for task, cells, backdrop in wanted]
+        if jobs:
+            await asyncio.wait(jobs, timeout=FIT_AHEAD_SECONDS)
+
+    def _key(self, task: Task, cells: tuple[int, int], backdrop: tuple) -> tuple[str, tuple]:
+        return f"{self.service.image_key(task)} {cells}", backdrop
+
+    def _fitted_picture(
+        self, task: Task, cells: tuple[int, int], backdrop: tuple
+    ) -> asyncio.Future[PILImage.Image | None]:
+        """The picture fitted to `cells`: from memory, or fetched and fitted once for
+        everyone who asks meanwhile. None when no page wants it any more."""
+        key = self._key(task, cells, backdrop)
+        future: asyncio.Future[PILImage.Image | None]
+        image = self._fitted.get(key)
+        if image is not None:
+            self._fitted.move_to_end(key)
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(image)
+            return future
+        job = self._fitting.get(key)
+        if job is None:
+            job = asyncio.ensure_future(self._fit_job(task, cells, backdrop, key))
+            job.add_done_callback(lambda done: done.cancelled() or done.exception())  # (read: no warning)
+            self._fitting[key] = job
+        return job
+
+    async def _fit_job(self, task: Task, cells: tuple[int, int], backdrop: tuple, key: tuple[str, tuple]):
+        try:
+            async with self._downloads:
+                if key not in self._wanted:
+                    return None  # paged on meanwhile
+                await self.service.fetch_image(task)
+            async with self._fits:
+                if key not in self._wanted:
+                    return None
+                image = await asyncio.to_thread(self._fit, task, cells, backdrop)
+        finally:
+            self._fitting.pop(key, None)
+        self._fitted[key] = image
+        while len(self._fitted) > KEPT_PICTURES:
+            self._fitted.popitem(last=False)
+        return image
 
     def _fill(self, page: Page, index: int) -> None:
         self.page = page
         self._generation += 1
         for tile, task in zip(self.tiles, [*page.tasks, *[None] * self.per_page], strict=False):
             tile.show(task)
+            if self._laid_out and tile.wants_picture and task is not None:
+                cells, backdrop = tile.picture_cells(), backdrop_of(tile)
+                image = self._fitted.get(self._key(task, cells, backdrop))
+                if image is not None:  # fitted ahead (or seen a moment ago): in this same frame
+                    tile.show_picture(self._key(task, cells, backdrop)[0], image)
         self._select(max(0, min(index, len(page.tasks) - 1)))
         self._title()
         if self._laid_out:  # another page on the same tiles: their sizes are known
@@ -248,39 +329,37 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
     # -- pictures ---------------------------------------------------------------------
     @work(group="gallery-pictures", exclusive=True, exit_on_error=False)
     async def _pictures(self, generation: int, tiles: list[Tile]) -> None:
-        downloads = asyncio.Semaphore(DOWNLOADS_AT_ONCE)
-        fits = asyncio.Semaphore(FITS_AT_ONCE)
         # the selected tile first, the rest in reading order
         tiles.sort(key=lambda t: (t.index != self.index, t.index))
-        await asyncio.gather(*(self._picture(tile, generation, downloads, fits) for tile in tiles))
+        wanted = [(t, t.shown_task, t.picture_cells(), backdrop_of(t)) for t in tiles if t.shown_task is not None]
+        self._wanted = {self._key(task, cells, backdrop) for _, task, cells, backdrop in wanted if task is not None}
+        await asyncio.gather(*(self._picture(tile, generation) for tile in tiles))
         self._flush()  # the last ones now: nothing else is coming
 
-    async def _picture(
-        self, tile: Tile, generation: int, downloads: asyncio.Semaphore, fits: asyncio.Semaphore
-    ) -> None:
+    async def _picture(self, tile: Tile, generation: int) -> None:
         task = tile.shown_task
         if task is None:
             return
-        cells = tile.picture_cells()
-        key = f"{self.service.image_key(task)} {cells}"
-        if tile.picture_key == key:
+        cells, backdrop = tile.picture_cells(), backdrop_of(tile)
+        key = self._key(task, cells, backdrop)
+        if tile.picture_key == key[0]:
             return  # already there at this size (the same task, refreshed)
         if self.app.image_class is None:  # type: ignore[attr-defined]
             tile.say(Content.styled("previews off", "$text-muted"))
             return
-        if tile.picture_key is None:  # (a picture being refitted stays up meanwhile)
+        self._wanted.add(key)
+        if tile.picture_key is None and key not in self._fitted:  # (a picture being refitted stays up meanwhile)
             tile.say(Content.styled("loading…", "$text-muted"))
         try:
-            async with downloads:
-                await self.service.fetch_image(task)
-            async with fits:
-                if generation != self._generation:
-                    return
-                image = await asyncio.to_thread(self._fit, task, cells, backdrop_of(tile))
+            image = await asyncio.shield(self._fitted_picture(task, cells, backdrop))
         except MjError as exc:
-            if generation == self._generation and tile.shown_task is task:
+            if generation == self._generation and tile.shown_task is task and tile.is_attached:
                 tile.say(Content.assemble(("unavailable\n", "$warning"), literal(exc.message, one_line=True)))
             return
+        if image is not None:
+            self._deliver(tile, task, key[0], image, generation)
+
+    def _deliver(self, tile: Tile, task: Task, key: str, image: PILImage.Image, generation: int) -> None:
         if generation == self._generation and tile.shown_task is task:
             self._ready.append((tile, task, key, image, generation))
             if self._flush_timer is None:
@@ -294,7 +373,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         ready, self._ready = self._ready, []
         with self.app.batch_update():
             for tile, task, key, image, generation in ready:
-                if generation == self._generation and tile.shown_task is task:
+                if generation == self._generation and tile.shown_task is task and tile.is_attached:
                     tile.show_picture(key, image)
 
     def _fit(self, task: Task, cells: tuple[int, int], backdrop: tuple) -> PILImage.Image:
@@ -317,8 +396,7 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
 
     @work(group="gallery-late-pictures", exit_on_error=False)
     async def _pictures_of(self, generation: int, tiles: list[Tile]) -> None:
-        downloads, fits = asyncio.Semaphore(DOWNLOADS_AT_ONCE), asyncio.Semaphore(FITS_AT_ONCE)
-        await asyncio.gather(*(self._picture(tile, generation, downloads, fits) for tile in tiles))
+        await asyncio.gather(*(self._picture(tile, generation) for tile in tiles))
         self._flush()
 
     # -- selection --------------------------------------------------------------------
@@ -413,6 +491,13 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
             self.app.bell()
             return
         self.run_worker(self.star(task, not task.starred), group="gallery-star", exit_on_error=False)
+
+    def action_tags(self) -> None:
+        task = self.current
+        if task is None:
+            self.app.bell()
+            return
+        self.tag(task)
 
     def update_marks(self, task: Task) -> None:
         """A task's star or tags changed: its tile and the detail line say so."""

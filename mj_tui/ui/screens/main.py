@@ -594,6 +594,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             start=start,
             save=self.pictures.save_task,
             star=self.library.set_star,
+            tag=self.library.edit_tags,
             clock=self.app.now,
         )
         self.app.push_screen(gallery, self._from_gallery)
