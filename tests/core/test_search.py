@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -348,3 +349,18 @@ def test_a_damaged_index_is_rebuilt_from_the_tasks(tmp_path):
     again = History(path)
     assert ids(again, "creme") == ["1003"] and ids(again, "is:starred") == ["1003"]
     again.close()
+
+
+@pytest.mark.parametrize(
+    "query", ["é)])v:\x00a", 'a"b', "fox*", '"NEAR(a b)"', "AND OR NOT", "^x", "{prompt}: x", "\x00"]
+)
+def test_nothing_typed_becomes_index_syntax(library, query):
+    # an answer, or a term it does not know said with its place: never an SQLite error
+    with contextlib.suppress(QueryError):
+        library.search(NS, query, now=NOW.timestamp())
+
+
+def test_what_the_index_cuts_into_words_is_what_the_parser_does(library):
+    library.upsert(NS, [task(50, "漢字 emoji😀split don't-stop")])
+    assert ids(library, "漢字") == ["1050"] and ids(library, "split") == ["1050"]
+    assert ids(library, '"don t stop"') == ["1050"] and ids(library, "don't-stop") == ["1050"]
