@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mj_tui.core import history as history_module
 from mj_tui.core import search
 from mj_tui.core.errors import MjError, QueryError, TaskNotFound
 from mj_tui.core.history import History, task_to_dict
@@ -165,9 +166,13 @@ def ids(history: History, query: str, **kw) -> list[str]:
     return [t.id for t in history.search(NS, query, now=NOW.timestamp(), **kw).tasks]
 
 
-@pytest.fixture
-def library(tmp_path):
+@pytest.fixture(params=["fts5", "plain"])
+def library(request, tmp_path, monkeypatch):
+    """The store with its full-text index, and as on an SQLite built without FTS5."""
+    if request.param == "plain":
+        monkeypatch.setattr(history_module, "FTS_SCHEMA", "CREATE VIRTUAL TABLE search USING no_fts5_here(a)")
     history = History(tmp_path / "h.sqlite3")
+    assert history._fts == (request.param == "fts5")
     history.upsert(NS, LIBRARY)
     history.upsert("someone|else|x", [task(0, "ramen elsewhere", id="9999")])
     yield history
