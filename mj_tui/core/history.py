@@ -275,6 +275,7 @@ class History:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-16384")  # 16 MiB at most: the order index and the search index stay warm
             db.executescript(SCHEMA)
             for query in _SHAPE:
                 db.execute(query).fetchall()
