@@ -498,7 +498,9 @@ _TEXT_COLUMNS = "{prompt final_prompt}"
 def _fts_part(clause: Clause) -> str:
     if clause.facets:
         return "{facets}: (" + " OR ".join(clause.facets) + ")"
-    quoted = '"' + clause.text.replace('"', '""') + '"'
+    # the words as the tokenizer cuts them (letters and digits only: nothing FTS5 could
+    # read as syntax, no NUL), which is the same phrase the text makes
+    quoted = '"' + " ".join(clause.words).replace('"', '""') + '"'
     return f"{_TEXT_COLUMNS}: {quoted}" + (" *" if clause.prefix else "")
 
 

@@ -90,11 +90,15 @@ async def walk_server_history(
     pages_read = stored = new = 0
     total: int | None = None
     complete = False
+    previous: list[str] = []
     while max_pages is None or pages_read < max_pages:
         fresh = await provider.list_page(page, size)
         pages_read += 1
         total = fresh.total
         ids = [t.id for t in fresh.tasks]
+        if ids and ids == previous:
+            break  # a server that answers every page with the same tasks: nothing more to read
+        previous = ids
         known = history.known(namespace, ids)
         only_known = bool(ids) and all(i in known and known[i].is_terminal for i in ids)
         store(fresh.tasks)

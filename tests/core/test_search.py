@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from mj_tui.core import history as history_module
 from mj_tui.core import search
 from mj_tui.core.errors import MjError, QueryError, TaskNotFound
 from mj_tui.core.history import History, task_to_dict
@@ -164,9 +166,13 @@ def ids(history: History, query: str, **kw) -> list[str]:
     return [t.id for t in history.search(NS, query, now=NOW.timestamp(), **kw).tasks]
 
 
-@pytest.fixture
-def library(tmp_path):
+@pytest.fixture(params=["fts5", "plain"])
+def library(request, tmp_path, monkeypatch):
+    """The store with its full-text index, and as on an SQLite built without FTS5."""
+    if request.param == "plain":
+        monkeypatch.setattr(history_module, "FTS_SCHEMA", "CREATE VIRTUAL TABLE search USING no_fts5_here(a)")
     history = History(tmp_path / "h.sqlite3")
+    assert history._fts == (request.param == "fts5")
     history.upsert(NS, LIBRARY)
     history.upsert("someone|else|x", [task(0, "ramen elsewhere", id="9999")])
     yield history
@@ -348,3 +354,18 @@ def test_a_damaged_index_is_rebuilt_from_the_tasks(tmp_path):
     again = History(path)
     assert ids(again, "creme") == ["1003"] and ids(again, "is:starred") == ["1003"]
     again.close()
+
+
+@pytest.mark.parametrize(
+    "query", ["é)])v:\x00a", 'a"b', "fox*", '"NEAR(a b)"', "AND OR NOT", "^x", "{prompt}: x", "\x00"]
+)
+def test_nothing_typed_becomes_index_syntax(library, query):
+    # an answer, or a term it does not know said with its place: never an SQLite error
+    with contextlib.suppress(QueryError):
+        library.search(NS, query, now=NOW.timestamp())
+
+
+def test_what_the_index_cuts_into_words_is_what_the_parser_does(library):
+    library.upsert(NS, [task(50, "漢字 emoji😀split don't-stop")])
+    assert ids(library, "漢字") == ["1050"] and ids(library, "split") == ["1050"]
+    assert ids(library, '"don t stop"') == ["1050"] and ids(library, "don't-stop") == ["1050"]

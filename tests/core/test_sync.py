@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support.hostile import Hostile, list_body, ok, task
 from support.keys import fresh_key
 
 from mj_tui.core.errors import MjError
@@ -99,3 +100,17 @@ async def test_mjproxy_sync_refreshes_the_unfinished_tasks_in_the_store(make_ser
     # nothing unfinished: nothing asked
     quiet = await service.sync()
     assert quiet.pages_read == 0 and requests_to(control, "list-by-condition") - before == 1
+
+
+async def test_a_server_that_repeats_one_page_does_not_keep_sync_going(make_service):
+    # a hostile server over loopback: every page the same 20 tasks, and a total of a million
+    same = [task("ohmygpt", str(500 + i), status="SUCCESS", submitTime=1.7e12 + i) for i in range(20)]
+    api = Hostile()
+    try:
+        api.route("/query-mj-tasks", ok(list_body("ohmygpt", same, total=10**6)))
+        service = make_service(ProviderKind.OHMYGPT, base_url=api.origin)
+        result = await service.sync()
+        assert api.requests_to("/query-mj-tasks") == 2 and result.pages_read == 2
+        assert not result.complete and result.new == 20
+    finally:
+        api.close()
