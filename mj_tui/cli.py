@@ -545,7 +545,7 @@ async def cmd_sync(args: argparse.Namespace, service: MjService) -> int:
     state = "up to date" if result.complete else "stopped early (run sync again to go on)"
     print(
         f"{state}: {result.tasks_stored} task(s) stored, {result.new} new, {result.unfinished} unfinished; "
-        f"{service.history.count(service.namespace)} in the local history"
+        f"{service.stored_count()} in the local history"
     )
     return EXIT_OK
 
@@ -686,7 +686,7 @@ async def cmd_export(args: argparse.Namespace, service: MjService) -> int:
     if args.ids:
         tasks, total = _tasks_by_id(service, args.ids, unknown), len(set(args.ids))
     elif args.all:
-        tasks, total = _stored_tasks(service), service.history.count(service.namespace)
+        tasks, total = _stored_tasks(service), service.stored_count()
     else:
         tasks, total = _searched_tasks(service, args.query)
     show = _export_progress()

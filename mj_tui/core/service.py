@@ -524,6 +524,10 @@ class MjService:
     def get_cached(self, task_id: str) -> Task | None:
         return self.history.get(self.namespace, task_id)
 
+    def stored_count(self) -> int:
+        """How many tasks this profile's local history holds (no request)."""
+        return self.history.count(self.namespace)
+
     def page_of(self, task_id: str, page_size: int | None = None) -> int | None:
         """The page (of that size, else the profile's) the task is on, newest first; None if unknown."""
         position = self.history.position(self.namespace, task_id)

@@ -296,7 +296,8 @@ class Library(Flow):
             return
         base = self.screen.pictures.save_folder()
         suggested = base / f"mj-tui-{what}-{datetime.now():%Y-%m-%d}"
-        words = "starred tasks" if what == "starred" else f"tasks found by {query!r}"
+        plural = "" if first.total == 1 else "s"
+        words = f"starred task{plural}" if what == "starred" else f"task{plural} found by {query!r}"
         dialog = AskDialog(
             f"Export {first.total:,} {words}",
             "Into this folder (made if missing; what is there already is kept and skipped):",
