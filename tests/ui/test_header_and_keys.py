@@ -119,7 +119,7 @@ async def test_theme_from_config_and_graphics_off(emulator, tmp_path):
     notes = Recorder(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await main_screen(pilot, app)
-        assert "Unknown theme" in notes.text()
+        await wait_for(pilot, lambda: "Unknown theme" in notes.text(), what="the unknown theme said")
 
 
 def test_graphics_choices_resolve(graphics):

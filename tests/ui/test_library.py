@@ -195,3 +195,30 @@ async def test_midjourney_proxy_search_over_its_local_history(emulator, control,
         assert [t.prompt for t in screen.tasks.tasks] == ["a blue whale at night"]
         await pilot.press("escape")
         await wait_for(pilot, lambda: len(screen.tasks.tasks) == 2, what="both again")
+
+
+async def test_an_export_folder_that_cannot_take_files_is_said_and_nothing_is_fetched(
+    emulator, control, tmp_path, graphics
+):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history", page_size=0), graphics)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await main_screen(pilot, app, connected=True)
+        recorder = Recorder(app)
+        await wait_for(pilot, lambda: screen.tasks.page and screen.tasks.page.total == 24, what="the history")
+        screen.set_focus(screen.tasks)
+        await pilot.press("asterisk")
+        await wait_for(pilot, lambda: screen.tasks.current.starred, what="starred")
+        in_the_way = tmp_path / "a-file"
+        in_the_way.write_text("not a folder")
+        before = control.get("/_emulator/state").json()["requests"]
+        await palette(pilot, app, "export starred")
+        ask = await wait_for(pilot, lambda: isinstance(app.screen, AskDialog) and app.screen, what="the folder")
+        ask.query_one(Input).value = str(in_the_way)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "is a file" in recorder.text(), what="the folder refused")
+        assert in_the_way.read_text() == "not a folder" and app.is_running
+        after = control.get("/_emulator/state").json()["requests"]
+        assert {k: v for k, v in after.items() if "mj-generated" in k or "attachments" in k} == {
+            k: v for k, v in before.items() if "mj-generated" in k or "attachments" in k
+        }
+        assert not screen.library.exporting and screen.tasks.border_title == "Tasks"

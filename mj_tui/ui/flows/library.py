@@ -31,6 +31,12 @@ if TYPE_CHECKING:
 EXPORT_PAGE = 100
 
 
+def bar(done: int, total: int, width: int = 10) -> str:
+    """A progress bar in text, for a pane's title: ━━━━━─────."""
+    filled = round(width * min(1.0, done / total)) if total > 0 else 0
+    return "━" * filled + "─" * (width - filled)
+
+
 class Library(Flow):
     """Search, stars, tags, sync and export for the main screen."""
 
@@ -250,7 +256,8 @@ class Library(Flow):
 
         def progress(step: SyncProgress) -> None:
             of = f" of {step.total:,}" if step.total is not None else ""
-            tasks.border_title = f"Tasks · syncing {step.tasks_stored:,}{of} · {step.new:,} new"
+            shown = f"{bar(step.tasks_stored, step.total)} " if step.total else ""
+            tasks.border_title = f"Tasks · syncing {shown}{step.tasks_stored:,}{of} · {step.new:,} new"
 
         if server_history:
             self.notify("Reading the provider's history into this machine's store…", title="Sync", timeout=3)
@@ -312,7 +319,8 @@ class Library(Flow):
         tasks = self.screen.tasks
 
         def progress(step: ExportProgress) -> None:
-            tasks.border_title = f"Tasks · exporting {step.done:,} of {step.total or first.total:,}"
+            of = step.total or first.total
+            tasks.border_title = f"Tasks · exporting {bar(step.done, of)} {step.done:,} of {of:,}"
 
         try:
             report = await service.export_many(
