@@ -127,10 +127,12 @@ def _niji_tokens(number: str | None) -> list[str]:
 
 def prompt_facets(prompt: str) -> set[str]:
     """The facet tokens a prompt's parameters give (--ar, --v, --niji, --sref, ...)."""
-    from .prompt.scan import normalize_version, scan  # the prompt parser loads on first use
+    # the prompt parser loads on first use, the package before its module (see prompt/__init__.py)
+    from .prompt import scan as scanning
 
+    normalize_version = scanning.normalize_version
     tokens: set[str] = set()
-    scanned = scan(prompt)
+    scanned = scanning.scan(prompt)
     if scanned.urls:
         tokens.add("hsimage")
     for param in scanned.params:

@@ -43,8 +43,7 @@ from .images import ImageCache, Story, safe_filename, story_of
 from .journal import Journal
 from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
-from .prompt import PromptPlan, plan_prompt
-from .prompt.plan import modal_problem
+from .prompt import PromptPlan, modal_problem, plan_prompt
 from .providers import Provider, make_provider
 from .search import complete_term as _complete_term
 from .search import parse as parse_query

@@ -42,3 +42,26 @@ def test_the_first_frame_does_not_wait_for_httpx():
     )
     assert "mj_tui.ui.kitty_image" in mods and "mj_tui.ui.screens.main" in mods
     assert "httpx" not in mods
+
+
+def test_the_prompt_package_is_imported_before_its_modules():
+    """Outside mj_tui/core/prompt, `from ...prompt.scan import x` takes the module's import
+    lock before the package's: with another thread importing the package at that moment
+    (the UI and a worker thread both load it on first use), Python breaks the deadlock by
+    handing one a half-initialised module. `from ...prompt import scan` takes them in order."""
+    import ast
+    from pathlib import Path
+
+    import mj_tui
+
+    root = Path(mj_tui.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.parent.name == "prompt" and path.parent.parent.name == "core":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if "prompt" in parts and parts.index("prompt") < len(parts) - 1:
+                    offenders.append(f"{path.relative_to(root)}:{node.lineno} from {'.' * node.level}{node.module}")
+    assert offenders == []

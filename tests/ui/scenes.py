@@ -179,6 +179,12 @@ async def library_search(pilot) -> None:
     await until(pilot, lambda: screen.tasks.current.tags == ("food", "night"), what="tags")
     await pilot.press("slash", *"ramen -status:failed")
     await until(pilot, lambda: screen.session.query == "ramen -status:failed", what="the search")
+    # the preview keeps the last picture until the selected one's is ready: wait for that
+    await until(
+        pilot,
+        lambda: screen.preview.shown is not None and screen.preview.shown.task.id == screen.tasks.current.id,
+        what="the selected task's picture",
+    )
     await settle(pilot)
 
 

@@ -32,7 +32,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..errors import ImageError
 from ..models import Task
-from ..prompt.scan import scan
+from ..prompt import scan as scanning  # the package before its module (see prompt/__init__.py)
 from ..text import exception_detail
 from .containers import (
     EXIF_HEADER,
@@ -154,7 +154,7 @@ class Story:
     def title(self) -> str:
         """The prompt's subject: no image links, no parameters, cut on a word."""
         text = self.prompt
-        parts = scan(text)
+        parts = scanning.scan(text)
         body = " ".join(text[parts.body_start : parts.body_end].split())
         if len(body) <= TITLE_MAX:
             return body
@@ -189,7 +189,7 @@ def story_of(task: Task, *, profile: str, quadrant: int | None = None) -> Story:
     prompt = fit_text(task.prompt)
     final = fit_text(task.final_prompt)
     ran = final or prompt
-    parts = scan(ran)
+    parts = scanning.scan(ran)
     parameters = ran[parts.params[0].start :].strip() if parts.params else ""
     return Story(
         task_id=fit_text(task.id, 256),

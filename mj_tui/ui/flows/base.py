@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +47,18 @@ class Flow:
         thread: bool = False,
     ) -> Worker[Any]:
         """A worker of the main screen: its failure becomes a toast there (see ReportWorkerErrors)."""
-        return self.screen.run_worker(work, group=group, exclusive=exclusive, thread=thread, exit_on_error=False)
+        if not inspect.iscoroutine(work):
+            return self.screen.run_worker(work, group=group, exclusive=exclusive, thread=thread, exit_on_error=False)
+        coroutine = work
+
+        async def started() -> Any:
+            return await coroutine
+
+        worker = self.screen.run_worker(started, group=group, exclusive=exclusive, exit_on_error=False)
+        # a worker cancelled before it started (a newer one in an exclusive group) never awaits
+        # the coroutine: closed when the worker goes, Python does not warn of it
+        weakref.finalize(worker, coroutine.close)
+        return worker
 
     async def ready(self) -> MjService:
         """The service, waiting for it if a key was pressed in the first instant."""

@@ -167,7 +167,7 @@ class Buttons(Flow):
     def ask_modal(self, task: Task, prompt: str | None = None, button: Button | None = None) -> None:
         """Open the prompt dialog for a task waiting on a modal step (one at a time)."""
         from ...core import pricing
-        from ...core.prompt.plan import modal_problem
+        from ...core.prompt import modal_problem
         from ..screens.modal_prompt import PromptDialog
 
         session = self.session

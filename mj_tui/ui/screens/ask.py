@@ -83,6 +83,7 @@ class AskDialog(Dialog[str | None]):
 
     def on_mount(self) -> None:
         field = self.query_one(Input)
+        field.cursor_blink = getattr(self.app, "blink_cursor", True)
         field.focus()
         field.action_end()
 

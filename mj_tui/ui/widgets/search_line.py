@@ -67,6 +67,10 @@ class SearchLine(Vertical):
         yield Input(placeholder=PLACEHOLDER, id="search-input", compact=True, select_on_focus=False)
         yield Static("", id="search-note", markup=False)
 
+    def on_mount(self) -> None:
+        # the config's [ui] cursor_blink (a blinking cursor redraws twice a second, over SSH too)
+        self.input.cursor_blink = getattr(self.app, "blink_cursor", True)
+
     @property
     def input(self) -> Input:
         return self.query_one("#search-input", Input)
