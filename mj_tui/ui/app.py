@@ -93,7 +93,11 @@ class MjApp(ReportWorkerErrors, App[int]):
         if self.graphics.note:
             self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
         # a theme picked in the palette is kept for the next start (after the one above)
-        self.call_after_refresh(self.theme_changed_signal.subscribe, self, self._theme_chosen)
+        self.call_after_refresh(self._follow_theme)
+
+    def _follow_theme(self) -> None:
+        if self.is_running:  # (not when the app is already on its way out: a quick quit)
+            self.theme_changed_signal.subscribe(self, self._theme_chosen)
 
     def _theme_chosen(self, theme: Theme) -> None:
         config = self.launch.config
