@@ -12,8 +12,9 @@ selection down the plain list (a redraw with no store read).
 
 Gallery: GRIDS finished grids whose originals are in the image cache. A first session
 makes the tile-sized thumbnails (and leaves them on disk); the measured session opens the
-gallery (i) and pages forward (]) and back ([), with the kitty widget and 10x20-pixel
-cells. Pictures sent to the terminal are counted against the tiles shown.
+gallery (i), pages forward (]) and back ([), and opens it again after esc (the screen is
+kept between openings), with the kitty widget and 10x20-pixel cells. Pictures sent to the
+terminal are counted against the tiles shown.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def _fill_grids(scratch: Path) -> None:
 
 
 async def _gallery_session(pictures: bool = True) -> dict[str, tuple[float, float, int]]:
-    """Per step (open, next page, back): (ms to every tile drawn, longest callback ms, tiles).
+    """Per step (open, next page, back, open again): (ms to every tile drawn, longest callback ms, tiles).
     Without `pictures` (graphics off, the floor): the same tiles with their captions only."""
     from mj_tui.ui.app import MjApp
     from mj_tui.ui.graphics import Graphics, load_graphics
@@ -209,7 +210,11 @@ async def _gallery_session(pictures: bool = True) -> dict[str, tuple[float, floa
             ("open", "i", 1),
             ("next page", "right_square_bracket", 2),
             ("back", "left_square_bracket", 1),
+            ("open again", "i", 1),
         ):
+            if name == "open again":  # back to the list first: the gallery is kept between openings
+                await pilot.press("escape")
+                await _until(lambda: isinstance(app.screen, MainScreen))
             await pilot.pause(0.2)
             frames.arm(lambda p=page: all_drawn(p))
             _Busy.total = _Busy.longest = 0.0

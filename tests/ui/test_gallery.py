@@ -176,3 +176,31 @@ async def test_resizing_while_the_pictures_are_on_their_way(emulator, control, t
         await wait_for(pilot, settled, timeout=20, what="the last size's page, every thumbnail drawn")
         assert gallery.grid == tile_grid(*gallery.query_one("#tiles").size, app.pixels_per_cell)
         assert app.is_running and app.screen is gallery
+
+
+async def test_opened_again_it_shows_the_list_as_it_is_now_on_the_same_tiles(emulator, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history", page_size=0), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot, app, connected=True)
+        await wait_for(pilot, lambda: screen.tasks.page and screen.tasks.page.total == 24, what="the history")
+        gallery = await open_gallery(pilot, app, screen)
+        tiles = gallery.tiles
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="the main screen")
+
+        # a search (the first page of the history is in the store), then the gallery again
+        await pilot.press("slash", *"ramen", "enter")
+        await wait_for(pilot, lambda: screen.session.query == "ramen" and app.focused is screen.tasks, what="found")
+        await pilot.press("down")
+        chosen = screen.tasks.current
+        found = [t.id for t in screen.tasks.tasks]
+        await pilot.press("i")
+        await wait_for(
+            pilot,
+            lambda: app.screen is gallery and [t.shown_task.id for t in gallery.tiles if t.shown_task] == found,
+            what="the search's tasks in the same gallery",
+        )
+        assert gallery.tiles == tiles  # the same tiles: mounted once
+        assert "search 'ramen'" in title(gallery) and gallery.current.id == chosen.id
+        with_pictures = sum(1 for tile in gallery.tiles if tile.wants_picture)
+        await wait_for(pilot, lambda: pictured(gallery) == with_pictures, what="its thumbnails")

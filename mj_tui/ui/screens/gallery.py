@@ -189,6 +189,14 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         tiles = self.tiles
         return tiles[self.index].shown_task if 0 <= self.index < len(tiles) else None
 
+    def reopen(self, load: PageLoader, *, what: str, start: int) -> None:
+        """Shown again (the screen is kept between openings): the list as it is now, from
+        the task at `start`. Its tiles stay mounted and its last pictures stay fitted."""
+        self.load, self.what = load, what
+        self.position = max(0, start)
+        if self.per_page:  # laid out before (a new size, if any, lays it out again)
+            self._show_page(self.position // self.per_page + 1, self.position % self.per_page)
+
     async def on_resize(self) -> None:
         area = self.query_one("#tiles").size
         if area.width and area.height:

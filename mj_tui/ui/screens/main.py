@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from ...core.service import MjService
     from ...launch import Launch
     from ..app import MjApp
-    from .gallery import GalleryChoice
+    from .gallery import GalleryChoice, GalleryScreen
 
 ZOOM = Binding.Group("Zoom", compact=True)
 PAGE = Binding.Group("Page", compact=True)
@@ -225,6 +225,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         self.pictures = Pictures(self)
         self.lineage = Lineage(self)
         self.library = Library(self)
+        self._gallery: GalleryScreen | None = None  # made on first use, then kept
         self.chord: str | None = None
         self._chord_timer: Timer | None = None
         # kept beside the history store, so a demo or a test keeps its own
@@ -587,16 +588,26 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             return
         page, index = self.tasks.page, self.tasks.highlighted or 0
         start = (page.page - 1) * page.page_size + index if page is not None else 0
-        gallery = GalleryScreen(
-            service,
-            self.connection.lister(),
-            what=self.connection.list_name(),
-            start=start,
-            save=self.pictures.save_task,
-            star=self.library.set_star,
-            tag=self.library.edit_tags,
-            clock=self.app.now,
-        )
+        gallery = self._gallery
+        if gallery is not None and gallery.service is not service:  # a new key since: a new gallery
+            self.app.uninstall_screen(gallery)
+            gallery = self._gallery = None
+        if gallery is None:
+            gallery = GalleryScreen(
+                service,
+                self.connection.lister(),
+                what=self.connection.list_name(),
+                start=start,
+                save=self.pictures.save_task,
+                star=self.library.set_star,
+                tag=self.library.edit_tags,
+                clock=self.app.now,
+            )
+            # kept between openings: its tiles are mounted once, its last pictures kept
+            self.app.install_screen(gallery, f"gallery-{id(gallery)}")
+            self._gallery = gallery
+        else:
+            gallery.reopen(self.connection.lister(), what=self.connection.list_name(), start=start)
         self.app.push_screen(gallery, self._from_gallery)
 
     def _from_gallery(self, choice: GalleryChoice | None) -> None:
