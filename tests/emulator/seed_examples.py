@@ -1,5 +1,5 @@
-"""Response examples copied from the provider docs in /work/shared/seeds (trimmed to
-one or two buttons). The tests compare the emulator's field sets with these."""
+"""Response examples copied from the providers' published API docs (trimmed to one or two
+buttons). The tests compare the emulator's field sets with these."""
 
 # Seed 000 (OhMyGPT query-mj-tasks; the same task object as /query).
 OHMYGPT_TASK = {
