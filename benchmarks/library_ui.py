@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from .common import Report, verdict
+from .preview import _Sink  # counts the pictures the kitty widget writes
 from .ui_thread import FRAME_MS, _Busy
 
 SEARCH_TASKS = 100_000
@@ -147,7 +148,7 @@ def _fill_grids(scratch: Path) -> None:
     from mj_tui.core.models import Mode, ProviderKind, Status, Task
     from mj_tui.launch import DEMO_BASE_URL
 
-    from .preview import photo_like_png
+    from .preview import photo_like_png  # (a photo-like original decodes as a real grid does)
 
     png = photo_like_png(GRID_PIXELS)
     history = History(scratch / "data" / "history.sqlite3")
@@ -225,16 +226,6 @@ async def _gallery_session(pictures: bool = True) -> dict[str, tuple[float, floa
             assert isinstance(gallery, GalleryScreen)
             out[name] = (ms, _Busy.longest * 1000, sum(1 for t in gallery.tiles if t.wants_picture))
     return out
-
-
-class _Sink:
-    """Counts the pictures the kitty widget writes to the (headless) terminal."""
-
-    def __init__(self) -> None:
-        self.images = 0
-
-    def write(self, text: str) -> None:
-        self.images += text.count(",m=0,")  # the last chunk of one picture
 
 
 def run() -> Report:
