@@ -48,9 +48,10 @@ class Launch:
     def history_path(self) -> Path:
         return (self.data_dir or data_dir()) / "history.sqlite3"
 
-    def open_history(self) -> History:
-        """The local store alone: enough to draw the first frame."""
-        return History(self.history_path)
+    def open_history(self, *, defer_index: bool = False) -> History:
+        """The local store alone: enough to draw the first frame (with `defer_index`, an
+        older store's search index is built later, by the service; see History)."""
+        return History(self.history_path, defer_index=defer_index)
 
     def _transport(self) -> httpx.AsyncBaseTransport | None:
         if self.transport is None and self.demo_emulator is not None:

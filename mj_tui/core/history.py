@@ -255,9 +255,15 @@ def _document(task: Task, starred: bool, tags: Iterable[str]) -> query_language.
 
 
 class History:
-    def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT):
+    def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT, defer_index: bool = False):
+        """`defer_index`: an older store's search index is built by :meth:`ensure_index`
+        (or the first search), not while opening: the TUI opens the store for its first
+        frame and builds the index in the thread that builds the service (about a second
+        per 10,000 tasks, once)."""
         self.path: Path | str = Path(path) if str(path) != ":memory:" else ":memory:"
         self._busy_timeout = busy_timeout
+        self._defer_index = defer_index
+        self._index_stale = False  # the index is to be built before the next search
         # one connection shared by the event loop and worker threads, under a lock
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}  # cached COUNT(*) per namespace; dropped on inserts
@@ -300,7 +306,22 @@ class History:
             self._fts = False
         (version,) = db.execute("PRAGMA user_version").fetchone()
         if version < SCHEMA_VERSION or self._index_empty(db):
-            self._reindex(db)
+            if self._defer_index:
+                self._index_stale = True
+            else:
+                self._reindex(db)
+
+    def ensure_index(self) -> None:
+        """Build the search index now if opening left it to be built (see `defer_index`).
+        A store that cannot be written just now keeps it for the next search."""
+        with self._lock:
+            self._ensure_index_locked()
+
+    def _ensure_index_locked(self) -> None:
+        if self._index_stale:
+            with contextlib.suppress(sqlite3.Error):
+                self._reindex(self._db)
+                self._index_stale = False
 
     def _index_empty(self, db: sqlite3.Connection) -> bool:
         table = "search" if self._fts else "search_plain"
@@ -896,6 +917,7 @@ class History:
         if query.everything:
             return self.page(profile, page, size)
         with self._lock:
+            self._ensure_index_locked()
             try:
                 return self._search(profile, query, page, size)
             except sqlite3.Error as exc:

@@ -97,6 +97,9 @@ class MjService:
         self.profile = profile
         self.provider: Provider = make_provider(profile, key, transport=transport)
         self.history = history
+        # an older store's search index, if opening left it for later (the TUI builds the
+        # service in a thread after its first frame: the wait is there, not on screen)
+        history.ensure_index()
         self._close_history = close_history
         #: things a person should read that are not errors (a sent task the history could
         #: not record); the CLI prints them, the TUI shows them

@@ -144,7 +144,8 @@ class MjApp(ReportWorkerErrors, App[int]):
         from .screens.main import MainScreen
 
         # the screen draws from the local store, then builds the service in a thread
-        return self._sized(MainScreen(self.launch, self.launch.open_history()))
+        # the search index of an older store: built by the service, in its thread
+        return self._sized(MainScreen(self.launch, self.launch.open_history(defer_index=True)))
 
     def use_key(self, key: Secret, *, source: KeySource = KeySource.KEYRING) -> None:
         """Start the main screen with this key, or reconnect the running one."""

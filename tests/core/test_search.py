@@ -311,6 +311,34 @@ def test_an_old_store_is_upgraded_and_loses_nothing(tmp_path):
     again.close()
 
 
+def test_an_old_store_opened_for_a_first_frame_is_indexed_later_and_loses_nothing(tmp_path):
+    """The TUI opens the store with the index deferred (its first frame needs only the
+    tasks): the index is built by ensure_index, or by the first search, whichever comes first."""
+    path = tmp_path / "history.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA)
+    rows = []
+    for t in LIBRARY:
+        body = task_to_dict(t)
+        del body["starred"], body["tags"]
+        rows.append((NS, t.id, t.submit_time.timestamp(), t.status.value, 0.0, json.dumps(body)))  # type: ignore[union-attr]
+    db.executemany("INSERT INTO tasks VALUES (?,?,?,?,?,?)", rows)
+    db.commit()
+    db.close()
+
+    history = History(path, defer_index=True)
+    assert history.page(NS, 1, 20).tasks == LIBRARY  # the first frame's page, no index yet
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] < 2
+    assert ids(history, "ramen") == ["1000", "1001", "1010"]  # a search builds it first
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] >= 2
+    history.close()
+
+    fresh = History(path, defer_index=True)  # indexed already: nothing left for later
+    fresh.ensure_index()
+    assert ids(fresh, "status:failed has:sref") == ["1002"]
+    fresh.close()
+
+
 def test_a_locked_store_gives_a_clear_error_for_marks_and_search_still_reads(tmp_path):
     path = tmp_path / "h.sqlite3"
     history = History(path, busy_timeout=0.05)

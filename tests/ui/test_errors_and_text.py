@@ -102,7 +102,9 @@ async def test_failed_task_is_announced_and_its_reason_shown(emulator, tmp_path,
             pilot, lambda: (t := screen.tasks.current) and t.status == Status.FAILURE and t, what="failure"
         )
         await wait_for(pilot, lambda: "Failed" in notes.titles("error"), what="failure toast")
-        assert "[Banned prompt detected]" in screen.tasks.render_line(1).text  # under the row, cut to fit
+        await wait_for(  # under the row, cut to fit (the row grew a line: drawn at the next refresh)
+            pilot, lambda: "[Banned prompt detected]" in screen.tasks.render_line(1).text, what="the reason's line"
+        )
         state = str(screen.preview.query_one("#preview-state").render())
         assert "Failed" in state and task.fail_reason in state  # whole, in the preview
 
