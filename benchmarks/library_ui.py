@@ -139,44 +139,6 @@ async def _search_session() -> tuple[list[tuple[float, float]], list[tuple[float
     return typed, floor
 
 
-def _fill_grids(scratch: Path) -> None:
-    """GRIDS finished grids in the store, each with its original in the image cache."""
-    from datetime import UTC, datetime, timedelta
-
-    from mj_tui.core.history import History
-    from mj_tui.core.images import ImageCache
-    from mj_tui.core.models import Mode, ProviderKind, Status, Task
-    from mj_tui.launch import DEMO_BASE_URL
-
-    from .preview import photo_like_png  # (a photo-like original decodes as a real grid does)
-
-    png = photo_like_png(GRID_PIXELS)
-    history = History(scratch / "data" / "history.sqlite3")
-    images = ImageCache(scratch / "cache" / "images")
-    images.root.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    tasks = []
-    for i in range(GRIDS):
-        url = f"{DEMO_BASE_URL}/never-fetched/{i}.png"
-        tasks.append(
-            Task(
-                id=str(1_900_000_000_000_000 + i),
-                provider=ProviderKind.MJPROXY,
-                status=Status.SUCCESS,
-                progress=100,
-                prompt=f"grid {i}, gouache --ar 1:1",
-                mode=Mode.FAST,
-                submit_time=now - timedelta(seconds=i),
-                finish_time=now - timedelta(seconds=i),
-                image_url=url,
-                image_urls=(url,),
-            )
-        )
-        images.path_for(f"{_launch().profile.name}-mjproxy-{tasks[-1].id}").write_bytes(png)
-    history.upsert(_namespace(), tasks)
-    history.close()
-
-
 async def _gallery_session(pictures: bool = True) -> dict[str, tuple[float, float, int]]:
     """Per step (open, next page, back, open again): (ms to every tile drawn, longest callback ms, tiles).
     Without `pictures` (graphics off, the floor): the same tiles with their captions only."""
@@ -259,7 +221,9 @@ def run() -> Report:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         os.environ["MJ_TUI_DEMO_DIR"] = str(scratch)
-        _fill_grids(scratch)
+        from .preview import fill, photo_like_png  # (a photo-like original decodes as a real grid does)
+
+        fill(scratch, photo_like_png(GRID_PIXELS), GRIDS)  # the preview benchmark's grids, GRIDS of them
         sink, drop = _Sink(), HeadlessDriver.write
         setattr(HeadlessDriver, "write", lambda driver, text: sink.write(text))  # noqa: B010 (this process only)
         try:

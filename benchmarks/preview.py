@@ -60,8 +60,8 @@ def photo_like_png(size: int = SIZE) -> bytes:
     return buffer.getvalue()
 
 
-def fill(scratch: Path, png: bytes) -> None:
-    """GRIDS finished grids, newest first in the list, each with its original in the cache."""
+def fill(scratch: Path, png: bytes, count: int = GRIDS) -> None:
+    """`count` finished grids, newest first in the list, each with its original in the cache."""
     from mj_tui.core.history import History
     from mj_tui.core.images import ImageCache
     from mj_tui.core.models import Button, Mode, ProviderKind, Status, Task
@@ -74,7 +74,7 @@ def fill(scratch: Path, png: bytes) -> None:
     buttons = tuple(Button(f"MJ::JOB::upsample::{i}::h", f"U{i}") for i in range(1, 5))
     now = datetime.now(UTC)
     tasks = []
-    for i in range(GRIDS):
+    for i in range(count):
         task = Task(
             id=str(1_800_000_000_000_000 + i),
             provider=ProviderKind.MJPROXY,

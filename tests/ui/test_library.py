@@ -35,19 +35,21 @@ async def palette(pilot, app, words: str) -> None:
     await pilot.press("enter")
 
 
-async def synced(pilot, app, screen, recorder) -> None:
+async def synced_list(pilot, app):
+    """The 24-task history on screen, synced from the palette into the store, the list focused."""
+    screen = await main_screen(pilot, app, connected=True)
+    recorder = Recorder(app)
+    await wait_for(pilot, lambda: screen.tasks.page and screen.tasks.page.total == 24, what="the history")
     await palette(pilot, app, "sync history")
     await wait_for(pilot, lambda: "Sync" in recorder.titles() and "24 tasks read" in recorder.text(), what="synced")
+    screen.set_focus(screen.tasks)
+    return screen, recorder
 
 
 async def test_search_narrows_the_list_as_you_type_and_escape_brings_every_task_back(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history", page_size=0), graphics)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await main_screen(pilot, app, connected=True)
-        recorder = Recorder(app)
-        await wait_for(pilot, lambda: screen.tasks.page and screen.tasks.page.total == 24, what="the history")
-        await synced(pilot, app, screen, recorder)
-        screen.set_focus(screen.tasks)
+        screen, _ = await synced_list(pilot, app)
         await pilot.press("down", "down")
         before = screen.tasks.current
 
@@ -149,11 +151,7 @@ async def test_star_and_tag_show_on_rows_and_are_searchable_and_export_writes_th
 async def test_gallery_of_a_search_and_space_stars(emulator, tmp_path, graphics):
     app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key="sk-history", page_size=0), graphics)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await main_screen(pilot, app, connected=True)
-        recorder = Recorder(app)
-        await wait_for(pilot, lambda: screen.tasks.page and screen.tasks.page.total == 24, what="the history")
-        await synced(pilot, app, screen, recorder)
-        screen.set_focus(screen.tasks)
+        screen, _ = await synced_list(pilot, app)
         await pilot.press("slash", *"cat", "enter")
         await wait_for(pilot, lambda: screen.session.query == "cat" and app.focused is screen.tasks, what="found")
         found = [t.id for t in screen.tasks.tasks]
