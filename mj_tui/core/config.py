@@ -8,6 +8,7 @@ tests and snapshot runs stay independent of the developer's own setup.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -59,6 +60,14 @@ class Profile:
     #: unfinished jobs the provider allows at once (OhMyGPT: 3 for regular users,
     #: 20 VIP, 50 premium); None when the provider does not say
     queue_limit: int | None = None
+    #: what a job costs where the provider publishes no table (midjourney-proxy resellers):
+    #: ("imagine", 0.05) for every mode, ("imagine.relax", 0.03) for one; the queue's spend
+    #: caps and estimates use it (OhMyGPT's own token table needs none)
+    prices: tuple[tuple[str, float], ...] = ()
+    #: how the prices above are counted, shown after an amount ("$", "credits")
+    price_unit: str = ""
+    #: the most the queue may spend in a day (local time), in the profile's unit; None: no cap
+    daily_cap: float | None = None
 
     @property
     def tasks_per_page(self) -> int:
@@ -159,10 +168,32 @@ def _profile_from_table(name: str, table: dict[str, Any], path: Path) -> Profile
         changes["queue_limit"] = int(_number(table["queue_limit"], f"{where} queue_limit", minimum=1))
     if "request_timeout" in table:
         changes["request_timeout"] = _number(table["request_timeout"], f"{where} request_timeout", minimum=1)
+    if "daily_cap" in table:
+        changes["daily_cap"] = _number(table["daily_cap"], f"{where} daily_cap", minimum=0)
+    if "price_unit" in table:
+        changes["price_unit"] = str(table["price_unit"])[:12]
+    if "prices" in table:
+        changes["prices"] = _prices(table["prices"], f"{where} prices")
     unknown = set(table) - {"provider", *changes}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     return replace(base, **changes)
+
+
+_PRICE_KEY = re.compile(r"^[a-z_]+(\.(fast|relax|turbo))?$")
+
+
+def _prices(value: Any, where: str) -> tuple[tuple[str, float], ...]:
+    """A [profiles.x.prices] table: action (or action.mode) = amount per job."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: expected a table such as {{ imagine = 0.05, upscale = 0.02 }}")
+    prices = []
+    for key, amount in value.items():
+        name = str(key).lower()
+        if not _PRICE_KEY.match(name):
+            raise ConfigError(f"{where}: {key!r} is not an action name, or action.mode (e.g. imagine.relax)")
+        prices.append((name, _number(amount, f"{where} {key}", minimum=0)))
+    return tuple(prices)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -261,6 +292,13 @@ provider = "mjproxy"
 base_url = "https://api.maxapi.ai"
 path_template = "/mj-{mode}/mj"   # "/mj" for a self-hosted midjourney-proxy
 default_mode = "relax"      # fast | relax | turbo
+# queue_limit = 3           # jobs the queue runs at once (3 when unset)
+# daily_cap = 5             # the queue spends at most this much a day, in price_unit
+# price_unit = "$"
+# [profiles.maxapi.prices]  # per job, for the queue's estimates and caps
+# imagine = 0.05
+# "imagine.relax" = 0.03
+# upscale = 0.02
 
 # [keymap]
 # submit = "ctrl+s"

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS submits (
     started REAL NOT NULL,       -- epoch seconds, just before the request left
     state TEXT NOT NULL,         -- sending | done | unconfirmed
     task_id TEXT,
-    owner TEXT NOT NULL DEFAULT '' -- host:pid of the process that sent it
+    owner TEXT NOT NULL DEFAULT '', -- host:pid of the process that sent it
+    ref TEXT                     -- what sent it, when it was the queue: "job:<id>"
 );
 CREATE INDEX IF NOT EXISTS submits_open ON submits(profile, state);
 """
@@ -63,20 +64,35 @@ class Journal:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(submits)")}
+        if "ref" not in columns:  # a store from before the queue
+            db.execute("ALTER TABLE submits ADD COLUMN ref TEXT")
         return db
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def begin(self, profile: str, kind: str, prompt: str) -> int:
-        """Record a submit as leaving now; committed before this returns."""
+    def begin(self, profile: str, kind: str, prompt: str, *, ref: str | None = None) -> int:
+        """Record a submit as leaving now; committed before this returns. `ref` names what
+        sent it (the queue's job), so a restart can tell whether that job's request left."""
         with self._lock:
             cursor = self._db.execute(
-                "INSERT INTO submits (profile, kind, prompt, started, state, owner) VALUES (?, ?, ?, ?, 'sending', ?)",
-                (profile, kind, prompt, time.time(), _OWNER),
+                "INSERT INTO submits (profile, kind, prompt, started, state, owner, ref) "
+                "VALUES (?, ?, ?, ?, 'sending', ?, ?)",
+                (profile, kind, prompt, time.time(), _OWNER, ref),
             )
         return int(cursor.lastrowid or 0)
+
+    def by_ref(self, profile: str, ref: str) -> tuple[str, str | None] | None:
+        """(state, task id) of the latest submit `ref` made; None when none left (or the
+        server refused it outright: a refusal leaves no row)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT state, task_id FROM submits WHERE profile=? AND ref=? ORDER BY id DESC LIMIT 1",
+                (profile, ref),
+            ).fetchone()
+        return (str(row[0]), row[1]) if row else None
 
     def done(self, entry: int, task_id: str) -> None:
         """The server answered with this task: nothing is pending any more."""
@@ -122,6 +138,17 @@ class Journal:
 
 _HOST = socket.gethostname()
 _OWNER = f"{_HOST}:{os.getpid()}"
+
+
+def this_process() -> str:
+    """host:pid, as the journal and the queue's leases name their owner."""
+    return _OWNER
+
+
+def owner_gone(owner: str, since: float, cutoff: float) -> bool:
+    """Whether `owner` (host:pid) no longer runs: a process on this machine that is gone,
+    or one elsewhere whose work began (`since`) before `cutoff`."""
+    return _gone(owner, since, cutoff)
 
 
 def _gone(owner: str, started: float, cutoff: float) -> bool:

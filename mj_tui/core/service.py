@@ -250,7 +250,13 @@ class MjService:
 
     # -- submits (each is sent exactly once) ------------------------------------
     async def _send(
-        self, action: Action, prompt: str, mode: Mode | None, request: Callable[[], Awaitable[SubmitResult]]
+        self,
+        action: Action,
+        prompt: str,
+        mode: Mode | None,
+        request: Callable[[], Awaitable[SubmitResult]],
+        *,
+        ref: str | None = None,
     ) -> SubmitResult:
         """One paid request: journalled before it leaves, never sent twice.
 
@@ -263,7 +269,7 @@ class MjService:
         try:
             if self.journal.problem:
                 raise sqlite3.OperationalError(self.journal.problem)
-            entry = self.journal.begin(self.namespace, action.value, prompt)
+            entry = self.journal.begin(self.namespace, action.value, prompt, ref=ref)
         except (sqlite3.Error, OSError) as exc:
             raise HistoryNotWritable(
                 f"Nothing was sent: the history at {self.history.path} cannot be written ({exc}). "
@@ -373,13 +379,16 @@ class MjService:
             settled.append(self._unconfirmed(pending.id, action, pending.prompt, None, problem).task)
         return settled
 
-    async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> Task:
+    async def imagine(
+        self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = (), ref: str | None = None
+    ) -> Task:
+        """Send one imagine. `ref` names the sender in the journal (the queue's job)."""
         prompt = prompt.strip()
         if not prompt:
             raise InvalidRequest("The prompt is empty.")
         mode = self.provider.check_mode(mode)
         result = await self._send(
-            Action.IMAGINE, prompt, mode, lambda: self.provider.imagine(prompt, mode=mode, images=images)
+            Action.IMAGINE, prompt, mode, lambda: self.provider.imagine(prompt, mode=mode, images=images), ref=ref
         )
         return self._placeholder(result, action=Action.IMAGINE, prompt=prompt, mode=mode)
 
@@ -391,6 +400,7 @@ class MjService:
         prompt: str | None = None,
         mask: str | None = None,
         auto_modal: bool = True,
+        ref: str | None = None,
     ) -> PressOutcome:
         """Press one of a task's buttons, with the parent's mode.
 
@@ -412,6 +422,7 @@ class MjService:
             f"{label} on #{clean(parent.id)}: {base_prompt}",
             parent.mode,
             lambda: self.provider.action(parent, button.custom_id, mask=mask),
+            ref=ref,
         )
         task = self._placeholder(
             result, action=action, prompt=base_prompt, mode=parent.mode, parent=parent, button=button
@@ -455,6 +466,18 @@ class MjService:
         self.poller.untrack(task_id)
         (dismissed,) = self._store([dismissed])
         return dismissed
+
+    async def cancel(self, task_id: str) -> Task:
+        """Cancel a task at the provider, where the dialect can (Unsupported or
+        PermissionDenied say why not), and read it again."""
+        await self.provider.cancel(task_id)  # type: ignore[attr-defined]  # until the dialects have it
+        try:
+            return await self.refresh(task_id)
+        except MjError:
+            cached = self.get_cached(task_id)
+            if cached is None:
+                raise
+            return cached
 
     async def blend(self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None) -> Task:
         mode = self.provider.check_mode(mode)
