@@ -24,6 +24,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_queue import QueueUsage, cmd_batch, cmd_queue
+from .cli_queue import add_arguments as queue_arguments
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
 from .core.errors import ConfigError, CredentialsError, MjError, PromptRefused, QueryError
 from .core.models import Mode, Status, Task
@@ -160,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sidecar", action="store_true", help="also write <name>.json beside it: prompt, ids, times")
 
     _export_arguments(command)
+    queue_arguments(command, confirm_over=CONFIRM_OVER)
 
     p = command("key", "manage the API key in the OS keyring")
     p.add_argument("key_command", choices=["set", "delete", "status"])
@@ -829,6 +832,8 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "star": cmd_star,
     "tag": cmd_tag,
     "export": cmd_export,
+    "batch": lambda args, service: cmd_batch(args, service, confirm_over=CONFIRM_OVER),
+    "queue": cmd_queue,
 }
 #: commands over the local history alone: no key, no request
 LOCAL_COMMANDS = frozenset({"search", "star", "tag"})
@@ -837,7 +842,9 @@ LOCAL_COMMANDS = frozenset({"search", "star", "tag"})
 def _run(args: argparse.Namespace) -> int:
     if args.command in ASYNC_COMMANDS:
         handler = ASYNC_COMMANDS[args.command]
-        local = args.command in LOCAL_COMMANDS
+        local = args.command in LOCAL_COMMANDS or (
+            args.command == "queue" and args.queue_command not in ("run", "cancel")
+        )
         return asyncio.run(_with_service(args, lambda service: handler(args, service), local=local))
     if args.command == "key":
         return cmd_key(args)
@@ -850,7 +857,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _failure(error: Exception) -> tuple[str, int]:
     """What a failed command says on stderr, and its exit code."""
-    if isinstance(error, UsageError):
+    if isinstance(error, (UsageError, QueueUsage)):
         return str(error), EXIT_USAGE
     if isinstance(error, ConfigError):
         return f"configuration problem: {error.message}", EXIT_USAGE
@@ -881,7 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except BrokenPipeError:
         return _reader_left()
-    except (UsageError, MjError) as exc:
+    except (UsageError, QueueUsage, MjError) as exc:
         text, code = _failure(exc)
         print(f"mj-tui: {clean(text)}", file=sys.stderr)
         return code

@@ -45,6 +45,7 @@ from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, Sub
 from .poller import Poller, PollResult
 from .prompt import PromptPlan, modal_problem, plan_prompt
 from .providers import Provider, make_provider
+from .queue import JobQueue
 from .search import complete_term as _complete_term
 from .search import parse as parse_query
 from .sync import OnProgress, SyncProgress, SyncResult, refresh_local_history, walk_server_history
@@ -110,6 +111,7 @@ class MjService:
         self.namespace = namespace_for(profile)
         self.poller = Poller(self.provider.fetch_many, stale_after=profile.stale_after, clock=clock)
         self.session_spend = 0
+        self._queue: JobQueue | None = None
         self._charged: set[str] = set()
         self._submitted_here: set[str] = set()
         since = time.time() - RESUME_WINDOW
@@ -784,13 +786,22 @@ class MjService:
     def price_text(self, action: str, mode: Mode | None, jobs: int = 1) -> str:
         return pricing.price_text(self.profile.provider, action, mode, jobs)
 
+    @property
+    def job_queue(self) -> JobQueue:
+        """The local job queue, in the history's file (opened on first use)."""
+        if self._queue is None:
+            self._queue = JobQueue(self.history.path)
+        return self._queue
+
     async def aclose(self) -> None:
-        """Close the provider's connections and the journal, and the history when the
-        service opened it."""
+        """Close the provider's connections, the journal and the queue, and the history
+        when the service opened it."""
         try:
             await self.provider.aclose()
         finally:
             self.journal.close()
+            if self._queue is not None:
+                self._queue.close()
             if self._close_history:
                 self.history.close()
 
