@@ -227,13 +227,16 @@ class MjApp(ReportWorkerErrors, App[int]):
         self.push_screen(question, answer)
 
     def _quit_reasons(self, main: MainScreen) -> list[str]:
+        queued = main.queue.quit_reason()
         if self.launch.demo:
-            if main.session.added:
-                return ["The demo keeps nothing: its tasks and pictures are gone when it quits (s saves a picture)."]
+            if main.session.added or queued:
+                return [
+                    "The demo keeps nothing: its tasks, queue and pictures are gone when it quits (s saves a picture)."
+                ]
             return []
-        reasons = []
+        reasons = [queued] if queued else []
         running = main.session.running
-        if running:
+        if running and not queued:
             jobs = f"{running} job{'s are' if running > 1 else ' is'}"
             reasons.append(
                 f"{jobs} still running at the provider. They go on there, and mj-tui picks them up "

@@ -28,6 +28,8 @@ class PromptSubmitted(Message):
     prompt: str
     mode: Mode | None
     image_paths: list[str]
+    #: into the local queue (ctrl+g), not sent now
+    queue: bool = False
 
 
 @dataclass

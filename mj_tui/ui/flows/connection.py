@@ -80,6 +80,7 @@ class Connection(Flow):
         ]
         self.load_balance()
         self.run(self._reconcile(service), group="reconcile")
+        screen.queue.connected(service)
         session.changed()
         screen.call_after_refresh(gc_tuning.tune, screen.app)  # full GCs out of key presses
 
@@ -90,6 +91,7 @@ class Connection(Flow):
         screen, session = self.screen, self.session
         screen.workers.cancel_node(screen)
         self._poll_running = False
+        screen.queue.disconnected()
         if session.service is not None:
             screen.app.run_worker(session.service.aclose(), exit_on_error=False)
         session.reset(launch)
@@ -274,6 +276,8 @@ class Connection(Flow):
         self.notices()
         if result.finished:
             self.load_balance()
+        if result.updated or result.finished or result.modal:
+            screen.queue.step()  # a job may have finished: its slot is free
 
     def _tell_gallery(self, task: Task) -> None:
         """An open gallery shows the news too (a finished picture appears in its tile)."""

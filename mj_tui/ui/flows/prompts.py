@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ...core.errors import MjError
+from ...core.errors import MjError, QueueFull
 from ...core.models import Action, Mode, Task
 from ...core.uploads import image_data_uri
 from ..text import clean
@@ -19,6 +19,22 @@ CONFIRM_OVER = 4  # more paid jobs than this at once asks first
 
 
 class Prompts(Flow):
+    def queue(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
+        """ctrl+g: the prompt (and its permutations) into the local queue."""
+        if paths:
+            self.notify(
+                "A queued prompt takes reference images as links at its start, not files: ctrl+j sends this one now.",
+                title="Not queued",
+                severity="warning",
+                timeout=8,
+            )
+            return
+        from ...core.prompt import plan_prompt
+
+        plan = plan_prompt(prompt, mode=mode.value if mode else None)  # the box checked it already
+        self.screen.queue.add(list(plan.prompts), mode)
+        self.screen.composer.sent(prompt)
+
     def submit(self, prompt: str, mode: Mode | None, paths: list[str]) -> None:
         """Expand {a, b} permutations locally; ask before more than 4 paid jobs."""
         from ...core.errors import PromptRefused
@@ -38,6 +54,11 @@ class Prompts(Flow):
             prompts = session.rest[1]
         jobs = plan.jobs * len(prompts) // max(1, len(prompts) + already)
         free = session.queue_room()
+        if free == 0 and not paths and self.screen.queue.runner is not None:
+            # the provider is full: the local queue sends them when a slot frees up
+            self.screen.queue.add(prompts, mode, why=f"the provider's queue is full ({session.queue_limit})")
+            self.screen.composer.sent(prompt)
+            return
         # several prompts that cannot all fit: offer the ones that fit, or all of them (the
         # limit is the profile's guess until the server refuses one). One prompt simply goes:
         # the server is the judge, and a refusal keeps the prompt in the box.
@@ -56,11 +77,14 @@ class Prompts(Flow):
             + ". Each is a paid request."
         )
         fit = min(free, len(prompts)) if overflow and free else 0
+        queue_them = overflow and not paths and self.screen.queue.runner is not None
         if overflow:
             lines.append(
                 f"Your queue has room for {free} now (queue_limit {session.queue_limit or '?'}): "
                 + (
-                    f"'Send {fit}' sends those and keeps the rest for the next ctrl+j."
+                    "'Queue' puts them all in the local queue, sent as slots free up."
+                    if queue_them
+                    else f"'Send {fit}' sends those and keeps the rest for the next ctrl+j."
                     if fit
                     else "the server would refuse them until a job finishes."
                 )
@@ -70,14 +94,24 @@ class Prompts(Flow):
             lines.append(f"  … and {len(prompts) - 6} more")
 
         def answer(choice: bool | str | None) -> None:
-            if choice == "alt" or (choice is True and not fit):
+            if queue_them and choice is True:
+                self.screen.queue.add(prompts, mode)
+                self.screen.composer.sent(prompt)
+            elif choice == "alt" or (choice is True and not fit):
                 self._send(prompt, prompts, mode, paths)
             elif choice is True:
                 self._send(prompt, prompts[:fit], mode, paths, rest=prompts[fit:])
             else:
                 self.notify("Nothing was sent.", timeout=3)
 
-        if fit:
+        if queue_them:
+            dialog = ConfirmDialog(
+                f"Queue {len(prompts)} prompts?",
+                "\n".join(lines),
+                yes=f"Queue {len(prompts)}",
+                alt=f"Send {fit} now" if fit else None,
+            )
+        elif fit:
             dialog = ConfirmDialog(
                 f"Send {fit} of {len(prompts)} prompts?",
                 "\n".join(lines),
@@ -141,6 +175,14 @@ class Prompts(Flow):
             # reading and shrinking images is disk + CPU work: off the event loop
             images = [await asyncio.to_thread(image_data_uri, path) for path in paths]
             task = await (await self.ready()).imagine(prompt, mode=mode, images=images)
+        except QueueFull as full:
+            # refused outright, nothing made: the local queue sends it when a slot frees up
+            session.learn_queue_limit(full.limit)
+            if paths or self.screen.queue.runner is None:
+                raise
+            self.screen.queue.add([prompt], mode, why="the provider's queue is full")
+            self.screen.composer.sent(prompt)
+            return
         finally:
             session.sending = False
         self.screen.composer.sent(prompt)

@@ -33,6 +33,7 @@ from ..flows.library import Library
 from ..flows.lineage import Lineage
 from ..flows.pictures import Pictures
 from ..flows.prompts import Prompts
+from ..flows.queue import QueueFlow
 from ..messages import ActionRequested, PromptSubmitted, TaskActivated, TaskHighlighted
 from ..prompt_history import PromptHistory
 from ..session import Session, SessionChanged
@@ -74,6 +75,7 @@ TYPING_KEYS = {
     "search",
     "star",
     "tags",
+    "queue_view_letter",
 }
 
 
@@ -172,6 +174,25 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         ),
         Binding("i", "gallery", id="gallery-letter", show=False),
         Binding(
+            "f9",
+            "queue_view",
+            "Queue",
+            id="queue-view",
+            priority=True,
+            key_display="f9 / Q",
+            tooltip="The local job queue: states, order, ETA; pause, reorder, cancel, retry",
+        ),
+        Binding("Q", "queue_view_letter", id="queue-view-letter", show=False),
+        Binding(
+            "ctrl+g",
+            "queue_prompt",
+            "Queue it",
+            id="queue-prompt",
+            show=False,
+            priority=True,
+            tooltip="Queue the prompt: it is sent when the provider has a free slot",
+        ),
+        Binding(
             "slash",
             "search",
             "Search",
@@ -225,6 +246,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         self.pictures = Pictures(self)
         self.lineage = Lineage(self)
         self.library = Library(self)
+        self.queue = QueueFlow(self)
         self._gallery: GalleryScreen | None = None  # made on first use, then kept
         self.chord: str | None = None
         self._chord_timer: Timer | None = None
@@ -342,7 +364,10 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
 
     @on(PromptSubmitted)
     def _prompt(self, event: PromptSubmitted) -> None:
-        self.prompts.submit(event.prompt, event.mode, event.image_paths)
+        if event.queue:
+            self.prompts.queue(event.prompt, event.mode, event.image_paths)
+        else:
+            self.prompts.submit(event.prompt, event.mode, event.image_paths)
 
     @on(ActionRequested)
     def _action(self, event: ActionRequested) -> None:
@@ -397,11 +422,38 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         # the send behind them on the box itself, so the whole prompt goes.
         self.composer.text_area.call_later(self._submit_now)
 
-    def _submit_now(self) -> None:
-        problem = self.composer.submit()
+    def _submit_now(self, queue: bool = False) -> None:
+        problem = self.composer.submit(queue=queue)
         if problem:
-            self.notify(problem, title="Prompt not sent", severity="warning", markup=False)
+            title = "Prompt not queued" if queue else "Prompt not sent"
+            self.notify(problem, title=title, severity="warning", markup=False)
             self.set_focus(self.composer.text_area)
+
+    def action_queue_prompt(self) -> None:
+        """Put the prompt box's text in the local queue: it goes when a slot is free."""
+        self.composer.text_area.call_later(partial(self._submit_now, True))
+
+    def action_queue_view(self) -> None:
+        """The queue: every job's state, place and ETA; pause, reorder, cancel, retry."""
+        from .queue import QueueScreen
+
+        if any(isinstance(s, QueueScreen) for s in self.app.screen_stack):
+            return
+        self.app.push_screen(QueueScreen(self.queue), self._from_queue)
+
+    def action_queue_view_letter(self) -> None:
+        self.action_queue_view()
+
+    def _from_queue(self, task_id: str | None) -> None:
+        """Enter in the queue view: the list shows that job's task, selected."""
+        if not task_id or self.service is None:
+            return
+        number = self.service.page_of(task_id, self.session.page_size)
+        if number is None:
+            self.notify("That task is not in the local history yet.", timeout=3, markup=False)
+            return
+        self.connection.show_page(number, select=task_id)
+        self.set_focus(self.tasks)
 
     def action_cycle_mode(self) -> None:
         mode = self.composer.cycle_mode()
@@ -439,6 +491,17 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
                 "Read every task the provider keeps into this machine's store (searchable, resumable)",
                 self.library.sync,
             ),
+            (
+                "Show the queue",
+                "Every queued and running job: pause, reorder, cancel, retry (f9)",
+                self.action_queue_view,
+            ),
+            (
+                "Queue a prompt file…",
+                "Run a file of prompts through the queue, one per line (also `mj-tui batch FILE`)",
+                self.queue.open_file,
+            ),
+            ("Queue the prompt", "Put the prompt box's text in the queue (ctrl+g)", self.action_queue_prompt),
             (
                 "Export starred tasks…",
                 "Save every starred picture into a folder, each with its prompt written in",

@@ -163,8 +163,8 @@ class Composer(Vertical):
     def cycle_mode(self) -> Mode | None:
         return self.query_one("#mode", ModeChip).step(1)
 
-    def submit(self) -> str | None:
-        """Send what is typed (the screen decides what happens); else why not."""
+    def submit(self, *, queue: bool = False) -> str | None:
+        """Send (or `queue`) what is typed (the screen decides what happens); else why not."""
         from ...core.errors import PromptRefused
         from ...core.prompt import plan_prompt  # the CLI's check too: one set of refusals
 
@@ -178,7 +178,7 @@ class Composer(Vertical):
             self._show_lint()
             return refused.message
         paths = split_paths(self.query_one("#refs", Input).value)
-        self.post_message(PromptSubmitted(prompt, self.mode, paths))
+        self.post_message(PromptSubmitted(prompt, self.mode, paths, queue))
         return None
 
     def sent(self, prompt: str) -> None:

@@ -19,6 +19,12 @@ class AppHeader(Widget):
     queue_limit: reactive[int | None] = reactive(None)
     balance: reactive[Balance | None] = reactive(None)
     spent = reactive(0)
+    #: jobs in the local queue, waiting for a slot
+    waiting = reactive(0)
+    paused = reactive(False)
+    #: the queue's spend today against the profile's daily cap (shown when there is a cap)
+    spent_today = reactive(0.0)
+    daily_cap: reactive[float | None] = reactive(None)
 
     def render(self) -> Content:
         # at 80 columns the labels go; the values keep their order
@@ -37,10 +43,18 @@ class AppHeader(Widget):
         if self.mode:
             items.append((2, [sep, label("mode"), (self.mode, "bold")]))
         queue = f"{self.running}/{self.queue_limit}" if self.queue_limit else str(self.running)
-        items.append((4, [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else "")]))
+        waiting = [(f" +{self.waiting}", "bold")] if self.waiting else []
+        pause = [(" ⏸", "bold $error")] if self.paused else []
+        items.append(
+            (4, [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else ""), *waiting, *pause])
+        )
         if self.balance is not None:
             items.append((3, [sep, label("balance"), literal(balance_text(self.balance, short=not wide))]))
-        if self.spent:
+        if self.daily_cap is not None:
+            items.append(
+                (5, [sep, ("today ", "$text-muted"), f"{_figure(self.spent_today)}/{_figure(self.daily_cap)}"])
+            )
+        elif self.spent:
             # the one figure that is not self-explaining keeps its name at 80 columns
             items.append((5, [sep, ("spent ", "$text-muted"), f"{self.spent:,}"]))
         # too long for the line: whole items go, least needed first, never a figure cut short
@@ -61,3 +75,7 @@ def balance_text(balance: Balance, short: bool = False) -> str:
         return f"{balance.balance} {unit}".strip()
     amount = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     return f"{amount} {unit}".strip()
+
+
+def _figure(amount: float) -> str:
+    return f"{amount:,.0f}" if amount >= 100 or amount == int(amount) else f"{amount:,.2f}"
