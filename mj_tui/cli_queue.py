@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from .core.errors import MjError
 from .core.prompt_file import PromptFile, quadrants_option, read_prompt_file
 from .core.queue import FollowUps, Job, JobState
-from .core.queue_runner import QueueEvent, QueueRunner
 from .core.text import clean
 
 if TYPE_CHECKING:
+    # the runner brings the service, and the service httpx: not for `mj-tui` alone (the TUI)
+    from .core.queue_runner import QueueEvent, QueueRunner
     from .core.service import MjService
 
 EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
@@ -100,6 +101,8 @@ def _note(text: str) -> None:
 
 
 def _runner(service: MjService, as_json: bool = False, *, quiet: bool = False) -> QueueRunner:
+    from .core.queue_runner import QueueRunner
+
     return QueueRunner(service, service.job_queue, on_event=None if quiet else _event_printer(as_json))
 
 

@@ -18,11 +18,12 @@ from ...core.errors import MjError
 from ...core.models import Mode
 from ...core.prompt import PromptPlan
 from ...core.queue import FollowUps, JobKind, JobState
-from ...core.queue_runner import QueueEvent, QueueRunner, QueueSummary
 from ..text import clean
 from .base import Flow, short
 
 if TYPE_CHECKING:
+    # the runner brings the service, and the service httpx: after the first frame
+    from ...core.queue_runner import QueueEvent, QueueRunner, QueueSummary
     from ...core.service import MjService
     from ..screens.queue import QueueScreen
 
@@ -45,6 +46,8 @@ class QueueFlow(Flow):
     # -- life -------------------------------------------------------------------------
     def connected(self, service: MjService) -> None:
         """A service (a start, or a new key): the queue of its profile, resumed."""
+        from ...core.queue_runner import QueueRunner
+
         self.runner = QueueRunner(service, service.job_queue, on_event=self._event)
         if self._timer is None:
             self._timer = self.screen.set_interval(IDLE_STEP, self.step)
