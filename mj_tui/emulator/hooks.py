@@ -111,7 +111,12 @@ class Hooks:
                 seen = (view.status, view.progress)
                 if seen != watch.last:
                     watch.last = seen
-                    body = self._render[watch.task.dialect](engine, watch.task, watch.base)
+                    try:
+                        body = self._render[watch.task.dialect](engine, watch.task, watch.base)
+                    except Exception:  # a task it cannot show: stop watching it, keep the rest
+                        watch.queue.put_nowait(None)
+                        self._watched.remove(watch)
+                        continue
                     watch.queue.put_nowait((body, view.status, view.progress))
                 if view.finished:
                     watch.queue.put_nowait(None)
