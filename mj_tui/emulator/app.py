@@ -15,6 +15,7 @@ from . import images, mjproxy, ohmygpt
 from .config import Account, EmulatorConfig
 from .engine import Engine
 from .faults import FaultMiddleware, FaultState
+from .hooks import Hooks
 from .model import MJPROXY, OHMYGPT
 from .wire import read_json
 
@@ -27,6 +28,10 @@ TUNABLE = {
     "proxy_queue_size",
     "open_access",
     "remix",
+    "proxy_admin",
+    "hook_attempts",
+    "hook_backoff",
+    "hook_timeout",
     "banned_words",
     "moderated_words",
     "error_rate",
@@ -172,6 +177,13 @@ async def tune(request: Request) -> JSONResponse:
     return JSONResponse({name: getattr(cfg, name) for name in sorted(TUNABLE)})
 
 
+async def hooks(request: Request) -> JSONResponse:
+    """The callbacks sent so far (oldest first; each with its URL less the query string,
+    the task's status, the tries it took and the last answer's HTTP status)."""
+    hooks: Hooks = request.app.state.hooks
+    return JSONResponse({"deliveries": list(hooks.deliveries), "watching": hooks.watching})
+
+
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     config = config or EmulatorConfig()
     engine = Engine(config)
@@ -184,12 +196,14 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         Route("/_emulator/accounts", accounts, methods=["POST"]),
         Route("/_emulator/config", tune, methods=["POST"]),
         Route("/_emulator/history", history, methods=["POST"]),
+        Route("/_emulator/hooks", hooks, methods=["GET"]),
     ]
     app = Starlette(
         routes=[*control, *ohmygpt.routes(), *mjproxy.routes(), *images.routes()],
         middleware=[Middleware(FaultMiddleware, state=fault_state)],
     )
     app.state.engine = engine
+    app.state.hooks = Hooks(engine, {OHMYGPT: ohmygpt.task_json, MJPROXY: mjproxy.task_json})
     app.state.faults = fault_state
     app.state.config = config
     return app

@@ -27,6 +27,12 @@ class EmulatorConfig:
     accounts: dict[str, Account] = field(default_factory=dict)
     open_access: bool = True  # any non-empty unknown key gets a fresh default Account
     remix: bool = False  # proxy: V/reroll/pan/vary answer code 21 (modal) like Remix mode
+    # proxy: every key is one of the proxy's administrators, who alone may cancel a task;
+    # False: keys are ordinary users and cancel answers 400 "演示模式，禁止操作" (demo mode)
+    proxy_admin: bool = True
+    hook_attempts: int = 3  # tries per callback delivery (non-2xx or no connection: try again)
+    hook_backoff: float = 0.2  # seconds before the second try, doubled before each later one
+    hook_timeout: float = 3.0  # seconds one delivery attempt may take, answer included
     seed_history: int = 0  # finished tasks pre-populated per dialect for demo_key
     demo_key: str = "sk-demo"  # the account that receives the seeded history
     banned_words: list[str] = field(default_factory=lambda: ["gore", "bloodbath"])

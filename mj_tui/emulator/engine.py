@@ -53,6 +53,7 @@ PRICES = {
 SLOW_MODES = {"NORMAL", "RELAX"}
 PROGRESS_STEPS = (15, 31, 46, 62, 78, 93)  # Discord-like steps while rendering; SUBMITTED is 0%
 ART_CACHE_SIZE = 64
+CANCELLED = "取消任务"  # the failReason midjourney-proxy gives a cancelled task ("task cancelled")
 EPS = 1e-6  # float slack when a test advances the clock by exactly a job's length
 
 
@@ -119,6 +120,7 @@ class Engine:
         self._active: dict[tuple[str, str], list[Task]] = {}  # unfinished tasks
         self._slots: dict[str, list[float]] = {}  # proxy: per-owner worker free times
         self._pending: list[Task] = []  # not yet charged
+        self.hooked: list[Task] = []  # submitted with a callback URL, not yet watched (hooks.py)
         self._next_int = 1
         self._art: OrderedDict[str, bytes] = OrderedDict()
         self._art_lock = threading.Lock()
@@ -198,9 +200,14 @@ class Engine:
         return not self.clock.frozen or now > task.submit_at + EPS
 
     def finished(self, task: Task, now: float) -> bool:
+        if task.cancelled_at is not None:
+            return True
         return task.start_at is not None and self._moving(task, now) and now >= task.end_at - EPS
 
     def view(self, task: Task, now: float | None = None) -> View:
+        if task.cancelled_at is not None:  # started: it had reached Discord when cancelled
+            started = task.start_at is not None and task.cancelled_at >= task.submitted_at
+            return View("FAILURE", 0, started, True)
         if task.start_at is None:
             return View("MODAL", 0, False, False)
         now = self.clock.now() if now is None else now
@@ -259,6 +266,8 @@ class Engine:
             self._active.setdefault((task.owner, task.dialect), []).append(task)
         if not task.charged:
             self._pending.append(task)
+        if task.webhook:
+            self.hooked.append(task)
         return task
 
     def check_prompt(self, prompt: str) -> None:
@@ -371,6 +380,28 @@ class Engine:
         if modal is None:
             self.schedule(task)
         return self.add(task)
+
+    def cancel(self, owner: str, dialect: str, task_id: object) -> Task | None:
+        """Stop an unfinished task (queued, running or waiting for its dialog): it becomes a
+        FAILURE now, is not billed, and its worker is free for the next job. A finished or
+        unknown task is left alone (None)."""
+        task = self.get(owner, dialect, task_id)
+        now = self.clock.now()
+        if task is None or task.cancelled_at is not None or self.view(task, now).finished:
+            return None
+        old_end = task.end_at if task.start_at is not None else None
+        task.cancelled_at = now
+        task.failure = CANCELLED
+        task.modal = None
+        if old_end is not None and dialect == MJPROXY:
+            # the worker it held is free from now on; jobs already queued behind it keep
+            # their times (they were promised a start and keep it)
+            slots = self._worker_slots(owner)
+            for i, free_at in enumerate(slots):
+                if abs(free_at - old_end) < EPS:
+                    slots[i] = now
+                    break
+        return task
 
     # ------------------------------------------------------------ images
 

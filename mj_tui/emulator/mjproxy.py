@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeAlias, TypedDict
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import art
@@ -203,8 +203,15 @@ def _images(value: object, *, low: int, high: int, bad_count: str) -> list[bytes
         raise EmulatorError("invalid", "base64格式错误") from None
 
 
+#: the longest notifyHook midjourney-proxy takes
+HOOK_MAX = 2000
+
+
 def _common(body: Body) -> ClientFields:
-    return {"state": _field(body, "state"), "webhook": _field(body, "notifyHook") or None}
+    hook = _field(body, "notifyHook")
+    if len(hook) > HOOK_MAX:
+        raise EmulatorError("invalid", f"notifyHook长度不能超过{HOOK_MAX}")  # "may not be longer than"
+    return {"state": _field(body, "state"), "webhook": hook or None}
 
 
 def imagine(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
@@ -306,6 +313,20 @@ def image_seed(engine: Engine, key: str, body: Body, request: Request, mode: str
     return submit_result(1, "成功", str(int(task.hash.replace("-", "")[:8], 16)))
 
 
+#: what midjourney-proxy answers a cancel by anyone but its administrators ("demo mode,
+#: operation forbidden"), as plain text
+NOT_ADMIN = "演示模式，禁止操作"
+
+
+def cancel(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
+    """An unfinished task becomes a FAILURE ("取消任务"); anything else is left alone. Either
+    way the answer is an empty 200."""
+    if not engine.config.proxy_admin:
+        return PlainTextResponse(NOT_ADMIN, status_code=400)
+    engine.cancel(key, MJPROXY, request.path_params["task_id"])
+    return Response(status_code=200)
+
+
 def _endpoint(fn: Verb, prefix_mode: str | None, *, has_body: bool = True) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
         engine: Engine = request.app.state.engine
@@ -332,6 +353,8 @@ def _endpoint(fn: Verb, prefix_mode: str | None, *, has_body: bool = True) -> Ca
                 return fn(engine, key, body, request, mode, prefix_mode is not None)
         except EmulatorError as exc:
             return error_response(exc)
+        finally:
+            request.app.state.hooks.take(base_url(request))  # a task submitted with notifyHook
 
     return handler
 
@@ -347,11 +370,16 @@ def routes() -> list[Route]:
         "submit/upload-discord-images": upload,
         "task/list-by-condition": list_by_condition,
     }
+    bodiless: dict[str, Verb] = {"task/{task_id}/cancel": cancel}
     gets: dict[str, Verb] = {"task/{task_id}/fetch": fetch, "task/{task_id}/image-seed": image_seed}
     out = []
     for prefix, mode in MODE_PREFIXES.items():
         out += [Route(f"{prefix}/mj/{p}", _endpoint(fn, mode), methods=["POST"]) for p, fn in posts.items()]
         out += [
             Route(f"{prefix}/mj/{p}", _endpoint(fn, mode, has_body=False), methods=["GET"]) for p, fn in gets.items()
+        ]
+        out += [
+            Route(f"{prefix}/mj/{p}", _endpoint(fn, mode, has_body=False), methods=["POST"])
+            for p, fn in bodiless.items()
         ]
     return out

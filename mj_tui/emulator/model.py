@@ -66,6 +66,7 @@ class Task:
     modal: str | None = None  # pending dialog: inpaint|custom_zoom|remix|picreader|analyzer
     price: float = 0.0
     charged: bool = True
+    cancelled_at: float | None = None  # when an admin cancelled it: a FAILURE from then on
 
     # Phase boundaries inside the job: queued → submitted → rendering → done.
     @property
@@ -78,6 +79,8 @@ class Task:
 
     @property
     def end_at(self) -> float:
+        if self.cancelled_at is not None:
+            return self.cancelled_at
         # Moderation rejects the job as soon as Midjourney starts it.
         return self.running_at if self.failure else self._started + self.duration
 

@@ -233,6 +233,8 @@ def _mj_endpoint(fn: Verb) -> Callable[[Request], Awaitable[Response]]:
                 return envelope(fn(engine, key, body, request))
         except EmulatorError as exc:
             return fail(exc.message)
+        finally:
+            request.app.state.hooks.take(base_url(request))  # a task submitted with a webhook
 
     return handler
 

@@ -37,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--remix", action="store_true", help="Remix mode: proxy Vary, reroll and pan buttons ask for a prompt"
     )
+    parser.add_argument(
+        "--proxy-users",
+        action="store_true",
+        help="midjourney-proxy: keys are ordinary users, not administrators, so cancel is refused",
+    )
     parser.add_argument("--closed", action="store_true", help="refuse keys it does not know (see --key)")
     parser.add_argument("--key", action="append", default=[], help="an API key it knows (repeatable)")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of API requests answered with a 5xx")
@@ -60,6 +65,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         accounts={k: Account() for k in args.key},
         open_access=not args.closed,
         remix=args.remix,
+        proxy_admin=not args.proxy_users,
         seed_history=args.seed_history,
         demo_key=args.demo_key,
         error_rate=args.error_rate,

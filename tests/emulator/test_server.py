@@ -45,8 +45,13 @@ def test_emulator_never_imports_the_client_side() -> None:
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
+            # hooks.py is the one place the emulator is itself a client (it POSTs callbacks),
+            # so it alone may use an HTTP client library
+            forbidden = (
+                ("mj_tui.core", "mj_tui.ui") if path.name == "hooks.py" else ("mj_tui.core", "mj_tui.ui", "httpx")
+            )
             for name in names:
-                assert not name.startswith(("mj_tui.core", "mj_tui.ui", "httpx")), (path.name, name)
+                assert not name.startswith(forbidden), (path.name, name)
 
 
 def test_running_emulator_many_times_and_clean_shutdown() -> None:

@@ -29,6 +29,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: bytes
+    query: str = ""
 
 
 class Hostile:
@@ -52,8 +53,9 @@ class Hostile:
             def serve(self) -> None:
                 length = self.headers.get("Content-Length", "0")
                 body = self.rfile.read(int(length)) if length.isdigit() else b""
-                path = urlsplit(self.path).path
-                hostile.seen.append(Seen(self.command, path, {k.lower(): v for k, v in self.headers.items()}, body))
+                path, query = urlsplit(self.path).path, urlsplit(self.path).query
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                hostile.seen.append(Seen(self.command, path, headers, body, query))
                 for suffix, script in hostile.routes.items():
                     if path.endswith(suffix):
                         responder = script.pop(0) if len(script) > 1 else script[0]

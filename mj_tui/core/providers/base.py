@@ -88,6 +88,8 @@ class Provider(ABC):
     server_history: bool = False
     supports_modal: bool = False
     supports_shorten: bool = False
+    #: True when the dialect has a way to stop a job it accepted
+    supports_cancel: bool = False
 
     def __init__(self, profile: Profile, key: Secret | None, *, transport: httpx.AsyncBaseTransport | None = None):
         self.profile = profile
@@ -121,27 +123,48 @@ class Provider(ABC):
         return self.kind.label
 
     # -- submits (never retried) --------------------------------------------------
+    # `webhook`: a URL the provider calls with the task's state as it changes (None: the
+    # field is left out of the request altogether). Checked by `check_webhook` first.
     @abstractmethod
-    async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> SubmitResult: ...
+    async def imagine(
+        self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = (), webhook: str | None = None
+    ) -> SubmitResult: ...
 
     @abstractmethod
-    async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult: ...
+    async def action(
+        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+    ) -> SubmitResult: ...
 
     async def modal(
-        self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None
+        self,
+        task_id: str,
+        *,
+        prompt: str,
+        mask: str | None = None,
+        mode: Mode | None = None,
+        webhook: str | None = None,
     ) -> SubmitResult:
         raise Unsupported(f"{self.label} has no modal (dialog) step.")
 
     @abstractmethod
     async def blend(
-        self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
+        self,
+        images: Sequence[str],
+        *,
+        dimensions: str = "SQUARE",
+        mode: Mode | None = None,
+        webhook: str | None = None,
     ) -> SubmitResult: ...
 
     @abstractmethod
-    async def describe(self, image: str, *, mode: Mode | None = None) -> SubmitResult: ...
+    async def describe(self, image: str, *, mode: Mode | None = None, webhook: str | None = None) -> SubmitResult: ...
 
-    async def shorten(self, prompt: str, *, mode: Mode | None = None) -> SubmitResult:
+    async def shorten(self, prompt: str, *, mode: Mode | None = None, webhook: str | None = None) -> SubmitResult:
         raise Unsupported(f"{self.label} does not offer /shorten.")
+
+    async def cancel(self, task_id: str) -> None:
+        """Stop a job that has not finished (a finished or unknown one is left as it is)."""
+        raise Unsupported(f"{self.label} has no way to cancel a job.")
 
     async def upload_images(self, images: Sequence[str]) -> list[str]:
         raise Unsupported(f"{self.label} does not offer image uploads.")
@@ -163,8 +186,38 @@ class Provider(ABC):
     async def balance(self) -> Balance | None:
         return None
 
+    # -- parsing ------------------------------------------------------------------
+    @abstractmethod
+    def parse_task(self, data: dict[str, Any]) -> Task:
+        """A Task from one of this dialect's task objects (as its fetch returns them)."""
+
+    def parse_callback(self, body: Any) -> Task:
+        """The Task in a callback's JSON body (a webhook delivery), read by the same parser
+        as a fetch; MalformedResponse for anything that is not a task object of this dialect.
+        The body comes from whoever reached the callback URL: it is as untrusted as any answer."""
+        if not isinstance(body, dict):
+            raise MalformedResponse(f"A callback to {self.label} held no task object.")
+        return parse_one(body, self.parse_task)
+
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+#: the longest callback URL a submit may carry (midjourney-proxy refuses longer ones)
+WEBHOOK_MAX = 2000
+
+
+def check_webhook(url: str | None) -> str | None:
+    """A callback URL as a submit may send it: http(s), one line, at most WEBHOOK_MAX
+    characters; refused before anything is sent (and paid for) otherwise."""
+    if url is None:
+        return None
+    if not isinstance(url, str) or len(url) > WEBHOOK_MAX:
+        raise InvalidRequest(f"A callback URL may be at most {WEBHOOK_MAX} characters long.")
+    ok = url.lower().startswith(("http://", "https://")) and len(url) > len("https://")
+    if not ok or any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in url):
+        raise InvalidRequest("A callback URL must be an http:// or https:// address, with no spaces in it.")
+    return url
 
 
 def check_blend(images: Sequence[str], dimensions: str) -> str:

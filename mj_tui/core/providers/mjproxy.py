@@ -18,10 +18,12 @@ from ..errors import (
     InvalidRequest,
     MalformedResponse,
     MjError,
+    PermissionDenied,
     QueueFull,
     RateLimited,
     ServerError,
     TaskNotFound,
+    Unsupported,
 )
 from ..http import Reply
 from ..models import Mode, ProviderKind, SubmitResult, Task
@@ -34,6 +36,7 @@ from .base import (
     as_text,
     as_url,
     check_blend,
+    check_webhook,
     classify_refusal,
     first_int,
     parse_buttons,
@@ -62,11 +65,18 @@ def _has_verdict(payload: Any) -> bool:
     )
 
 
+def _hooked(body: dict[str, Any], hook: str | None) -> dict[str, Any]:
+    """The body with `notifyHook` when a callback URL was given; without one the body is
+    exactly what it always was."""
+    return {**body, "notifyHook": hook} if hook is not None else body
+
+
 class MjProxyProvider(Provider):
     kind = ProviderKind.MJPROXY
     modes = (Mode.FAST, Mode.RELAX, Mode.TURBO)
     supports_modal = True
     supports_shorten = True
+    supports_cancel = True
 
     @staticmethod
     def auth_headers(key: str) -> dict[str, str]:
@@ -194,41 +204,101 @@ class MjProxyProvider(Provider):
         )
 
     # -- submits ------------------------------------------------------------------
-    async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> SubmitResult:
+    async def imagine(
+        self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = (), webhook: str | None = None
+    ) -> SubmitResult:
+        hook = check_webhook(webhook)
         mode = self.check_mode(mode)
         body: dict[str, Any] = {"prompt": self._with_speed_flag(prompt, mode)}
         if images:
             body["base64Array"] = list(images)
-        return await self._submit("imagine", body, mode)
+        return await self._submit("imagine", _hooked(body, hook), mode)
 
-    async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult:
+    async def action(
+        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+    ) -> SubmitResult:
+        hook = check_webhook(webhook)
         # the mask belongs to the modal step in this dialect; the caller sends it there
-        return await self._submit(
-            "action", {"taskId": parent.id, "customId": custom_id}, parent.mode or self.check_mode(None)
-        )
+        body = {"taskId": parent.id, "customId": custom_id}
+        return await self._submit("action", _hooked(body, hook), parent.mode or self.check_mode(None))
 
     async def modal(
-        self, task_id: str, *, prompt: str, mask: str | None = None, mode: Mode | None = None
+        self,
+        task_id: str,
+        *,
+        prompt: str,
+        mask: str | None = None,
+        mode: Mode | None = None,
+        webhook: str | None = None,
     ) -> SubmitResult:
+        # the task waiting in its dialog is the one that runs: servers keep the callback
+        # its action was submitted with and may ignore this one
+        hook = check_webhook(webhook)
         body: dict[str, Any] = {"taskId": task_id, "prompt": prompt}
         if mask:
             body["maskBase64"] = mask
-        return await self._submit("modal", body, mode or self.check_mode(None))
+        return await self._submit("modal", _hooked(body, hook), mode or self.check_mode(None))
 
     async def blend(
-        self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
+        self,
+        images: Sequence[str],
+        *,
+        dimensions: str = "SQUARE",
+        mode: Mode | None = None,
+        webhook: str | None = None,
     ) -> SubmitResult:
+        hook = check_webhook(webhook)
         dims = check_blend(images, dimensions)
         mode = self.check_mode(mode)
-        return await self._submit("blend", {"base64Array": list(images), "dimensions": dims}, mode)
+        return await self._submit("blend", _hooked({"base64Array": list(images), "dimensions": dims}, hook), mode)
 
-    async def describe(self, image: str, *, mode: Mode | None = None) -> SubmitResult:
+    async def describe(self, image: str, *, mode: Mode | None = None, webhook: str | None = None) -> SubmitResult:
+        hook = check_webhook(webhook)
         mode = self.check_mode(mode)
-        return await self._submit("describe", {"base64": image}, mode)
+        return await self._submit("describe", _hooked({"base64": image}, hook), mode)
 
-    async def shorten(self, prompt: str, *, mode: Mode | None = None) -> SubmitResult:
+    async def shorten(self, prompt: str, *, mode: Mode | None = None, webhook: str | None = None) -> SubmitResult:
+        hook = check_webhook(webhook)
         mode = self.check_mode(mode)
-        return await self._submit("shorten", {"prompt": prompt}, mode)
+        return await self._submit("shorten", _hooked({"prompt": prompt}, hook), mode)
+
+    async def cancel(self, task_id: str) -> None:
+        """``POST …/task/{id}/cancel``, no body: 200 (empty) when done or nothing to do.
+
+        Servers let only their administrators cancel: anyone else gets a plain-text 400,
+        quoted in the error. Gateways that do not relay cancel answer 404 or 405."""
+        url = self._url(f"task/{path_id(task_id)}/cancel")
+        try:
+            # asking twice is harmless (a finished task is left alone), so it is retried like a read
+            reply = await self.http.send_json("POST", url, idempotent=True)
+        except MalformedResponse as exc:  # a body that is not JSON: plain text, as servers send here
+            if exc.status is not None and exc.status < 300:
+                return
+            if exc.status in (404, 405):
+                raise Unsupported("This server has no cancel: the job will run to the end.") from None
+            if exc.status == 400:
+                raise self._cancel_refused(exc.raw or "") from None
+            raise
+        payload = reply.payload
+        if reply.status in (404, 405):
+            raise Unsupported("This server has no cancel: the job will run to the end.")
+        if reply.status == 400 and (payload is None or isinstance(payload, str)):
+            raise self._cancel_refused(payload or "")
+        if reply.status >= 400:
+            raise self._error_from(payload, reply)
+        if isinstance(payload, dict) and _has_verdict(payload):
+            code = as_int(payload.get("code"))
+            if code is None or code not in ACCEPTED:
+                raise self._error_from(payload, reply)
+
+    def _cancel_refused(self, text: str) -> PermissionDenied:
+        said = brief(self.http.scrub(text), 200)
+        return PermissionDenied(
+            "The provider refused to cancel the job: on this server only its administrators may cancel."
+            + (f" Server said: “{said}”" if said else ""),
+            status=400,
+            raw=self.http.scrub(text),
+        )
 
     async def upload_images(self, images: Sequence[str]) -> list[str]:
         reply = await self.http.send_json(

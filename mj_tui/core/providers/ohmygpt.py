@@ -17,6 +17,7 @@ from .base import (
     as_url,
     bounded_total,
     check_blend,
+    check_webhook,
     checked_id,
     classify_refusal,
     parse_buttons,
@@ -33,10 +34,17 @@ MODES_BY_POOL = {"FAST": Mode.FAST, "NORMAL": Mode.RELAX, "RELAX": Mode.RELAX, "
 PAGE_SIZE_MIN, PAGE_SIZE_MAX = 5, 20  # documented bounds of query-mj-tasks
 
 
+def _hooked(body: dict[str, Any], hook: str | None) -> dict[str, Any]:
+    """The body with the documented `webhook` field when a callback URL was given; without
+    one the body is exactly what it always was."""
+    return {**body, "webhook": hook} if hook is not None else body
+
+
 class OhMyGptProvider(Provider):
     kind = ProviderKind.OHMYGPT
     modes = (Mode.FAST, Mode.RELAX)
     server_history = True
+    supports_cancel = False
     _poll_page = 1  # which history page the next batch poll reads (see fetch_many)
 
     @staticmethod
@@ -107,30 +115,47 @@ class OhMyGptProvider(Provider):
         return SubmitResult(task_id=as_id(data, submitted=True), description="Success")
 
     # -- submits ------------------------------------------------------------------
-    async def imagine(self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = ()) -> SubmitResult:
+    async def imagine(
+        self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = (), webhook: str | None = None
+    ) -> SubmitResult:
+        hook = check_webhook(webhook)
         body: dict[str, Any] = {"prompt": prompt, "type": POOLS[self.check_mode(mode)]}
         if images:
             body["base64Array"] = list(images)
-        return self._submitted(await self._call("imagine", body, idempotent=False))
+        return self._submitted(await self._call("imagine", _hooked(body, hook), idempotent=False))
 
-    async def action(self, parent: Task, custom_id: str, *, mask: str | None = None) -> SubmitResult:
+    async def action(
+        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+    ) -> SubmitResult:
+        hook = check_webhook(webhook)
         # an action must run in the parent's pool: FAST on a NORMAL task is refused
         mode = parent.mode if parent.mode in POOLS else self.check_mode(None)
         body: dict[str, Any] = {"taskId": parent.id, "customId": custom_id, "type": POOLS[mode]}
         if mask:
             body["base64Mask"] = mask
-        return self._submitted(await self._call("action", body, idempotent=False))
+        return self._submitted(await self._call("action", _hooked(body, hook), idempotent=False))
 
     async def blend(
-        self, images: Sequence[str], *, dimensions: str = "SQUARE", mode: Mode | None = None
+        self,
+        images: Sequence[str],
+        *,
+        dimensions: str = "SQUARE",
+        mode: Mode | None = None,
+        webhook: str | None = None,
     ) -> SubmitResult:
+        hook = check_webhook(webhook)
         dims = check_blend(images, dimensions)
         body = {"base64Array": list(images), "dimensions": dims, "type": POOLS[self.check_mode(mode)]}
-        return self._submitted(await self._call("blend", body, idempotent=False))
+        return self._submitted(await self._call("blend", _hooked(body, hook), idempotent=False))
 
-    async def describe(self, image: str, *, mode: Mode | None = None) -> SubmitResult:
+    async def describe(self, image: str, *, mode: Mode | None = None, webhook: str | None = None) -> SubmitResult:
+        hook = check_webhook(webhook)
         body = {"base64": image, "type": POOLS[self.check_mode(mode)]}
-        return self._submitted(await self._call("describe", body, idempotent=False))
+        return self._submitted(await self._call("describe", _hooked(body, hook), idempotent=False))
+
+    async def cancel(self, task_id: str) -> None:
+        checked_id(task_id)
+        raise Unsupported("OhMyGPT has no way to cancel a job: it will run to the end and be billed as usual.")
 
     # -- reads --------------------------------------------------------------------
     async def fetch(self, task_id: str) -> Task:
@@ -190,6 +215,13 @@ class OhMyGptProvider(Provider):
         )
 
     # -- parsing ------------------------------------------------------------------
+    def parse_callback(self, body: Any) -> Task:
+        """OhMyGPT posts the bare task object (what `query` puts in `data`); a body wrapped
+        in the usual envelope is read too, in case a mirror wraps its callbacks."""
+        if isinstance(body, dict) and "taskId" not in body and isinstance(body.get("data"), dict):
+            body = body["data"]
+        return super().parse_callback(body)
+
     def parse_task(self, data: dict[str, Any]) -> Task:
         urls: list[str] = []
         s3 = as_text(data.get("imageS3Url")).strip()
