@@ -59,6 +59,15 @@ def _global_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=argparse.SUPPRESS if suppress else False,
         help="use the built-in emulator: no key, no network",
     )
+    parser.add_argument(
+        "--webhook-listen",
+        default=default,
+        metavar="HOST:PORT",
+        help="take the provider's callbacks there (the TUI, batch, queue run); polling goes on, slower",
+    )
+    parser.add_argument(
+        "--webhook-public-url", default=default, metavar="URL", help="the address the provider must call instead"
+    )
 
 
 def _wait_flags(p: argparse.ArgumentParser) -> None:
@@ -103,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=[m.value for m in Mode], default=None)
     p.add_argument("--image", action="append", default=[], metavar="PATH", help="reference image (repeatable)")
     p.add_argument("--yes", action="store_true", help=f"send more than {CONFIRM_OVER} paid jobs at once")
+    p.add_argument("--webhook", default=None, metavar="URL", help="a URL the provider calls with the job's progress")
     _wait_flags(p)
 
     p = command("action", "press a button (customId or its label, e.g. U2) of a finished task")
@@ -110,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("custom_id", metavar="BUTTON")
     p.add_argument("--prompt", default=None, help="prompt for the second step (Remix; Custom Zoom with --zoom 1-2)")
     p.add_argument("--mask", default=None, metavar="PNG", help="mask for Vary (Region): white = repaint")
+    p.add_argument("--webhook", default=None, metavar="URL", help="a URL the provider calls with the job's progress")
     _wait_flags(p)
 
     p = command("dismiss", "give up on a task that waits for a prompt (a dialog step): it stops waiting here")
@@ -288,6 +299,10 @@ def _launch(args: argparse.Namespace, *, need_key: bool = True, demo_job_seconds
         # scripts want answers quickly; in the TUI a person should see progress move
         demo_job_seconds=demo_job_seconds,
     )
+    if getattr(args, "webhook_listen", None):
+        launch.config.webhook_listen = args.webhook_listen
+    if getattr(args, "webhook_public_url", None):
+        launch.config.webhook_public_url = args.webhook_public_url
     if need_key and not launch.key.key:
         hint = launch.key.problem or "No API key is stored for this profile."
         raise UsageError(
@@ -302,7 +317,14 @@ async def _with_service(
 ) -> int:
     """Run a command with the service. `local`: it only reads and writes the local history
     (search, star, tag): no key is needed and nothing is asked of the provider."""
-    async with _launch(args, need_key=not local).make_service() as service:
+    launch = _launch(args, need_key=not local)
+    async with launch.make_service() as service:
+        if not local and args.command in LISTENING_COMMANDS and launch.config.webhook_listen:
+            from .core.webhooks import parse_listen
+
+            host, port = parse_listen(launch.config.webhook_listen)
+            listener = await service.listen(host, port, public_url=launch.config.webhook_public_url)
+            _note(f"taking callbacks at {_line(listener.base_url)} (polling goes on, slower)")
         if local:
             try:
                 return await body(service)
@@ -412,11 +434,11 @@ async def cmd_imagine(args: argparse.Namespace, service: MjService) -> int:
         _note(f"sending {plan.jobs} job{'s' if plan.jobs > 1 else ''}, {cost}")
     images = [await asyncio.to_thread(image_data_uri, p) for p in args.image]
     if len(plan.prompts) == 1:
-        task = await service.imagine(plan.prompts[0], mode=mode, images=images)
+        task = await service.imagine(plan.prompts[0], mode=mode, images=images, webhook=args.webhook)
         return await _finish(args, service, task)
     for number, prompt in enumerate(plan.prompts, 1):
         try:
-            task = await service.imagine(prompt, mode=mode, images=images)
+            task = await service.imagine(prompt, mode=mode, images=images, webhook=args.webhook)
         except MjError as exc:
             # never resend: say what went and what did not
             _note(f"sent {number - 1} of {len(plan.prompts)}; prompt {number} failed: {_line(exc.message)}")
@@ -439,7 +461,7 @@ async def cmd_action(args: argparse.Namespace, service: MjService) -> int:
         service.check_press(button, prompt=args.prompt, mask=mask)
     except MjError as exc:
         raise UsageError(exc.message) from None
-    outcome = await service.press(parent, button, prompt=args.prompt, mask=mask)
+    outcome = await service.press(parent, button, prompt=args.prompt, mask=mask, webhook=args.webhook)
     if outcome.modal_required:
         suggested = _line(outcome.final_prompt)
         raise UsageError(
@@ -835,6 +857,8 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "batch": lambda args, service: cmd_batch(args, service, confirm_over=CONFIRM_OVER),
     "queue": cmd_queue,
 }
+#: commands that follow jobs for a while: a callback server is worth starting for them
+LISTENING_COMMANDS = frozenset({"batch", "queue"})
 #: commands over the local history alone: no key, no request
 LOCAL_COMMANDS = frozenset({"search", "star", "tag"})
 

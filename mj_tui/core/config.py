@@ -103,6 +103,10 @@ class Config:
     cursor_blink: bool = False
     keymap: dict[str, str] = field(default_factory=dict)
     exists: bool = False
+    #: HOST:PORT to take the provider's callbacks on (webhooks); None: polling only
+    webhook_listen: str | None = None
+    #: the base URL the provider must call when it is not http://HOST:PORT (NAT, a tunnel)
+    webhook_public_url: str | None = None
 
 
 def config_path() -> Path:
@@ -230,6 +234,13 @@ def load_config(path: Path | None = None) -> Config:
         config.cursor_blink = ui["cursor_blink"]
     if "download_dir" in ui:
         config.download_dir = Path(str(ui["download_dir"])).expanduser()
+    hooks = data.get("webhooks") or {}
+    if not isinstance(hooks, dict) or set(hooks) - {"listen", "public_url"}:
+        raise ConfigError(f'{path} [webhooks]: takes listen = "HOST:PORT" and public_url = "https://…"')
+    if "listen" in hooks:
+        config.webhook_listen = str(hooks["listen"])
+    if "public_url" in hooks:
+        config.webhook_public_url = str(hooks["public_url"])
     keymap = data.get("keymap") or {}
     if not isinstance(keymap, dict):
         raise ConfigError(f"{path}: [keymap] must map binding ids to keys")
@@ -299,6 +310,10 @@ default_mode = "relax"      # fast | relax | turbo
 # imagine = 0.05
 # "imagine.relax" = 0.03
 # upscale = 0.02
+
+# [webhooks]                # for a box the provider can reach: callbacks instead of polling alone
+# listen = "0.0.0.0:8765"
+# public_url = "https://mj.example.com"   # when the provider must call another address
 
 # [keymap]
 # submit = "ctrl+s"

@@ -108,8 +108,6 @@ class QueueRunner:
         self.namespace = service.namespace
         #: only this batch's jobs are taken (``mj-tui batch``); None: every job
         self.only_batch: int | None = None
-        #: callback URLs for jobs (a WebhookListener's url_for), when one listens
-        self.callback_url: Callable[[str], str] | None = None
         self._learned_limit: int | None = None
         self._not_before = 0.0
         self._backoff = BACKOFF_FIRST
@@ -392,7 +390,9 @@ class QueueRunner:
             if job.kind == JobKind.UPSCALE:
                 task = await self._press_upscale(job)
             else:
-                task = await self.service.imagine(job.prompt, mode=mode, ref=job.ref)
+                task = await self.service.imagine(
+                    job.prompt, mode=mode, ref=job.ref, webhook=self.service.webhook_for(f"job-{job.id}")
+                )
         except OutcomeUnknown as exc:
             task_id = getattr(exc.task, "id", None)
             self.queue.unknown(job.id, task_id, exc.message)
@@ -439,7 +439,9 @@ class QueueRunner:
         )
         if button is None:
             raise Unsupported(f"Task {parent.id} has no U{wanted} button.")
-        outcome = await self.service.press(parent, button, ref=job.ref)
+        outcome = await self.service.press(
+            parent, button, ref=job.ref, webhook=self.service.webhook_for(f"job-{job.id}")
+        )
         return outcome.task
 
     # -- a person's commands ---------------------------------------------------------
@@ -495,7 +497,7 @@ class QueueRunner:
                 return
             if self.held and not any(counts[s] for s in ACTIVE_STATES):
                 return  # a cap holds every job left: waiting would wait forever
-            wait = self.service.poll_interval
+            wait = self.service.poll_every
             if stop is None:
                 await asyncio.sleep(wait)
             else:

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequen
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from PIL import Image
@@ -46,6 +47,9 @@ from .poller import Poller, PollResult
 from .prompt import PromptPlan, modal_problem, plan_prompt
 from .providers import Provider, make_provider
 from .queue import JobQueue
+
+if TYPE_CHECKING:
+    from .webhooks import WebhookListener
 from .search import complete_term as _complete_term
 from .search import parse as parse_query
 from .sync import OnProgress, SyncProgress, SyncResult, refresh_local_history, walk_server_history
@@ -112,6 +116,9 @@ class MjService:
         self.poller = Poller(self.provider.fetch_many, stale_after=profile.stale_after, clock=clock)
         self.session_spend = 0
         self._queue: JobQueue | None = None
+        #: the callback server, when one listens (see listen)
+        self.webhooks: WebhookListener | None = None
+        self.callbacks = 0
         self._charged: set[str] = set()
         self._submitted_here: set[str] = set()
         since = time.time() - RESUME_WINDOW
@@ -382,15 +389,26 @@ class MjService:
         return settled
 
     async def imagine(
-        self, prompt: str, *, mode: Mode | None = None, images: Sequence[str] = (), ref: str | None = None
+        self,
+        prompt: str,
+        *,
+        mode: Mode | None = None,
+        images: Sequence[str] = (),
+        ref: str | None = None,
+        webhook: str | None = None,
     ) -> Task:
-        """Send one imagine. `ref` names the sender in the journal (the queue's job)."""
+        """Send one imagine. `ref` names the sender in the journal (the queue's job);
+        `webhook`: a URL the provider calls with the task's progress."""
         prompt = prompt.strip()
         if not prompt:
             raise InvalidRequest("The prompt is empty.")
         mode = self.provider.check_mode(mode)
         result = await self._send(
-            Action.IMAGINE, prompt, mode, lambda: self.provider.imagine(prompt, mode=mode, images=images), ref=ref
+            Action.IMAGINE,
+            prompt,
+            mode,
+            lambda: self.provider.imagine(prompt, mode=mode, images=images, webhook=webhook),
+            ref=ref,
         )
         return self._placeholder(result, action=Action.IMAGINE, prompt=prompt, mode=mode)
 
@@ -403,6 +421,7 @@ class MjService:
         mask: str | None = None,
         auto_modal: bool = True,
         ref: str | None = None,
+        webhook: str | None = None,
     ) -> PressOutcome:
         """Press one of a task's buttons, with the parent's mode.
 
@@ -423,7 +442,7 @@ class MjService:
             button.makes,
             f"{label} on #{clean(parent.id)}: {base_prompt}",
             parent.mode,
-            lambda: self.provider.action(parent, button.custom_id, mask=mask),
+            lambda: self.provider.action(parent, button.custom_id, mask=mask, webhook=webhook),
             ref=ref,
         )
         task = self._placeholder(
@@ -472,7 +491,7 @@ class MjService:
     async def cancel(self, task_id: str) -> Task:
         """Cancel a task at the provider, where the dialect can (Unsupported or
         PermissionDenied say why not), and read it again."""
-        await self.provider.cancel(task_id)  # type: ignore[attr-defined]  # until the dialects have it
+        await self.provider.cancel(task_id)
         try:
             return await self.refresh(task_id)
         except MjError:
@@ -786,6 +805,40 @@ class MjService:
     def price_text(self, action: str, mode: Mode | None, jobs: int = 1) -> str:
         return pricing.price_text(self.profile.provider, action, mode, jobs)
 
+    # -- callbacks (webhooks) ---------------------------------------------------------
+    async def listen(self, host: str, port: int, *, public_url: str | None = None) -> WebhookListener:
+        """Take the provider's callbacks on HOST:PORT from now on (ListenError when it cannot):
+        each delivered task is stored as a poll's would be, and polling slows down while
+        callbacks flow (it stays on: a callback may never come)."""
+        from .webhooks import WebhookListener
+
+        listener = WebhookListener(
+            host, port, parse=self.provider.parse_callback, on_task=self._called_back, public_url=public_url
+        )
+        await listener.start()
+        self.webhooks = listener
+        return listener
+
+    def webhook_for(self, name: str) -> str | None:
+        """The callback URL for one submit (None when nothing listens)."""
+        return self.webhooks.url_for(name) if self.webhooks is not None else None
+
+    def _called_back(self, name: str, task: Task) -> None:
+        known = self.get_cached(task.id)
+        if known is None:
+            return  # not a task this profile sent or knows: nothing to update
+        (stored,) = self._store([task])
+        if stored.status.in_flight:
+            self.poller.track(stored)
+        else:
+            self.poller.untrack(stored.id)
+        self.callbacks += 1
+
+    @property
+    def poll_every(self) -> float:
+        """Seconds between polls: the profile's, four times that while callbacks arrive."""
+        return self.profile.poll_interval * (4 if self.callbacks else 1)
+
     @property
     def job_queue(self) -> JobQueue:
         """The local job queue, in the history's file (opened on first use)."""
@@ -797,6 +850,8 @@ class MjService:
         """Close the provider's connections, the journal and the queue, and the history
         when the service opened it."""
         try:
+            if self.webhooks is not None:
+                await self.webhooks.aclose()
             await self.provider.aclose()
         finally:
             self.journal.close()

@@ -81,6 +81,8 @@ class Connection(Flow):
         self.load_balance()
         self.run(self._reconcile(service), group="reconcile")
         screen.queue.connected(service)
+        if launch.config.webhook_listen:
+            self.run(self._listen(service, launch), group="webhooks")
         session.changed()
         screen.call_after_refresh(gc_tuning.tune, screen.app)  # full GCs out of key presses
 
@@ -96,6 +98,15 @@ class Connection(Flow):
             screen.app.run_worker(session.service.aclose(), exit_on_error=False)
         session.reset(launch)
         self.connect()
+
+    async def _listen(self, service: MjService, launch: Launch) -> None:
+        """Take the provider's callbacks (config [webhooks] or --webhook-listen); polling
+        goes on, a callback may never come."""
+        from ...core.webhooks import parse_listen
+
+        host, port = parse_listen(launch.config.webhook_listen or "")
+        listener = await service.listen(host, port, public_url=launch.config.webhook_public_url)
+        self.notify(f"Taking the provider's callbacks at {listener.base_url}.", title="Webhooks", timeout=4)
 
     async def _reconcile(self, service: MjService) -> None:
         """Prompts an earlier run sent without hearing back (it was killed): found, or
