@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
 
+    p = command("cancel", "cancel a task at the provider (midjourney-proxy, where its admin allows)")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+
     p = command("blend", "blend 2 to 5 image files into one grid")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--shape", choices=SHAPES, default="square")
@@ -473,6 +477,15 @@ async def cmd_action(args: argparse.Namespace, service: MjService) -> int:
 
 async def cmd_dismiss(args: argparse.Namespace, service: MjService) -> int:
     _show(service.dismiss(args.id), args.json)
+    return EXIT_OK
+
+
+async def cmd_cancel(args: argparse.Namespace, service: MjService) -> int:
+    task = await service.cancel(args.id)  # Unsupported / PermissionDenied say why not (exit 1)
+    job = service.job_queue.job_for_task(service.namespace, task.id)
+    if job is not None and job.state.active:
+        service.job_queue.cancel(job.id, "cancelled at the provider")
+    _show(task, args.json)
     return EXIT_OK
 
 
@@ -844,6 +857,7 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "imagine": cmd_imagine,
     "action": cmd_action,
     "dismiss": cmd_dismiss,
+    "cancel": cmd_cancel,
     "blend": cmd_blend,
     "describe": cmd_describe,
     "shorten": cmd_shorten,

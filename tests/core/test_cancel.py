@@ -3,6 +3,7 @@ scripted server for what the emulator does not say), OhMyGPT's lack of one."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 
@@ -123,3 +124,20 @@ async def test_a_bad_id_is_refused_before_anything_is_sent(api):
     finally:
         await provider.aclose()
     assert api.seen == []
+
+
+def test_the_cli_cancels_a_running_task_on_midjourney_proxy_and_says_why_not_on_ohmygpt(emulator, control):
+    from test_cli import run
+
+    control.post("/_emulator/config", json={"job_seconds": 30})
+    base = ["--provider", "mjproxy", "--base-url", emulator]
+    sent = run(*base, "imagine", "a fox to cancel", "--json", key="sk-cli-cancel")
+    assert sent.returncode == 0, sent.stderr
+    task_id = json.loads(sent.stdout)["id"]
+    gone = run(*base, "cancel", task_id, "--json", key="sk-cli-cancel")
+    assert gone.returncode == 0, gone.stderr
+    assert json.loads(gone.stdout)["status"] == "FAILURE"
+    base = ["--provider", "ohmygpt", "--base-url", emulator]
+    sent = run(*base, "imagine", "a fox that runs on", "--json", key="sk-cli-cancel-omg")
+    refused = run(*base, "cancel", json.loads(sent.stdout)["id"], key="sk-cli-cancel-omg")
+    assert refused.returncode == 1 and "OhMyGPT has no way to cancel" in refused.stderr
