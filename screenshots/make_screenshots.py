@@ -57,6 +57,7 @@ SHOTS = [
     ("gallery", (120, 40), scenes.gallery, {}),
     ("gallery-80x24", (80, 24), scenes.gallery, {}),
     ("search", (120, 40), scenes.library_search, {}),
+    ("queue", (120, 40), scenes.queue_view, {}),
     ("vary-region", (120, 40), scenes.region_dialog, {"provider": "ohmygpt"}),
     ("blend-80x24", (80, 24), scenes.blend_dialog, {}),
     ("describe-prompts", (120, 40), scenes.describe_results, {}),

@@ -331,3 +331,30 @@ async def composer_lint_and_suggest(pilot) -> None:
     await pilot.press("tab")
     await until(pilot, lambda: screen.composer.query_one("#suggest").display, what="suggestions")
     await settle(pilot)
+
+
+async def queue_view(pilot) -> None:
+    """Eight prompts on a limit of three: three rendering, five waiting, the queue paused."""
+    from mj_tui.ui.screens.confirm import ConfirmDialog
+    from mj_tui.ui.screens.queue import QueueScreen
+
+    await finished_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    screen.composer.text_area.insert("a paper {crane, boat, kite, lantern, fox, owl, star, moon} on a windowsill")
+    await pilot.press("ctrl+j")
+    await screen_shown(pilot, ConfirmDialog, what="confirm", timeout=15.0)
+    await pilot.press("y")
+
+    def out() -> int:
+        runner = screen.queue.runner
+        return sum(1 for j in runner.queue.jobs(runner.namespace) if j.state.active) if runner else 0
+
+    await until(pilot, lambda: out() == 3, what="three jobs out")
+    app.engine.clock.advance(3)
+    await until(pilot, lambda: screen.queue.summary and screen.queue.summary.counts["running"] == 3, what="running")
+    await pilot.press("f9")
+    view = await screen_shown(pilot, QueueScreen, what="queue view", timeout=15.0)
+    await pilot.press("down", "down", "down", "p")
+    await until(pilot, lambda: "PAUSED" in str(view.query_one("#queue-title").render()), what="paused")
+    await settle(pilot)

@@ -76,3 +76,7 @@ def test_composer_lint_and_suggest(snap_compare, tmp_path):
     assert snap_compare(
         scenes.scene_app(tmp_path), terminal_size=(120, 40), run_before=scenes.composer_lint_and_suggest
     )
+
+
+def test_queue_view_80x24(snap_compare, tmp_path):
+    assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(80, 24), run_before=scenes.queue_view)

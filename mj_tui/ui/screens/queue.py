@@ -6,7 +6,6 @@ reports a change, and every few seconds while jobs are out (their ETAs move).
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -153,8 +152,6 @@ class QueueScreen(ReportWorkerErrors, Screen[str | None]):
             bits.append(f"line {job.line}")
         if job.task_id:
             bits.append(f"task {job.task_id}")
-        if job.sent:
-            bits.append(f"sent {time.strftime('%H:%M:%S', time.localtime(job.sent))}")
         text = " · ".join(bits)
         if job.error:
             text += f"\n{job.error}"
