@@ -399,8 +399,11 @@ class QueueRunner:
             self._emit(report, job.id, "unknown: " + exc.message)
             return False
         except QueueFull as exc:
+            # what the server held when it refused: the jobs out, less this one (still
+            # 'sending' here, yet refused), and the tasks sent from elsewhere
             out = self.queue.counts(self.namespace)
-            self._learned_limit = exc.limit or max(1, sum(out[s] for s in ACTIVE_STATES))
+            held = sum(out[s] for s in ACTIVE_STATES) - 1 + self._busy_elsewhere()
+            self._learned_limit = exc.limit or max(1, held)
             return self._hold(job, report, "the provider's queue is full; it waits for a free slot")
         except RateLimited as exc:
             return self._hold(job, report, f"rate limited: {exc.message}", wait=exc.retry_after)
