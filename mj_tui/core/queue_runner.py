@@ -251,7 +251,9 @@ class QueueRunner:
             await self.service.reconcile()
         journal = self.service.journal
         for job in orphans:
-            entry = journal.by_ref(self.namespace, job.ref)
+            # the job's send began when it was taken (`sent`); a row from before is a
+            # send the job made before it was retried
+            entry = journal.by_ref(self.namespace, job.ref, since=job.sent)
             if entry is None:
                 self.queue.requeue(job.id, "mj-tui stopped before its request left; it waits again")
                 self._emit(report, job.id, "back in the queue: its request never left")
@@ -269,7 +271,7 @@ class QueueRunner:
                 )
                 self._emit(report, job.id, "unknown: the provider's answer never came")
         for job in unknown:
-            entry = journal.by_ref(self.namespace, job.ref)
+            entry = journal.by_ref(self.namespace, job.ref, since=job.sent)
             found = entry and entry[0] == "done" and entry[1] and not str(entry[1]).startswith("unconfirmed-")
             if found and entry and self.queue.settle_unknown(job.id, str(entry[1])):
                 self._emit(report, job.id, f"found at the provider: task {entry[1]}")

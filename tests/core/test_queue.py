@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 from dataclasses import replace
 
@@ -427,3 +429,27 @@ def test_the_store_survives_being_reopened_and_a_job_is_taken_once(tmp_path):
     assert {j.state for j in second.jobs("p")} == {JobState.SENDING}
     first.close()
     second.close()
+
+
+async def test_a_retried_job_whose_sender_died_before_sending_goes_again(make_service, control, kind):
+    # the first send made a task that failed; the retry's sender died before its request
+    # left: the journal's row is the first send's, and must not stand for the retry
+    service = make_service(kind)
+    runner = runner_of(service)
+    runner.add_prompts(["a forbidden fox"])
+    await asyncio.wait_for(runner.run(), 10)
+    (job,) = runner.queue.jobs(service.namespace)
+    assert job.state == JobState.FAILED
+    first_task = job.task_id
+    assert "queued again" in runner.retry(job.id)
+    control.post("/_emulator/config", json={"moderated_words": []})  # the second try passes
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    other = JobQueue(service.history.path)  # a process now gone took it, and died
+    other.owner = f"{runner.queue.owner.rpartition(':')[0]}:{int(dead.stdout)}"
+    assert other.claim(service.namespace, limit=3).job.id == job.id
+    other.close()
+    before = sent(control, SUBMIT[kind])
+    await asyncio.wait_for(runner.run(), 10)
+    again = runner.queue.job(job.id)
+    assert again.state == JobState.DONE and again.task_id != first_task
+    assert sent(control, SUBMIT[kind]) == before + 1
