@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
 import sys
 import time
 from dataclasses import replace
+from subprocess import PIPE
 
 import pytest
 from PIL import Image
@@ -443,9 +443,10 @@ async def test_a_retried_job_whose_sender_died_before_sending_goes_again(make_se
     first_task = job.task_id
     assert "queued again" in runner.retry(job.id)
     control.post("/_emulator/config", json={"moderated_words": []})  # the second try passes
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "import os; print(os.getpid())", stdout=PIPE)
+    pid = int((await gone.communicate())[0])
     other = JobQueue(service.history.path)  # a process now gone took it, and died
-    other.owner = f"{runner.queue.owner.rpartition(':')[0]}:{int(dead.stdout)}"
+    other.owner = f"{runner.queue.owner.rpartition(':')[0]}:{pid}"
     assert other.claim(service.namespace, limit=3).job.id == job.id
     other.close()
     before = sent(control, SUBMIT[kind])
