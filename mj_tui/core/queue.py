@@ -601,14 +601,18 @@ class JobQueue:
             ).fetchone()
             free = limit - int(active) - busy_elsewhere
             only = "AND batch=?" if batch is not None else ""
+            # every queued job, read as it is reached: a capped batch longer than any fixed
+            # window at the head must not hide the batches behind it
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM queue_jobs WHERE profile=? AND state='queued' AND kind IN ({marks}) "
-                f"{only} ORDER BY position, id LIMIT 200",
+                f"{only} ORDER BY position, id",
                 (profile, *wanted) + ((batch,) if batch is not None else ()),
-            ).fetchall()
+            )
             today = self._spent(db, profile, since=_midnight()) + self._committed(db, profile)
             capped_batches: set[int] = set()
             for row in rows:
+                if row[1] in capped_batches:  # cheap: the rest of a held batch is not read
+                    continue
                 job = _job(row)
                 if job is None:
                     continue

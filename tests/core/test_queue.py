@@ -454,3 +454,13 @@ async def test_a_retried_job_whose_sender_died_before_sending_goes_again(make_se
     again = runner.queue.job(job.id)
     assert again.state == JobState.DONE and again.task_id != first_task
     assert sent(control, SUBMIT[kind]) == before + 1
+
+
+def test_a_long_capped_batch_at_the_head_does_not_hold_the_batches_behind_it(tmp_path):
+    queue = JobQueue(tmp_path / "q.sqlite3")
+    held = queue.add("p", "big file", [NewJob(f"big {n}", cost=1.0) for n in range(300)], cap=0.5)
+    queue.add("p", "small file", [NewJob("small", cost=1.0)])
+    claim = queue.claim("p", limit=3)
+    assert claim.job is not None and claim.job.prompt == "small"
+    assert claim.capped and f"batch #{held}" in queue.claim("p", limit=3).held
+    queue.close()
