@@ -224,7 +224,7 @@ class QueueRunner:
         async with self._lock:  # one step at a time: a step sends, and a send is paid
             try:
                 await self._settle_orphans(report)
-                self._follow(report)
+                await self._follow(report)
                 await self._run_free_jobs(report)
                 await self._dispatch(report)
             except QueueError as exc:
@@ -276,14 +276,19 @@ class QueueRunner:
             if found and entry and self.queue.settle_unknown(job.id, str(entry[1])):
                 self._emit(report, job.id, f"found at the provider: task {entry[1]}")
 
-    def _follow(self, report: StepReport) -> None:
+    async def _follow(self, report: StepReport) -> None:
         """Active jobs follow their tasks' states in the history."""
         for job in self.queue.jobs(self.namespace, states=[JobState.SUBMITTED, JobState.RUNNING]):
             if not job.task_id:
                 continue
             task = self.service.get_cached(job.task_id)
             if task is None:
-                continue
+                # a process killed between its answer and storing the task, or a task
+                # found in the journal: nothing else would ever fetch it (or poll it)
+                try:
+                    task = await self.service.refresh(job.task_id)
+                except MjError:
+                    continue  # asked again next step
             if task.status.in_flight and job.task_id not in self.service.poller.in_flight:
                 self.service.poller.track(task)  # sent by another process, or before a restart
             if task.status == Status.IN_PROGRESS and job.state == JobState.SUBMITTED:

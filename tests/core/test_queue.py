@@ -464,3 +464,26 @@ def test_a_long_capped_batch_at_the_head_does_not_hold_the_batches_behind_it(tmp
     assert claim.job is not None and claim.job.prompt == "small"
     assert claim.capped and f"batch #{held}" in queue.claim("p", limit=3).held
     queue.close()
+
+
+async def test_a_job_whose_sender_died_between_the_answer_and_the_history_is_followed(make_service, control, kind):
+    # the dead process had its answer (the journal says which task) but never stored the
+    # task in the history: the next runner must fetch it, not wait for it forever
+    service = make_service(kind)
+    runner = runner_of(service)
+    runner.add_prompts(["answered, then killed"])
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "import os; print(os.getpid())", stdout=PIPE)
+    pid = int((await gone.communicate())[0])
+    other = JobQueue(service.history.path)
+    other.owner = f"{runner.queue.owner.rpartition(':')[0]}:{pid}"
+    job = other.claim(service.namespace, limit=3).job
+    other.close()
+    # what that process did before it died: the journal's row, the request, the answer
+    entry = service.journal.begin(service.namespace, "imagine", job.prompt, ref=job.ref)
+    answer = await service.provider.imagine(job.prompt, mode=None, images=())
+    service.journal.done(entry, answer.task_id)
+    assert service.get_cached(answer.task_id) is None
+    await asyncio.wait_for(runner.run(), 10)
+    done = runner.queue.job(job.id)
+    assert done.state == JobState.DONE and done.task_id == answer.task_id
+    assert sent(control, SUBMIT[kind]) == 1
