@@ -487,3 +487,31 @@ async def test_a_job_whose_sender_died_between_the_answer_and_the_history_is_fol
     done = runner.queue.job(job.id)
     assert done.state == JobState.DONE and done.task_id == answer.task_id
     assert sent(control, SUBMIT[kind]) == 1
+
+
+async def test_a_prompt_file_expands_repeats_and_permutations_and_names_bad_lines(make_service, tmp_path):
+    from mj_tui.core.models import Mode
+    from mj_tui.core.prompt_file import read_prompt_file
+
+    service = make_service(ProviderKind.MJPROXY)
+    path = tmp_path / "p.txt"
+    path.write_text(
+        "# a comment\n\n@upscale 1,3\n@save ~/foxes\n@cap 1,000\n"
+        "a red fox × 2\na {red, blue} bird\n@mode relax\na 4 x 4 grid\n"
+        "a cat --ar 0:1\n@upscale 5\n\\@home in the woods\na {red, blue} bird\n"
+    )
+    parsed = read_prompt_file(path, plan=lambda text, mode: service.plan(text, mode=Mode(mode) if mode else None))
+    assert [(j.line, j.prompt, j.mode) for j in parsed.jobs] == [
+        (6, "a red fox", None),
+        (6, "a red fox", None),
+        (7, "a red bird", None),
+        (7, "a blue bird", None),
+        (9, "a 4 x 4 grid", "relax"),
+        (12, "@home in the woods", "relax"),
+    ]
+    assert [b.line for b in parsed.bad] == [10, 11, 13]  # permutations need Fast: refused in Relax
+    assert parsed.upscale == (1, 3) and parsed.cap == 1000 and parsed.save_to and parsed.save_to.endswith("foxes")
+    again = read_prompt_file(path, plan=lambda text, mode: service.plan(text))
+    assert again.source == parsed.source  # the same file: the same batch when run again
+    path.write_text(path.read_text() + "one more\n")
+    assert read_prompt_file(path, plan=lambda text, mode: service.plan(text)).source != parsed.source
