@@ -206,3 +206,25 @@ def test_a_failed_job_makes_the_batch_exit_1(emulator, control, tmp_path):
         last[event["prompt"]] = event
     assert last["a calm lake"]["state"] == "done"
     assert last["a forbidden lake"]["state"] == "failed" and "forbidden" in last["a forbidden lake"]["error"]
+
+
+def test_the_queue_commands_steer_the_same_queue(emulator, control, tmp_path):
+    key = f"sk-queue-commands-{tmp_path.name}"
+    base = ["--provider", "mjproxy", "--base-url", emulator, "queue"]
+
+    def queue(*args: str):
+        return run(*base, *args, key=key)
+
+    added = queue("add", "steered one", "steered two", "steered three")  # queued, not sent
+    assert added.returncode == 0, added.stderr
+    ids = {j["prompt"]: j["job"] for j in json.loads(queue("list", "--json").stdout)["jobs"]}
+    assert queue("cancel", str(ids["steered two"])).returncode == 0
+    assert queue("up", str(ids["steered three"])).returncode == 0
+    assert queue("up", str(ids["steered three"])).returncode == 1  # at the head already
+    assert sent(control, SUBMIT["mjproxy"]) == 0
+    ran = queue("run")
+    assert ran.returncode == 0, ran.stderr
+    sending = [line.split("] ", 1)[1] for line in ran.stderr.splitlines() if "[sending]" in line]
+    assert sending == ["steered three", "steered one"]  # moved to the head, it went first
+    assert "2 done, 1 cancelled" in ran.stderr
+    assert sent(control, SUBMIT["mjproxy"]) == 2
