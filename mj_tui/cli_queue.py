@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 from .core.errors import MjError
 from .core.prompt_file import PromptFile, quadrants_option, read_prompt_file
 from .core.queue import FollowUps, Job, JobState
-from .core.queue_runner import QueueEvent, QueueRunner
 from .core.text import clean
 
 if TYPE_CHECKING:
+    from .core.queue_runner import QueueEvent, QueueRunner
     from .core.service import MjService
 
 EXIT_OK, EXIT_API, EXIT_USAGE = 0, 1, 2
@@ -100,6 +100,10 @@ def _note(text: str) -> None:
 
 
 def _runner(service: MjService, as_json: bool = False, *, quiet: bool = False) -> QueueRunner:
+    # here, not at the top: the runner brings the service and httpx, which `mj_tui.cli`
+    # (imported before the TUI's first frame) must not wait for
+    from .core.queue_runner import QueueRunner
+
     return QueueRunner(service, service.job_queue, on_event=None if quiet else _event_printer(as_json))
 
 
