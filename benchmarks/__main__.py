@@ -9,7 +9,7 @@ from .common import machine
 
 
 def main(argv: list[str]) -> int:
-    from . import library, library_ui, network, preview, scale, soak, terminal, ui_thread
+    from . import library, library_ui, network, preview, queue_soak, scale, soak, terminal, ui_thread
 
     suites = {
         "network": network,
@@ -20,6 +20,7 @@ def main(argv: list[str]) -> int:
         "preview": preview,
         "terminal": terminal,
         "soak": soak,
+        "queue-soak": queue_soak,
     }
     chosen = argv or list(suites)
     unknown = [name for name in chosen if name not in suites]

@@ -101,6 +101,8 @@ def _note(text: str) -> None:
 
 
 def _runner(service: MjService, as_json: bool = False, *, quiet: bool = False) -> QueueRunner:
+    # here, not at the top: the runner brings the service and httpx, which `mj_tui.cli`
+    # (imported before the TUI's first frame) must not wait for
     from .core.queue_runner import QueueRunner
 
     return QueueRunner(service, service.job_queue, on_event=None if quiet else _event_printer(as_json))

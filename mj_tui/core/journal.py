@@ -84,13 +84,15 @@ class Journal:
             )
         return int(cursor.lastrowid or 0)
 
-    def by_ref(self, profile: str, ref: str) -> tuple[str, str | None] | None:
+    def by_ref(self, profile: str, ref: str, *, since: float | None = None) -> tuple[str, str | None] | None:
         """(state, task id) of the latest submit `ref` made; None when none left (or the
-        server refused it outright: a refusal leaves no row)."""
+        server refused it outright: a refusal leaves no row). `since`: only a submit begun
+        then or later (a retried job's earlier send is another request, not this one)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT state, task_id FROM submits WHERE profile=? AND ref=? ORDER BY id DESC LIMIT 1",
-                (profile, ref),
+                "SELECT state, task_id FROM submits WHERE profile=? AND ref=? AND started >= ? "
+                "ORDER BY id DESC LIMIT 1",
+                (profile, ref, since if since is not None else float("-inf")),
             ).fetchone()
         return (str(row[0]), row[1]) if row else None
 

@@ -208,6 +208,15 @@ _COLUMNS = (
 )
 
 
+# The rows `_job` can read, said in SQL: what `counts` counts. A damaged row counted as
+# queued (or out) would keep `QueueRunner.run` waiting for a job nobody can take.
+_READABLE = (
+    "kind IN ('imagine','upscale','save') AND typeof(batch)='integer' "
+    "AND typeof(position) IN ('integer','real') AND typeof(created) IN ('integer','real') "
+    "AND CASE WHEN json_valid(images) THEN json_type(images) IN ('array','object','text') ELSE 0 END"
+)
+
+
 def _job(row: Sequence[Any]) -> Job | None:
     """A row as a Job; None for a row that cannot be read (a damaged store keeps the rest)."""
     try:
@@ -491,7 +500,8 @@ class JobQueue:
             clause = "AND batch=?" if batch is not None else ""
             params = (profile,) + ((batch,) if batch is not None else ())
             return db.execute(
-                f"SELECT state, COUNT(*) FROM queue_jobs WHERE profile=? {clause} GROUP BY state", params
+                f"SELECT state, COUNT(*) FROM queue_jobs WHERE profile=? {clause} AND {_READABLE} GROUP BY state",
+                params,
             ).fetchall()
 
         counts = dict.fromkeys(JobState, 0)
@@ -591,14 +601,18 @@ class JobQueue:
             ).fetchone()
             free = limit - int(active) - busy_elsewhere
             only = "AND batch=?" if batch is not None else ""
+            # every queued job, read as it is reached: a capped batch longer than any fixed
+            # window at the head must not hide the batches behind it
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM queue_jobs WHERE profile=? AND state='queued' AND kind IN ({marks}) "
-                f"{only} ORDER BY position, id LIMIT 200",
+                f"{only} ORDER BY position, id",
                 (profile, *wanted) + ((batch,) if batch is not None else ()),
-            ).fetchall()
+            )
             today = self._spent(db, profile, since=_midnight()) + self._committed(db, profile)
             capped_batches: set[int] = set()
             for row in rows:
+                if row[1] in capped_batches:  # cheap: the rest of a held batch is not read
+                    continue
                 job = _job(row)
                 if job is None:
                     continue

@@ -222,7 +222,7 @@ class QueueRunner:
         async with self._lock:  # one step at a time: a step sends, and a send is paid
             try:
                 await self._settle_orphans(report)
-                self._follow(report)
+                await self._follow(report)
                 await self._run_free_jobs(report)
                 await self._dispatch(report)
             except QueueError as exc:
@@ -249,7 +249,9 @@ class QueueRunner:
             await self.service.reconcile()
         journal = self.service.journal
         for job in orphans:
-            entry = journal.by_ref(self.namespace, job.ref)
+            # the job's send began when it was taken (`sent`); a row from before is a
+            # send the job made before it was retried
+            entry = journal.by_ref(self.namespace, job.ref, since=job.sent)
             if entry is None:
                 self.queue.requeue(job.id, "mj-tui stopped before its request left; it waits again")
                 self._emit(report, job.id, "back in the queue: its request never left")
@@ -267,19 +269,24 @@ class QueueRunner:
                 )
                 self._emit(report, job.id, "unknown: the provider's answer never came")
         for job in unknown:
-            entry = journal.by_ref(self.namespace, job.ref)
+            entry = journal.by_ref(self.namespace, job.ref, since=job.sent)
             found = entry and entry[0] == "done" and entry[1] and not str(entry[1]).startswith("unconfirmed-")
             if found and entry and self.queue.settle_unknown(job.id, str(entry[1])):
                 self._emit(report, job.id, f"found at the provider: task {entry[1]}")
 
-    def _follow(self, report: StepReport) -> None:
+    async def _follow(self, report: StepReport) -> None:
         """Active jobs follow their tasks' states in the history."""
         for job in self.queue.jobs(self.namespace, states=[JobState.SUBMITTED, JobState.RUNNING]):
             if not job.task_id:
                 continue
             task = self.service.get_cached(job.task_id)
             if task is None:
-                continue
+                # a process killed between its answer and storing the task, or a task
+                # found in the journal: nothing else would ever fetch it (or poll it)
+                try:
+                    task = await self.service.refresh(job.task_id)
+                except MjError:
+                    continue  # asked again next step
             if task.status.in_flight and job.task_id not in self.service.poller.in_flight:
                 self.service.poller.track(task)  # sent by another process, or before a restart
             if task.status == Status.IN_PROGRESS and job.state == JobState.SUBMITTED:
@@ -399,8 +406,11 @@ class QueueRunner:
             self._emit(report, job.id, "unknown: " + exc.message)
             return False
         except QueueFull as exc:
+            # what the server held when it refused: the jobs out, less this one (still
+            # 'sending' here, yet refused), and the tasks sent from elsewhere
             out = self.queue.counts(self.namespace)
-            self._learned_limit = exc.limit or max(1, sum(out[s] for s in ACTIVE_STATES))
+            held = sum(out[s] for s in ACTIVE_STATES) - 1 + self._busy_elsewhere()
+            self._learned_limit = exc.limit or max(1, held)
             return self._hold(job, report, "the provider's queue is full; it waits for a free slot")
         except RateLimited as exc:
             return self._hold(job, report, f"rate limited: {exc.message}", wait=exc.retry_after)
