@@ -49,6 +49,10 @@ from .text import clean
 DEFAULT_LIMIT = 3
 #: how long a refusal that made nothing (queue full, rate limit, network) holds the queue
 BACKOFF_FIRST, BACKOFF_MAX = 5.0, 120.0
+#: how long a limit learned from "queue full" holds before the profile's is tried again
+LEARNED_FOR = 300.0
+#: how often OhMyGPT's first page is read while jobs are unknown (to find late tasks)
+LIST_EVERY = 30.0
 
 OnEvent = Callable[["QueueEvent"], object]
 
@@ -109,6 +113,8 @@ class QueueRunner:
         #: only this batch's jobs are taken (``mj-tui batch``); None: every job
         self.only_batch: int | None = None
         self._learned_limit: int | None = None
+        self._learned_at = 0.0
+        self._looked_at_list = 0.0
         self._not_before = 0.0
         self._backoff = BACKOFF_FIRST
         self.held = ""
@@ -121,6 +127,10 @@ class QueueRunner:
         """Jobs at the provider at once: what the server's "queue full" said, else the
         profile's queue_limit, else 3."""
         configured = self.profile.queue_limit or DEFAULT_LIMIT
+        if self._learned_limit and time.monotonic() - self._learned_at > LEARNED_FOR:
+            # a limit learned from one busy moment (a job sent from elsewhere held a slot)
+            # is tried again now and then; the server's next "queue full" teaches it anew
+            self._learned_limit = None
         return min(configured, self._learned_limit) if self._learned_limit else configured
 
     def amount(self, value: float) -> str:
@@ -268,6 +278,12 @@ class QueueRunner:
                     "Check the provider's list, then retry (r) or drop (x) it",
                 )
                 self._emit(report, job.id, "unknown: the provider's answer never came")
+        if unknown and self.service.provider.server_history and time.monotonic() - self._looked_at_list > LIST_EVERY:
+            # a slow server may make the task after its answer was given up on: its first
+            # page settles an unconfirmed imagine it shows (never a send)
+            self._looked_at_list = time.monotonic()
+            with contextlib.suppress(MjError):
+                await self.service.page(1, 20)
         for job in unknown:
             entry = journal.by_ref(self.namespace, job.ref, since=job.sent)
             found = entry and entry[0] == "done" and entry[1] and not str(entry[1]).startswith("unconfirmed-")
@@ -411,6 +427,7 @@ class QueueRunner:
             out = self.queue.counts(self.namespace)
             held = sum(out[s] for s in ACTIVE_STATES) - 1 + self._busy_elsewhere()
             self._learned_limit = exc.limit or max(1, held)
+            self._learned_at = time.monotonic()
             return self._hold(job, report, "the provider's queue is full; it waits for a free slot")
         except RateLimited as exc:
             return self._hold(job, report, f"rate limited: {exc.message}", wait=exc.retry_after)
