@@ -133,6 +133,11 @@ class QueueRunner:
             self._learned_limit = None
         return min(configured, self._learned_limit) if self._learned_limit else configured
 
+    def learn_limit(self, limit: int | None) -> None:
+        """A "queue full" heard elsewhere (the prompt box) named the provider's limit."""
+        if limit:
+            self._learned_limit, self._learned_at = limit, time.monotonic()
+
     def amount(self, value: float) -> str:
         return pricing.amount_text(self.profile, value)
 
@@ -292,7 +297,8 @@ class QueueRunner:
 
     async def _follow(self, report: StepReport) -> None:
         """Active jobs follow their tasks' states in the history."""
-        for job in self.queue.jobs(self.namespace, states=[JobState.SUBMITTED, JobState.RUNNING]):
+        active = [JobState.SUBMITTED, JobState.RUNNING]
+        for job in self.queue.jobs(self.namespace, states=active, batch=self.only_batch):
             if not job.task_id:
                 continue
             task = self.service.get_cached(job.task_id)
@@ -305,6 +311,7 @@ class QueueRunner:
                     continue  # asked again next step
             if task.status.in_flight and job.task_id not in self.service.poller.in_flight:
                 self.service.poller.track(task)  # sent by another process, or before a restart
+                self._emit(report, job.id, "followed here")
             if task.status == Status.IN_PROGRESS and job.state == JobState.SUBMITTED:
                 self.queue.running(job.id)
                 self._emit(report, job.id, f"running {task.progress}%")

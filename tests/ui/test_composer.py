@@ -255,9 +255,10 @@ async def test_send_what_fits_then_the_rest_never_twice(emulator, control, tmp_p
         before = submits(control)
         await pilot.press("ctrl+j")
         dialog = await screen_shown(pilot, ConfirmDialog, what="question")
-        assert str(dialog.query_one("#yes").label).startswith("Send 3")
-        assert str(dialog.query_one("#alt").label).startswith("Send all 4")
-        await pilot.press("y")
+        # the local queue is offered first; "Send 3 now" sends what fits and keeps the rest
+        assert str(dialog.query_one("#yes").label).startswith("Queue 4")
+        assert str(dialog.query_one("#alt").label).startswith("Send 3 now")
+        await pilot.press("a")
         await wait_for(pilot, lambda: submits(control) - before == 3 and not screen.session.sending, what="three sent")
         assert screen.composer.text_area.text == "a {red, blue, green, pink} fox"  # the rest is still to send
         # a job finishes: room for one; the same text now sends only the prompt not sent yet

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PIL import Image
 from support.keys import fresh_key
-from ui_helpers import Recorder, frozen_jobs, main_screen, make_app, make_launch, paste, screen_shown, wait_for
+from ui_helpers import Recorder, frozen_jobs, main_screen, make_app, make_launch, paste, screen_shown, submits, wait_for
 
 from mj_tui.ui.screens.key import KeyScreen
 from mj_tui.ui.widgets.header import AppHeader
@@ -32,7 +32,8 @@ async def test_balance_shown_for_admin_key_hidden_otherwise(emulator, control, t
 
 async def test_queue_use_and_limit_in_header(emulator, control, tmp_path, graphics):
     frozen_jobs(control)  # jobs stay running: the queue of 3 fills and stays full
-    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key()), graphics)
+    # the profile guesses 5 at once; the server allows 3 and its "queue full" says so
+    app = make_app(make_launch(tmp_path, emulator, "ohmygpt", key=fresh_key(), queue_limit=5), graphics)
     notes = Recorder(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot, app)
@@ -41,12 +42,19 @@ async def test_queue_use_and_limit_in_header(emulator, control, tmp_path, graphi
             await pilot.press("ctrl+j")
             await wait_for(
                 pilot,
-                lambda: not screen.session.sending and (screen.composer.text_area.text == "" or notes.titles("error")),
+                lambda: not screen.session.sending and screen.composer.text_area.text == "",
                 what=f"job {n}",
             )
-        await wait_for(pilot, lambda: "Queue full" in notes.titles("error"), what="queue full")
-        assert "queue 3/3" in header_text(screen)
-        assert screen.composer.text_area.text == "job 3"  # the refused prompt is kept
+        # the fourth was refused by the server (nothing made): it waits in the local queue
+        await wait_for(pilot, lambda: "Queued" in notes.titles(), what="queued")
+        await wait_for(pilot, lambda: "queue 3/3 +1" in header_text(screen), what="header")
+        assert not notes.titles("error")
+        # and the next prompt goes straight to the queue: the provider is known to be full
+        before = submits(control)
+        screen.composer.text_area.text = "job 4"
+        await pilot.press("ctrl+j")
+        await wait_for(pilot, lambda: "queue 3/3 +2" in header_text(screen), what="queued without a request")
+        assert submits(control) == before
 
 
 async def test_reference_image_is_sent_and_a_missing_one_refused(emulator, tmp_path, graphics):

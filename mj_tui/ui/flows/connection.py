@@ -256,6 +256,16 @@ class Connection(Flow):
         self.session.changed()
         self.notices()
 
+    def task_arrived(self, task: Task) -> None:
+        """A task the queue sent (here, or another process on the same queue): on the plain
+        list's first page, the selection kept; elsewhere the list is left as it is."""
+        tasks = self.screen.tasks
+        if self.session.query or tasks.page is None or tasks.page.page != 1:
+            return
+        if not tasks.update_task(task):
+            tasks.put_first(task, select=False)
+        self.session.changed()
+
     # -- polling ----------------------------------------------------------------------
     def _poll_tick(self) -> None:
         # skip rather than cancel: a slow poll must finish, not be restarted forever

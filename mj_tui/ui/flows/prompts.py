@@ -97,6 +97,8 @@ class Prompts(Flow):
             if queue_them and choice is True:
                 self.screen.queue.add(prompts, mode)
                 self.screen.composer.sent(prompt)
+            elif queue_them and choice == "alt":  # "Send N now": the rest wait for the next ctrl+j
+                self._send(prompt, prompts[:fit], mode, paths, rest=prompts[fit:])
             elif choice == "alt" or (choice is True and not fit):
                 self._send(prompt, prompts, mode, paths)
             elif choice is True:
@@ -178,8 +180,10 @@ class Prompts(Flow):
         except QueueFull as full:
             # refused outright, nothing made: the local queue sends it when a slot frees up
             session.learn_queue_limit(full.limit)
-            if paths or self.screen.queue.runner is None:
+            runner = self.screen.queue.runner
+            if paths or runner is None:
                 raise
+            runner.learn_limit(full.limit)
             self.screen.queue.add([prompt], mode, why="the provider's queue is full")
             self.screen.composer.sent(prompt)
             return

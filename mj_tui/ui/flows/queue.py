@@ -116,10 +116,10 @@ class QueueFlow(Flow):
     def _event(self, event: QueueEvent) -> None:
         job = event.job
         service = self.session.service
-        if job.state == JobState.SUBMITTED and job.task_id and service is not None:
+        if job.state.active and job.task_id and service is not None:
             task = service.get_cached(job.task_id)
             if task is not None:
-                self.screen.connection.task_added(task)
+                self.screen.connection.task_arrived(task)
         elif event.message.startswith("queue paused"):
             self.notify(event.message, title="Queue paused", severity="error", timeout=10)
         elif job.state == JobState.UNKNOWN:

@@ -54,15 +54,17 @@ class TaskList(OptionList):
         self._rebuild(keep)
         self._update_subtitle()
 
-    def put_first(self, task: Task) -> None:
-        """A task submitted just now: top of the list, selected."""
+    def put_first(self, task: Task, *, select: bool = True) -> None:
+        """A task submitted just now: top of the list, selected (or, not `select`, with the
+        selection kept: a job the queue sent while the person looks at another task)."""
+        keep = None if select or self.current is None else self.current.id
         self.tasks = [task, *(t for t in self.tasks if t.id != task.id)]
         if self.page is not None:
             size = self.page.page_size
             known = any(t.id == task.id for t in self.page.tasks)
             self.tasks = self.tasks[:size]
             self.page = Page(self.tasks, self.page.page, size, self.page.total + (0 if known else 1))
-        self._rebuild(task.id)
+        self._rebuild(keep or task.id)
         self._update_subtitle()
 
     def update_task(self, task: Task) -> bool:
