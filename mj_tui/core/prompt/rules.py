@@ -75,7 +75,7 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("weird", ("w",), "int", 0, 3000, help="0–3000, default 0", example="250"),
     ParamSpec("no", (), "text", help="what to leave out: --no a, b", example="text, frame"),
     ParamSpec("style", (), "word", help="look: raw; niji 5 has cute, expressive, original, scenic", example="raw"),
-    ParamSpec("raw", (), "flag", help="same as --style raw: less default styling"),
+    ParamSpec("raw", (), "flag", help="same as --style raw"),
     ParamSpec("seed", (), "int", 0, 4294967295, help="0–4294967295", example="1234"),
     ParamSpec("stop", (), "int", 10, 100, help="finish early at 10–100 %, default 100", example="80"),
     ParamSpec("tile", (), "flag", help="seamless repeating pattern"),
@@ -101,11 +101,11 @@ PARAMS: tuple[ParamSpec, ...] = (
     # Video: `--video` (as `--video 1` from proxies and Discord) turns the prompt into a video
     # job from its first image URL; the others only mean something on such a prompt.
     ParamSpec("video", (), "video", help="animate the first image URL into 5 s clips"),
-    ParamSpec("motion", (), "word", help="video: low (default) or high", example="low"),
-    ParamSpec("loop", (), "flag", help="video: end on the first frame"),
-    ParamSpec("end", (), "end", help="video: image URL of the last frame", example="https://…/last.png"),
+    ParamSpec("motion", (), "word", help="video motion: low or high, default low", example="low"),
+    ParamSpec("loop", (), "flag", help="video: loop back to the first frame"),
+    ParamSpec("end", (), "end", help="video: last frame image URL", example="https://…/last.png"),
     # 1–4 in a proxy's table [C]; the video API offers 1, 2 and 4 (the default)
-    ParamSpec("bs", (), "int", 1, 4, help="video: clips per job, 1, 2 or 4 (default)", example="2"),
+    ParamSpec("bs", (), "int", 1, 4, help="video clips per job: 1, 2 or 4, default 4", example="2"),
     ParamSpec("zoom", (), "number", 1, 2, False, help="Custom Zoom only, 1–2", example="1.5", suggest=False),
     # Discord-era leftovers: accepted, warned [U]
     *(
