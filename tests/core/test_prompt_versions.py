@@ -98,6 +98,8 @@ RULES = [
     ("video-conflict", W, f"{VIDEO} --loop --end {IMG2}", f"--end {IMG2}", "keep one", f"{VIDEO} --loop", {}),
     ("video-image", W, "a fox --video", "--video", "image URL at the start", f"{IMG} a fox --video", {}),
     ("flag-value", W, f"{VIDEO} 2", "2", "no value (or 1)", f"{VIDEO} 1", {}),
+    ("relax-mode", W, f"{VIDEO} --relax", "--relax", "Pro or Mega", f"{VIDEO} --fast", {}),
+    ("relax-mode", W, VIDEO, "--video", "Pro or Mega", f"{VIDEO} --turbo", {"mode": "relax"}),
 ]
 
 
@@ -136,7 +138,7 @@ def test_v8_1_is_the_default_and_bare_niji_is_niji_7():
         "a fox --q 3 --v 8.1",  # no known set on V8.1: not checked
         "a fox --style raw --v 8.1",
         f"{IMG} a fox --iw 3 --v 8.1",
-        f"{IMG} a fox running --video 1 --motion high --loop --bs 2 --raw --seed 7 --relax",
+        f"{IMG} a fox running --video 1 --motion high --loop --bs 2 --raw --seed 7 --fast",
         f"{IMG} --video --end {IMG2} --bs 1",  # a video needs no text
     ],
 )
@@ -190,6 +192,14 @@ def test_video_errors_name_every_image_parameter():
 
 def VIDEO_TEXT(issue: Issue) -> str:
     return f"{VIDEO} --ar 16:9 --s 250 --q 2 --motion low --no cars"[issue.start : issue.end]
+
+
+def test_relax_video_warns_over_the_whole_prompt_when_the_account_is_in_relax():
+    (issue,) = lint("a fox", video=True, mode="relax")
+    assert issue.code == "relax-mode" and issue.severity == W
+    assert (issue.start, issue.end) == (0, 5)
+    assert lint("a fox", video=True, mode="fast") == []
+    assert lint("a fox --r 2", mode="relax")[0].severity == E  # images: --repeat is still refused
 
 
 def test_plan_prompt_refuses_a_video_with_image_parameters():

@@ -506,6 +506,9 @@ class _Linter:
         if self.effective_mode == "relax" and "repeat" in first:
             r = first["repeat"]
             self.add(E, f"--{r.written} only works in Fast or Turbo mode, not Relax", r.start, r.end, "relax-mode")
+        if self.video:  # image parameters are refused on a video already: no advice on them
+            self._check_video(first)
+            return
         q, oref = last.get("quality"), first.get("oref")
         if q is not None and oref is not None and q.value and NUM_RE.fullmatch(q.value) and float(q.value) == 4:
             # a reseller reports it; Midjourney does not say so, hence a warning
@@ -527,9 +530,6 @@ class _Linter:
                 iw.end,
                 "missing-reference",
             )
-        if self.video:
-            self._check_video(first)
-            return
         if not has_text and self.scanned.urls:
             for name in ("sref", "cref"):
                 p = first.get(name)
@@ -561,6 +561,16 @@ class _Linter:
                 later.start,
                 later.end,
                 "video-conflict",
+            )
+        if self.effective_mode == "relax":
+            # Midjourney: Relax video is for Pro and Mega plans only; the plan is unknown here
+            relax = first.get("relax") or flag
+            span = (relax.start, relax.end) if relax is not None else (0, len(self.text))
+            self.add(
+                W,
+                "Video in Relax mode needs a Pro or Mega plan; on a smaller plan use --fast",
+                *span,
+                "relax-mode",
             )
 
     def _check_multiprompt(self, body: str) -> None:
