@@ -90,7 +90,7 @@ PARAMS: tuple[ParamSpec, ...] = (
     ParamSpec("cref", (), "urls", help="character reference image URLs", example="https://…/face.png"),
     ParamSpec("cw", (), "int", 0, 100, help="character weight 0–100, default 100", example="100"),
     ParamSpec("oref", (), "urls", help="omni reference: one image URL, V7+", example="https://…/object.png"),
-    # 0–1000 in a proxy's table built from the Omni Reference page [C]; one reseller says 1–1000
+    # 0–1000 in a proxy's parameter table [C]; one reseller says 1–1000, the table wins
     ParamSpec("ow", (), "int", 0, 1000, help="omni weight 0–1000, default 100", example="100"),
     ParamSpec("personalize", ("p", "profile"), "codes", help="personalization, optional profile codes"),
     ParamSpec("draft", (), "flag", help="draft mode: faster, half the cost, V7+"),
@@ -137,8 +137,8 @@ SPEED_FLAGS = ("fast", "relax", "turbo")
 
 # Video parameters: meaningless on an image prompt.
 VIDEO_ONLY = frozenset({"video", "motion", "loop", "end", "bs"})
-# What a video prompt may carry. Midjourney's video page: "only compatible with video-specific
-# parameters: --motion, --raw, --loop, --end and --bs" [O]. Speed flags choose the job's mode
+# What a video prompt may carry. Midjourney's own documentation: videos are "only compatible
+# with video-specific parameters", --motion, --raw, --loop, --end and --bs [O]. Speed flags choose the job's mode
 # (Relax video exists on Pro/Mega), and --seed is appended to every Discord prompt, video
 # included, by a widely used proxy [C], so Midjourney takes both.
 VIDEO_COMPATIBLE = VIDEO_ONLY | {"raw", "seed", *SPEED_FLAGS}
