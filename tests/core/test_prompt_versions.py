@@ -267,3 +267,17 @@ def test_completion_versions_and_quality():
     assert names(complete("a cat --q  --v 7", 10)) == [".25", ".5", "1", "2", "4"]
     label = next(c.label for c in complete("a cat --b", 9))
     assert label == "--bs (video clips per job: 1, 2 or 4, default 4)"
+
+
+def test_fuzz_of_new_parameters_never_raises_and_spans_stay_inside():
+    import random
+
+    rng = random.Random(81)
+    atoms = [" ", "a", "--", "video", "1", "motion", "high", "loop", "end", "bs", "4", "oref", "ow", "sref"]
+    atoms += ["random", "123::2", "p", "profile", "draft", "exp", "v", "8.1", "8", "niji", "7", IMG, "{", ",", "}"]
+    for _ in range(400):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 25)))
+        for issue in lint(text, video=rng.random() < 0.3, mode=rng.choice([None, "relax"])):
+            assert 0 <= issue.start <= issue.end <= len(text), (text, issue)
+        for c in complete(text, rng.randint(0, len(text)), video=rng.random() < 0.3):
+            assert 0 <= c.start <= c.end <= len(text)
