@@ -64,10 +64,7 @@ RULES = [
     ("bad-value", E, "a cat --c lots", "lots", "a cat --c 5", {}),
     ("bad-value", E, "a cat --v seven", "seven", "a cat --v 7", {}),
     ("v-and-niji", E, "a cat --v 6 --niji 6", "--niji 6", "a cat --niji 6", {}),
-    ("version-unsupported", E, f"a cat --cref {IMG}", f"--cref {IMG}", f"a cat --cref {IMG} --v 6", {}),
-    ("version-unsupported", E, f"a cat --oref {IMG} --v 6.1", f"--oref {IMG}", f"a cat --oref {IMG}", {}),
-    ("version-unsupported", E, "a cat --exp 10 --v 6", "--exp 10", "a cat --exp 10 --v 7", {}),
-    ("version-unsupported", E, "a cat --draft --niji 6", "--draft", "a cat --draft", {}),
+    ("version-unsupported", E, f"a cat --cref {IMG} --v 5", f"--cref {IMG}", f"a cat --cref {IMG} --v 6", {}),
     ("version-unsupported", E, "a cat --sref random --v 5.2", "--sref random", "a cat --sref random", {}),
     ("version-unsupported", E, "a cat --p --v 5.2", "--p", "a cat --p --v 6", {}),
     ("version-unsupported", E, "a cat --style cute", "cute", "a cat --style cute --niji 5", {}),
@@ -76,9 +73,14 @@ RULES = [
     ("version-unsupported", E, "a cat --tile --v 4", "--tile", "a cat --tile --v 5.2", {}),
     # "?" cells of the matrix (unverified / reseller-only) are warnings, never errors
     ("version-unsupported", W, "a cat --tile --niji 6", "--tile", "a cat --tile --v 6", {}),
-    ("version-unsupported", W, "a cat --raw --v 6.1", "--raw", "a cat --raw", {}),
+    ("version-unsupported", W, "a cat --raw --v 5", "--raw", "a cat --raw --v 5.1", {}),
+    # a proxy's table only annotates these with versions, it does not say they are refused
+    ("version-unsupported", W, f"a cat --cref {IMG} --v 7", f"--cref {IMG}", f"a cat --cref {IMG} --v 6", {}),
+    ("version-unsupported", W, f"a cat --oref {IMG} --v 6.1", f"--oref {IMG}", f"a cat --oref {IMG}", {}),
+    ("version-unsupported", W, "a cat --exp 10 --v 6", "--exp 10", "a cat --exp 10 --v 7", {}),
+    ("version-unsupported", W, "a cat --draft --niji 6", "--draft", "a cat --draft", {}),
     ("incompatible", W, f"a cat --q 4 --oref {IMG}", "--q 4", f"a cat --q 2 --oref {IMG}", {}),
-    ("quality-value", W, "a cat --q .5", ".5", "a cat --q .5 --v 6", {}),
+    ("quality-value", W, "a cat --q 3 --v 7", "3", "a cat --q 4 --v 7", {}),
     ("quality-value", W, "a cat --q 2 --v 6", "2", "a cat --q 2", {}),
     ("relax-mode", E, "a cat --r 4", "--r 4", "a cat --r 4 --fast", {"mode": "relax"}),
     ("relax-mode", E, "a cat --relax --repeat 4", "--repeat 4", "a cat --fast --repeat 4", {}),
@@ -93,12 +95,11 @@ RULES = [
     ("missing-reference", W, "a cat --iw 1", "--iw 1", f"{IMG} a cat --iw 1", {}),
     ("speed-conflict", E, "a cat --fast --turbo", "--turbo", "a cat --turbo", {}),
     ("duplicate-param", W, "a cat --s 100 --stylize 200", "--stylize 200", "a cat --s 100 --c 2", {}),
-    ("multiprompt-v7", W, "hot:: dog", "::", "hot:: dog --v 6.1", {}),
+    ("multiprompt-v7", W, "hot:: dog --v 7", "::", "hot:: dog --v 6.1", {}),
     ("legacy-param", W, "a cat --hd", "--hd", "a cat", {}),
-    ("legacy-param", W, "a cat --video", "--video", "a cat --video --v 5.2", {}),
     ("empty-prompt", E, "   --ar 16:9", "   --ar 16:9", "x --ar 16:9", {}),
-    ("unverified-version", W, "a cat --v 8.1", "--v 8.1", "a cat --v 6.1", {}),
-    ("unverified-version", W, "a cat --niji 7", "--niji 7", "a cat --niji 6", {}),
+    ("unverified-version", W, "a cat --v 9", "--v 9", "a cat --v 8.1", {}),
+    ("unverified-version", W, "a cat --niji 8", "--niji 8", "a cat --niji 7", {}),
     ("dash-style", INFO, "a cat —ar 16:9", "—", "a cat --ar 16:9", {}),
     ("dash-style", INFO, "a cat –ar 16:9", "–", "a cat --ar 16:9", {}),
     ("fullwidth-colon", INFO, "a cat --ar 16：9", "：", "a cat --ar 16:9", {}),
@@ -159,7 +160,7 @@ def test_every_code_named_in_the_brief_is_covered():
         ("a --seed -1", "-1"),
         (f"a --cref {IMG} --cw 101 --v 6", "101"),
         ("a --sref random --sw 1001", "1001"),
-        (f"a --oref {IMG} --ow 0", "0"),
+        (f"a --oref {IMG} --ow 1001", "1001"),
         ("a --exp 101", "101"),
         (f"{IMG} a --iw 2.5 --v 5.2", "2.5"),  # V5.x image weight is 0–2
         (f"{IMG} a --iw 3.5", "3.5"),
@@ -207,20 +208,20 @@ def test_unsupported_message_says_where_it_works():
 
 
 def test_sv_conflicting_sources_only_warn():
-    issue = find(lint("a --sref random --sv 9"), "out-of-range")
+    issue = find(lint("a --sref random --sv 9 --v 7"), "out-of-range")
     assert issue.severity == W
-    assert lint("a --sref random --sv 6") == []
+    assert lint("a --sref random --sv 6 --v 7") == []
 
 
 def test_unverified_version_skips_version_specific_errors():
-    issues = lint(f"{IMG} a::2 cat --v 8.1 --cref {IMG} --exp 10 --q 3 --style cute --iw 2.5")
+    issues = lint(f"{IMG} a::2 cat --v 9 --cref {IMG} --exp 10 --q 3 --style cute --iw 2.5")
     assert not has_errors(issues)
     assert codes(issues) == {"unverified-version"}
-    assert codes(lint("a cat --niji 7 --draft --style scenic")) == {"unverified-version"}
+    assert codes(lint("a cat --niji 8 --draft --style scenic")) == {"unverified-version"}
 
 
 def test_unknown_default_version_is_not_blamed_on_the_prompt():
-    assert lint("a cat --exp 10", default_version="8.1") == []
+    assert lint("a cat --exp 10", default_version="9") == []
     assert codes(lint("a cat --exp 10", default_version="6.1")) == {"version-unsupported"}
 
 
@@ -332,7 +333,7 @@ def test_parse_splits_urls_body_and_params_with_spans():
     assert isinstance(ar, Param) and text[ar.start : ar.end] == "--AR 16:9"
     assert text[p.params[3].start : p.params[3].end] == "--tile"
     assert p.segments == (("a red fox", 1.0),)
-    assert p.version == "7"
+    assert p.version == "8.1"  # Midjourney's default model
 
 
 def test_a_half_typed_parameter_does_not_swallow_the_previous_value():
@@ -357,7 +358,7 @@ def test_parse_em_dash_and_unknown_params():
         ("a cat --version 5.0", "7", "5"),
         ("a cat --v 6.1", "7", "6.1"),
         ("a cat --niji 6", "7", "niji 6"),
-        ("a cat --niji", "7", "niji 6"),
+        ("a cat --niji", "7", "niji 7"),
         ("a cat --niji", "niji 5", "niji 5"),
         ("a cat --v 8.1", "7", "8.1"),
         ("a cat --v nope", "6", "6"),
@@ -371,7 +372,7 @@ def test_normalize_version():
     assert normalize_version("7.0") == "7"
     assert normalize_version("v6.1") == "6.1"
     assert normalize_version("Niji6") == "niji 6"
-    assert normalize_version("niji") == "niji 6"
+    assert normalize_version("niji") == "niji 7"
     assert normalize_version("seven") is None
 
 
@@ -557,9 +558,9 @@ def test_complete_style_values_by_version():
 
 
 def test_complete_version_and_quality_values():
-    assert names(complete("a cat --v ", 10))[:2] == ["7", "6.1"]
-    assert names(complete("a cat --niji ", 13)) == ["6", "5"]
-    assert names(complete("a cat --q ", 10)) == ["1", "2", "4"]
+    assert names(complete("a cat --v ", 10))[:3] == ["8.1", "7", "6.1"]
+    assert names(complete("a cat --niji ", 13)) == ["7", "6", "5"]
+    assert names(complete("a cat --q ", 10, version="7")) == [".25", ".5", "1", "2", "4"]
     assert names(complete("a cat --q ", 10, version="6")) == [".25", ".5", "1"]
     assert names(complete("a cat --q  --v 6.1", 10)) == [".25", ".5", "1", "2"]
 

@@ -16,9 +16,13 @@ def _version_for(text: str, version: str | None) -> str:
     return parse(text).version
 
 
-def _suggestible(spec: rules.ParamSpec, version: str) -> bool:
+def _suggestible(spec: rules.ParamSpec, version: str, video: bool, prefix: str) -> bool:
     if not spec.suggest:
         return False
+    if video:  # a video prompt takes only a few parameters, whatever the image version
+        return spec.name in rules.VIDEO_COMPATIBLE and spec.name != "video"
+    if spec.name in rules.VIDEO_ONLY and spec.name != "video":
+        return bool(prefix)  # found when typed, not listed among the image parameters
     row = rules.MATRIX.get(spec.name)
     return row is None or version not in row or row[version] == "+"
 
@@ -59,9 +63,10 @@ def _values_for(spec: rules.ParamSpec, version: str) -> tuple[tuple[str, str], .
     return rules.COMMON_VALUES.get(name, ())
 
 
-def complete(text: str, cursor: int, *, version: str | None = None) -> list[Completion]:
+def complete(text: str, cursor: int, *, version: str | None = None, video: bool = False) -> list[Completion]:
     """Suggestions at the cursor: parameter names after "--", values after "--name ".
 
+    `video` says the prompt goes to a video request (a prompt with --video is one anyway).
     Each Completion replaces text[start:end] and ends with a space unless one already follows.
     """
     cursor = max(0, min(cursor, len(text)))
@@ -78,7 +83,8 @@ def complete(text: str, cursor: int, *, version: str | None = None) -> list[Comp
         # parameters already in the prompt are not offered again (the one being typed is)
         used = {q.name for q in parsed.params if not q.start <= ws <= q.end}
         ver = normalize_version(version) or version.strip().lower() if version else parsed.version
-        return _complete_names(text, ws, end, head.group(2).lower(), ver, used)
+        is_video = video or any(q.name == "video" for q in parsed.params)
+        return _complete_names(text, ws, end, head.group(2).lower(), ver, used, is_video)
     # a value: the previous word must be a parameter head
     k = ws
     while k > 0 and text[k - 1].isspace():
@@ -106,17 +112,22 @@ def complete(text: str, cursor: int, *, version: str | None = None) -> list[Comp
     ]
 
 
-def _complete_names(text: str, start: int, end: int, prefix: str, version: str, used: set[str]) -> list[Completion]:
+def _complete_names(
+    text: str, start: int, end: int, prefix: str, version: str, used: set[str], video: bool
+) -> list[Completion]:
     space = "" if end < len(text) and text[end].isspace() else " "
-    ranked: list[tuple[int, int, int, Completion]] = []
+    ranked: list[tuple[int, int, int, int, Completion]] = []
     for order, spec in enumerate(rules.PARAMS):
-        if spec.name in used or not _suggestible(spec, version):
+        if spec.name in used or not _suggestible(spec, version, video, prefix):
             continue
         help_ = _param_help(spec, version)
         for k, name in enumerate((spec.name, *spec.aliases)):
             if not name.startswith(prefix):
                 continue
             label = f"--{name} ({help_})" if k == 0 else f"--{name} (--{spec.name}: {help_})"
-            ranked.append((0 if name == prefix else 1, order, k, Completion(f"--{name}{space}", start, end, label)))
-    ranked.sort(key=lambda r: r[:3])
-    return [r[3] for r in ranked]
+            # on a video prompt its own parameters come first
+            first = 0 if video and spec.name in rules.VIDEO_ONLY else 1
+            completion = Completion(f"--{name}{space}", start, end, label)
+            ranked.append((0 if name == prefix else 1, first, order, k, completion))
+    ranked.sort(key=lambda r: r[:4])
+    return [r[4] for r in ranked]

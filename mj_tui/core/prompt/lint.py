@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Iterable
 
 from . import rules
@@ -21,6 +22,7 @@ from .scan import (
     INT_RE,
     NUM_RE,
     URL_TOKEN_RE,
+    VERSION_RE,
     Issue,
     PromptError,
     RawParam,
@@ -34,10 +36,32 @@ from .scan import (
 )
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+# a profile or moodboard code, optionally weighted like "abc123::2"
+_PROFILE_CODE_RE = re.compile(r"[A-Za-z0-9_-]+(?:::[+-]?(?:\d+(?:\.\d*)?|\.\d+))?")
 
 
 def _works_on(row: dict[str, str]) -> str:
-    return ", ".join(version_label(v) for v in rules.VERSIONS if row[v] == "+" and v not in rules.LEGACY_VERSIONS)
+    """The current versions a matrix row accepts, runs of three or more joined: "V6–V8.1, niji 6"."""
+    runs: list[list[str]] = []
+    prev_ok = False
+    for v in rules.VERSIONS:
+        if v in rules.LEGACY_VERSIONS:
+            continue
+        ok = row[v] == "+"
+        same_family = bool(runs) and runs[-1][0].startswith("niji") == v.startswith("niji")
+        if ok and prev_ok and same_family:
+            runs[-1].append(v)
+        elif ok:
+            runs.append([v])
+        prev_ok = ok
+    parts: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            last = run[-1].removeprefix("niji ")
+            parts.append(f"{version_label(run[0])}–{last if run[0].startswith('niji') else version_label(last)}")
+        else:
+            parts.extend(version_label(v) for v in run)
+    return ", ".join(parts)
 
 
 @functools.lru_cache(maxsize=256)
@@ -61,12 +85,28 @@ def _is_image_link(url: str) -> bool:
     return path.endswith(rules.IMAGE_EXTENSIONS) or host in rules.IMAGE_HOSTS
 
 
+def _hint(name: str, version: str) -> str:
+    """What to do about a parameter this version does not document: another version, or its successor."""
+    m = VERSION_RE.fullmatch(version)
+    number = float(m.group(0)) if m else None  # None for niji
+    successor = rules.REPLACED_FROM_V7.get(name)
+    if successor and (version == "niji 7" or (number is not None and number >= 7)):
+        return f"; on V7 and later use {successor} instead"
+    target = rules.UPGRADE_TO.get(name)
+    if target and (number is None or number < float(target)):
+        return f"; switch to --v {target} or later, or remove it"
+    return ""
+
+
 class _Linter:
     """Checks one prompt without braces; issues use that prompt's offsets."""
 
-    def __init__(self, text: str, default_version: str, mode: str | None):
+    def __init__(self, text: str, default_version: str, mode: str | None, video: bool = False):
         self.text = text
         self.scanned = scan(text)
+        # a video prompt: sent as a video request, or an imagine prompt with --video in it
+        self.video_flag = any(p.spec is not None and p.spec.name == "video" for p in self.scanned.params)
+        self.video = video or self.video_flag
         self.out: list[Issue] = list(self.scanned.notes)
         self.version, self.vparam = resolve_version(self.scanned.params, default_version)
         self.known = self.version in rules.VERSIONS
@@ -98,7 +138,28 @@ class _Linter:
                     speeds.append(p)
             last[name] = p
             self._check_value(p)
-            if spec.legacy:
+            if self.video:
+                # the video model is not one of the image versions: only this list applies
+                if name not in rules.VIDEO_COMPATIBLE:
+                    hint = rules.VIDEO_HINTS.get(name, "")
+                    self.add(
+                        E,
+                        f"--{p.written} does not work on a video prompt (video takes only --motion, --raw, "
+                        f"--loop, --end and --bs); remove it{hint}",
+                        p.start,
+                        p.end,
+                        "video-incompatible",
+                    )
+                continue
+            if name in rules.VIDEO_ONLY:
+                self.add(
+                    W,
+                    f"--{p.written} only applies to video: add --video (with the start image URL first) or remove it",
+                    p.start,
+                    p.end,
+                    "video-only",
+                )
+            elif spec.legacy:
                 self.add(
                     W,
                     f"--{p.written} is a legacy parameter; current models ignore or reject it",
@@ -127,7 +188,7 @@ class _Linter:
         scanned = self.scanned
         if not body and not scanned.urls:
             self.add(E, "The prompt is empty: describe what you want to see", 0, len(self.text), "empty-prompt")
-        elif not body and len(scanned.urls) == 1:
+        elif not body and len(scanned.urls) == 1 and not self.video:  # a video's text is optional
             s, e, _ = scanned.urls[0]
             self.add(E, "One image URL needs some text too (or add a second image)", s, e, "image-only")
         for s, e, url in scanned.urls:
@@ -176,13 +237,35 @@ class _Linter:
                     "flag-value",
                 )
             return
-        if kind in ("any", "codes"):
+        if kind == "any":
+            return
+        if kind == "video":
+            # proxies and Discord write it "--video 1"
+            if value is not None and value != "1":
+                self.add(
+                    W,
+                    f"--{written} takes no value (or 1); move “{value}” before the parameters",
+                    p.vstart,
+                    p.vend,
+                    "flag-value",
+                )
+            return
+        if kind == "codes":
+            bad = [t for t in (value or "").split() if not _PROFILE_CODE_RE.fullmatch(t)]
+            if bad:
+                self.add(
+                    W,
+                    f"--{written} takes profile codes made of letters and digits (got {bad[0]}); check the code",
+                    p.vstart,
+                    p.vend,
+                    "bad-value",
+                )
             return
         if kind == "niji":
-            n = normalize_version(value) if value is not None else "6"
+            n = normalize_version(value) if value is not None else rules.DEFAULT_NIJI
             if n is None or n.startswith("niji"):
                 self.add(
-                    E, f"--{written} must be a niji version such as 6 (got {value})", p.vstart, p.vend, "bad-value"
+                    E, f"--{written} must be a niji version such as 7 (got {value})", p.vstart, p.vend, "bad-value"
                 )
             return
         if value is None:
@@ -195,7 +278,7 @@ class _Linter:
             if n is None or n.startswith("niji"):
                 self.add(
                     E,
-                    f"--{written} must be a model version such as 7 or 6.1 (got {value})",
+                    f"--{written} must be a model version such as 8.1 or 7 (got {value})",
                     p.vstart,
                     p.vend,
                     "bad-value",
@@ -211,10 +294,49 @@ class _Linter:
                 self.add(W, f"--{written} expects image URLs (got {bad[0]})", p.vstart, p.vend, "bad-value")
             elif spec.name == "oref" and len(toks) > 1:
                 self.add(W, f"--{written} takes a single image URL", p.vstart, p.vend, "bad-value")
+        elif kind == "sref":
+            self._check_sref(p)
+        elif kind == "end":
+            self._check_end(p)
         elif spec.name == "style":
             self._check_style(p)
         elif spec.name == "motion" and value.lower() not in ("low", "high"):
             self.add(E, f"--{written} must be low or high (got {value})", p.vstart, p.vend, "bad-value")
+
+    def _check_sref(self, p: RawParam) -> None:
+        for token in (p.value or "").split():
+            base = token.split("::", 1)[0]  # "URL::2" and "123::2" weigh one reference
+            if not (URL_TOKEN_RE.fullmatch(base) or base.isdigit() or base.lower() == "random"):
+                self.add(
+                    W,
+                    f"--{p.written} takes image URLs, numeric style codes or random (got {token}); check it",
+                    p.vstart,
+                    p.vend,
+                    "bad-value",
+                )
+                return
+
+    def _check_end(self, p: RawParam) -> None:
+        value = p.value or ""
+        if value.lower() == "loop":
+            # some proxies send "--end loop"; Midjourney only documents --loop
+            self.add(W, f"For a looping video write --loop instead of --{p.written} loop", p.start, p.end, "video-loop")
+        elif not URL_TOKEN_RE.fullmatch(value):
+            self.add(
+                W,
+                f"--{p.written} takes the image URL of the video's last frame (got {value})",
+                p.vstart,
+                p.vend,
+                "bad-value",
+            )
+        elif not _is_image_link(value.strip("<>")):
+            self.add(
+                W,
+                f"--{p.written} needs a direct image link ending in .png, .gif, .webp, .jpg or .jpeg",
+                p.vstart,
+                p.vend,
+                "image-url",
+            )
 
     def _check_aspect(self, p: RawParam) -> None:
         value = p.value or ""
@@ -322,18 +444,29 @@ class _Linter:
         if row is None:
             return
         cell = row[self.version]
+        if cell == "+":
+            return
+        hint = _hint(name, self.version)
+        works = _works_on(row)
         if cell == "-":
-            hint = rules.UNSUPPORTED_HINTS.get((name, self.version), "")
-            works = _works_on(row)
             tail = f" (works on {works})" if works else ""
             self.add(
-                E, f"--{written} is not supported by {self.label}{hint}{tail}", p.start, p.end, "version-unsupported"
+                E, f"--{written} is not supported by {self.label}{tail}{hint}", p.start, p.end, "version-unsupported"
             )
-        elif cell == "?":
-            code, message = rules.UNVERIFIED_NOTES.get(
-                name, ("version-unsupported", "--{w} is unverified on {ver}; it may be ignored or rejected")
+            return
+        note = rules.UNVERIFIED_NOTES.get(name)
+        if note is not None:
+            code, message = note
+        elif works:
+            # documented elsewhere only: Midjourney may take it, so it is not refused here
+            code = "version-unsupported"
+            message = (
+                f"--{{w}} is documented for {works}, not {{ver}}: it may be ignored or refused"
+                f"{hint or '; check the result'}"
             )
-            self.add(W, message.format(w=written, ver=self.label), p.start, p.end, code)
+        else:
+            code, message = "version-unsupported", "--{w} is unverified on {ver}; it may be ignored or refused"
+        self.add(W, message.format(w=written, ver=self.label), p.start, p.end, code)
 
     def _check_model_choice(self, first: dict[str, RawParam]) -> None:
         version, niji = first.get("version"), first.get("niji")
@@ -341,7 +474,15 @@ class _Linter:
             later = max(version, niji, key=lambda p: p.start)
             self.add(E, "--v and --niji both choose a model; keep only one", later.start, later.end, "v-and-niji")
         vp = self.vparam
-        if vp is not None and not self.known:
+        if vp is not None and self.version in rules.UNCONFIRMED_VERSIONS:
+            self.add(
+                W,
+                f"{self.label} is not a documented --v value; write --v {rules.UNCONFIRMED_VERSIONS[self.version]}",
+                vp.start,
+                vp.end,
+                "unverified-version",
+            )
+        elif vp is not None and not self.known:
             self.add(
                 W,
                 f"{self.label} is not a model this client knows yet; only general checks apply",
@@ -365,6 +506,9 @@ class _Linter:
         if self.effective_mode == "relax" and "repeat" in first:
             r = first["repeat"]
             self.add(E, f"--{r.written} only works in Fast or Turbo mode, not Relax", r.start, r.end, "relax-mode")
+        if self.video:  # image parameters are refused on a video already: no advice on them
+            self._check_video(first)
+            return
         q, oref = last.get("quality"), first.get("oref")
         if q is not None and oref is not None and q.value and NUM_RE.fullmatch(q.value) and float(q.value) == 4:
             # a reseller reports it; Midjourney does not say so, hence a warning
@@ -397,6 +541,38 @@ class _Linter:
                 if p is not None:
                     self.add(W, f"--{p.written} has no effect on image-only prompts", p.start, p.end, "image-only")
 
+    def _check_video(self, first: dict[str, RawParam]) -> None:
+        flag = first.get("video")
+        if flag is not None and not self.scanned.urls:
+            # a video request carries its image apart from the prompt; an imagine prompt cannot
+            self.add(
+                W,
+                "A video starts from an image: put the first frame's image URL at the start of the prompt",
+                flag.start,
+                flag.end,
+                "video-image",
+            )
+        loop, end = first.get("loop"), first.get("end")
+        if loop is not None and end is not None:
+            later = max(loop, end, key=lambda p: p.start)
+            self.add(
+                W,
+                "--loop and --end both set the video's last frame; keep one",
+                later.start,
+                later.end,
+                "video-conflict",
+            )
+        if self.effective_mode == "relax":
+            # Midjourney: Relax video is for Pro and Mega plans only; the plan is unknown here
+            relax = first.get("relax") or flag
+            span = (relax.start, relax.end) if relax is not None else (0, len(self.text))
+            self.add(
+                W,
+                "Video in Relax mode needs a Pro or Mega plan; on a smaller plan use --fast",
+                *span,
+                "relax-mode",
+            )
+
     def _check_multiprompt(self, body: str) -> None:
         k = body.find("::")
         if k < 0:
@@ -411,19 +587,21 @@ class _Linter:
                 self.scanned.body_end,
                 "weights-sum",
             )
-        if self.version == "7":
-            # one reseller says V7 does not support "::", another that it behaves differently
+        if self.version in rules.MULTIPROMPT_DOUBTS and not self.video:
             self.add(
                 W,
-                "Multi-prompts (::) may not work as before on V7 (sources disagree)",
+                f"Multi-prompts (::) may not work as before on {self.label} (sources disagree); check the result",
                 start + k,
                 start + k + 2,
                 "multiprompt-v7",
             )
 
 
-def lint(text: str, *, default_version: str = "7", mode: str | None = None) -> list[Issue]:
-    """Issues sorted by position. `mode` is the account's speed (fast/relax/turbo) if known.
+def lint(
+    text: str, *, default_version: str = rules.DEFAULT_VERSION, mode: str | None = None, video: bool = False
+) -> list[Issue]:
+    """Issues sorted by position. `mode` is the account's speed (fast/relax/turbo) if known;
+    `video` says the prompt goes to a video request (a prompt with --video is one anyway).
 
     A permutation prompt is linted variant by variant (up to the 40-job cap; beyond it, only
     the first variant) and every issue is mapped back onto the text as typed.
@@ -438,7 +616,7 @@ def lint(text: str, *, default_version: str = "7", mode: str | None = None) -> l
             issues.append(Issue(E, str(exc), exc.start or 0, exc.end or 0, "braces"))
     groups = [g for g in tree if isinstance(g, Group)] if tree else []
     if not groups:
-        linter = _Linter(text, default_version, mode_s)
+        linter = _Linter(text, default_version, mode_s, video)
         issues.extend(linter.run())
     else:
         assert tree is not None
@@ -447,7 +625,7 @@ def lint(text: str, *, default_version: str = "7", mode: str | None = None) -> l
         jobs = 0
         relax = False
         for variant in variants:
-            linter = _Linter(variant.text, default_version, mode_s)
+            linter = _Linter(variant.text, default_version, mode_s, video)
             issues.extend(variant.remap(i) for i in linter.run())
             jobs += linter.repeat
             relax = relax or linter.effective_mode == "relax"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import PromptRefused
+from . import rules
 from .lint import lint
 from .permute import expand_permutations, job_count
 from .scan import Issue, PromptError, Severity, parse
@@ -26,12 +27,16 @@ class PromptPlan:
     warnings: tuple[Issue, ...]
 
 
-def plan_prompt(text: str, *, mode: str | None = None, default_version: str = "7") -> PromptPlan:
-    """The prompts `text` sends and the jobs they make; raises PromptRefused on any error."""
+def plan_prompt(
+    text: str, *, mode: str | None = None, default_version: str = rules.DEFAULT_VERSION, video: bool = False
+) -> PromptPlan:
+    """The prompts `text` sends and the jobs they make; raises PromptRefused on any error.
+
+    `video` says the prompt goes to a video request even without --video in it."""
     text = text.strip()
     if not text:
         raise PromptRefused("The prompt is empty: describe what you want to see.", problems=["The prompt is empty"])
-    issues = lint(text, default_version=default_version, mode=mode)
+    issues = lint(text, default_version=default_version, mode=mode, video=video)
     errors = [i.message for i in issues if i.severity == Severity.ERROR]
     if errors:
         raise PromptRefused(_refusal(errors), problems=errors)

@@ -208,7 +208,7 @@ def segments(body: str) -> tuple[tuple[str, float], ...]:
 
 
 def normalize_version(value: str) -> str | None:
-    """ "7.0" -> "7", "v6.1" -> "6.1", "niji6" -> "niji 6", "niji" -> "niji 6"; None if not a version."""
+    """ "7.0" -> "7", "v6.1" -> "6.1", "niji6" -> "niji 6", "niji" -> "niji 7"; None if not a version."""
     s = value.strip().lower()
     niji = s.startswith("niji")
     s = s[4:].strip() if niji else s.removeprefix("v").strip()
@@ -229,7 +229,7 @@ def version_label(version: str) -> str:
 
 def resolve_version(params: Iterable[RawParam], default: str) -> tuple[str, RawParam | None]:
     """The model the prompt runs on: the last valid --v/--version/--niji, else the default."""
-    base = normalize_version(default) or default.strip().lower() or "7"
+    base = normalize_version(default) or default.strip().lower() or rules.DEFAULT_VERSION
     version, source = base, None
     for p in params:
         if p.spec is None:
@@ -249,7 +249,7 @@ def resolve_version(params: Iterable[RawParam], default: str) -> tuple[str, RawP
     return version, source
 
 
-def parse(text: str, *, default_version: str = "7") -> ParsedPrompt:
+def parse(text: str, *, default_version: str = rules.DEFAULT_VERSION) -> ParsedPrompt:
     """Tokenise a prompt as typed (braces are not expanded; see expand_permutations)."""
     scanned = scan(text)
     version, _ = resolve_version(scanned.params, default_version)
