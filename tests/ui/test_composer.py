@@ -52,11 +52,13 @@ async def test_lint_errors_block_sending_warnings_do_not(provider, emulator, con
         assert "Unknown parameter --stylise" in notes.text() and submits(control) == before
         assert screen.composer.text_area.text == "a cat --stylise 2"  # nothing lost
         screen.composer.text_area.text = ""
-        await type_text(pilot, "a cat --q 9")
+        await type_text(pilot, "a cat --q 9 --v 7")  # V7's qualities are known
         assert lint_line(screen).startswith("⚠") and "quality" in lint_line(screen)
         await pilot.press("ctrl+j")
         task = await wait_for(
-            pilot, lambda: (t := screen.tasks.current) and t.prompt == "a cat --q 9" and t, what="a warning still sends"
+            pilot,
+            lambda: (t := screen.tasks.current) and t.prompt == "a cat --q 9 --v 7" and t,
+            what="a warning still sends",
         )
         assert task.status != Status.FAILURE
         await wait_for(pilot, lambda: lint_line(screen) == "", what="box cleared, line gone")
@@ -129,7 +131,9 @@ async def test_tab_and_ctrl_space_complete_parameters_and_values(emulator, tmp_p
         assert area.text == "a cat --ar 3:2 " and not suggest.display
         await type_text(pilot, "--qual")
         await pilot.press("tab")  # one match: completed in place
-        assert area.text == "a cat --ar 3:2 --quality " and suggest.option_count == 3  # and its values offered
+        assert (
+            area.text == "a cat --ar 3:2 --quality " and suggest.option_count == 5
+        )  # its values offered (.25 .5 1 2 4)
         await pilot.press("escape")
         assert not suggest.display and app.focused is area  # escape closes the list, keeps the box
         await type_text(pilot, "2 plain")
@@ -188,12 +192,13 @@ async def test_more_than_four_jobs_asks_first(emulator, control, tmp_path, graph
         assert submits(control) == before
         await pilot.press("ctrl+j")
         await screen_shown(pilot, ConfirmDialog, what="question again")
-        await pilot.press("a")  # all six, past the profile's guessed queue limit of 3
+        await pilot.press("y")  # all six into the local queue: three now, the rest as slots free up
         await wait_for(
             pilot,
             lambda: len({t.prompt for t in screen.tasks.tasks if t.prompt.startswith("a ")}) == 6,
             what="six imagines",
         )
+        assert submits(control) - before == 6  # each once
 
 
 async def test_a_failed_permutation_stops_and_nothing_is_resent(emulator, control, tmp_path, graphics):

@@ -173,7 +173,10 @@ class Composer(Vertical):
         if not prompt:
             return "Type a prompt first."
         try:
-            plan_prompt(prompt, mode=area.lint_mode, default_version=area.lint_version)
+            if area.lint_version:
+                plan_prompt(prompt, mode=area.lint_mode, default_version=area.lint_version)
+            else:
+                plan_prompt(prompt, mode=area.lint_mode)
         except PromptRefused as refused:
             self._show_lint()
             return refused.message
@@ -274,7 +277,7 @@ class Composer(Vertical):
         from ...core.prompt import complete
 
         try:
-            return bool(complete(self.text_area.text, cursor))
+            return bool(complete(self.text_area.text, cursor, version=self.text_area.lint_version))
         except Exception:
             return False
 
@@ -295,7 +298,7 @@ class Composer(Vertical):
 
         area = self.text_area
         try:
-            return complete(area.text, self._cursor_index())[:MAX_SUGGESTIONS]
+            return complete(area.text, self._cursor_index(), version=area.lint_version)[:MAX_SUGGESTIONS]
         except Exception:  # never lose a keystroke to a completer bug
             return []
 

@@ -19,7 +19,8 @@ class PromptArea(TextArea):
     def __init__(self, *args, **kwargs) -> None:
         self.issues: list = []  # core.prompt Issues of the current text
         self.lint_mode: str | None = None  # the speed mode chosen beside the box
-        self.lint_version = "7"
+        #: the version a prompt without --v is checked as; None: the linter's own (today's)
+        self.lint_version: str | None = None
         super().__init__(*args, **kwargs)
 
     def relint(self) -> None:
@@ -55,7 +56,10 @@ class PromptArea(TextArea):
         from ...core.prompt import lint
 
         try:
-            self.issues = lint(text, default_version=self.lint_version, mode=self.lint_mode)
+            if self.lint_version:
+                self.issues = lint(text, default_version=self.lint_version, mode=self.lint_mode)
+            else:
+                self.issues = lint(text, mode=self.lint_mode)
         except Exception:  # a linter bug must never cost the person their typing
             self.issues = []
         if not self.issues or not self.is_mounted:
