@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import httpx
 from PIL import Image
 
-from . import pricing
+from . import media, pricing
 from .config import Profile
 from .credentials import Secret
 from .errors import (
@@ -42,6 +42,7 @@ from .exporting import ExportProgress, ExportReport, export_many
 from .history import History, namespace_for, store_page
 from .images import ImageCache, Story, safe_filename, story_of
 from .journal import Journal
+from .media import Picture, SavedVideo
 from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
 from .prompt import PromptPlan, modal_problem, plan_prompt
@@ -75,6 +76,12 @@ class Capabilities:
     #: the server asks for a dialog step (Remix, Custom Zoom, Vary Region's prompt)
     modal_step: bool
     shorten: bool
+    #: videos (Animate, Extend, video from a picture), edits and retextures, image files
+    #: as links, seeds: midjourney-proxy offers them, OhMyGPT none
+    video: bool = False
+    edit: bool = False
+    upload: bool = False
+    seed: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,10 @@ class MjService:
             server_history=provider.server_history,
             modal_step=provider.supports_modal,
             shorten=provider.supports_shorten,
+            video=provider.supports_video,
+            edit=provider.supports_edit,
+            upload=provider.supports_upload,
+            seed=provider.supports_seed,
         )
 
     @property
@@ -463,6 +474,11 @@ class MjService:
             task.mode,
             lambda: self.provider.modal(task.id, prompt=prompt, mask=mask, mode=task.mode),
         )
+        if result.modal_required:  # the dialog was sent and the server still waits for it
+            raise InvalidRequest(
+                f"The provider still waits for the dialog step of task {clean(task.id)} after it was sent: "
+                "it will not run. Dismiss it (x; `mj-tui dismiss`) and press the button again."
+            )
         updated = task.with_(
             status=Status.SUBMITTED, prompt=prompt, final_prompt=result.final_prompt or prompt, id=result.task_id
         )
@@ -519,6 +535,71 @@ class MjService:
         mode = self.provider.check_mode(mode)
         result = await self._send(Action.SHORTEN, prompt, mode, lambda: self.provider.shorten(prompt, mode=mode))
         return self._placeholder(result, action=Action.SHORTEN, prompt=prompt, mode=mode)
+
+    # -- video, edit, retexture, uploads, seeds (see media.py) -----------------------
+    async def video(
+        self,
+        picture: Picture,
+        *,
+        prompt: str = "",
+        motion: str = "low",
+        end: Picture | None = None,
+        loop: bool = False,
+        batch: int = 4,
+        hd: bool = False,
+        mode: Mode | None = None,
+        quadrant: int | None = None,
+        ref: str | None = None,
+        webhook: str | None = None,
+    ) -> Task:
+        """Send one video job: `picture` (a finished task, with `quadrant` for a grid; an
+        image file; or a link) is the first frame; `end` the last, or `loop`; `motion` low
+        or high; `batch` 1, 2 or 4 videos; `hd` for 720p. Files become links first where
+        the provider uploads. Journalled and never sent twice, like imagine."""
+        return await media.video(
+            self,
+            picture,
+            prompt=prompt,
+            motion=motion,
+            end=end,
+            loop=loop,
+            batch=batch,
+            hd=hd,
+            mode=mode,
+            quadrant=quadrant,
+            ref=ref,
+            webhook=webhook,
+        )
+
+    async def extend_video(
+        self, task: Task, index: int = 1, *, prompt: str = "", motion: str = "low", mode: Mode | None = None
+    ) -> Task:
+        """Video `index` (1-based) of a finished video task, made longer."""
+        return await media.extend(self, task, index, prompt=prompt, motion=motion, mode=mode)
+
+    async def edit(
+        self, picture: Picture, prompt: str, *, mode: Mode | None = None, quadrant: int | None = None
+    ) -> Task:
+        """A new grid: `picture` changed as `prompt` says."""
+        return await media.edit(self, picture, prompt, mode=mode, quadrant=quadrant)
+
+    async def retexture(
+        self, picture: Picture, prompt: str, *, mode: Mode | None = None, quadrant: int | None = None
+    ) -> Task:
+        """A new grid: `picture`'s shapes with the surfaces `prompt` describes."""
+        return await media.edit(self, picture, prompt, retexture=True, mode=mode, quadrant=quadrant)
+
+    async def upload(self, paths: Sequence[str | Path]) -> list[str]:
+        """Image files as links the provider serves, in order."""
+        return await media.upload(self, paths)
+
+    async def seed(self, task: Task) -> str:
+        """The task's seed (asked once, then stored with the task and written into saves)."""
+        return await media.seed(self, task)
+
+    async def save_video(self, task: Task, folder: Path, *, index: int = 1, sidecar: bool = False) -> SavedVideo:
+        """Save video `index` of a video task in `folder` (see media.save_video)."""
+        return await media.save_video(self, task, folder, index=index, sidecar=sidecar)
 
     # -- reads --------------------------------------------------------------------
     def cached_page(self, page: int, page_size: int | None = None) -> Page:
@@ -885,6 +966,7 @@ __all__ = [
     "MjService",
     "PollResult",
     "PressOutcome",
+    "SavedVideo",
     "SyncProgress",
     "SyncResult",
     "TaskNotFound",
