@@ -260,7 +260,7 @@ async def save_video(
         stem = safe_filename(task.id, task.prompt or task.final_prompt, ext=kind).rsplit(".", 1)[0]
         if len(urls) > 1:
             stem += f"-v{index}"
-        path = write_new_file(folder, stem, data, suffix="." + kind)
+        path = write_new_file(folder.expanduser(), stem, data, suffix="." + kind)
         side = None
         if sidecar or not embedded:
             side = write_replacing(path.with_suffix(".json"), sidecar_json(story, path.name).encode("utf-8"))

@@ -387,7 +387,9 @@ class MjProxyProvider(Provider):
             raise InvalidRequest(f"A video batch holds 1, 2 or 4 videos, not {batch}.")
         if not prompt.strip():
             raise InvalidRequest("A video needs a prompt: what should move, and how.")
-        body: dict[str, Any] = {"prompt": prompt, "motion": motion, "videoType": VIDEO_TYPES[hd]}
+        body: dict[str, Any] = {"prompt": prompt, "motion": motion}
+        if hd:  # standard definition is what a server makes unasked
+            body["videoType"] = VIDEO_TYPES[True]
         if extend is not None:
             if index is None or not 1 <= index <= 4:
                 raise InvalidRequest("Extend names one video of the task: 1 to 4.")
