@@ -381,6 +381,8 @@ def _find_button(task: Task, wanted: str) -> Any:
 
 
 async def _finish(args: argparse.Namespace, service: MjService, task: Task) -> int:
+    if task.queued_ahead is not None:
+        _note(f"task {_line(task.id)} is queued at the provider, {task.queued_ahead} job(s) ahead of it.")
     if args.wait:
         show = _progress_printer()
         show(task)

@@ -378,6 +378,13 @@ class Task:
         return text if text.isdigit() and len(text) <= 10 else None
 
     @property
+    def queued_ahead(self) -> int | None:
+        """Jobs ahead of this one in the server's queue, as it said when the job was sent
+        (midjourney-proxy's code 22); None once the task has been read again, or never said."""
+        value = self.raw.get("queuedAhead")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    @property
     def base_image_url(self) -> str | None:
         """The picture a video, an edit or a retexture was made from, where the server says."""
         return _http_url(self.raw.get("baseImageUrl"))

@@ -229,6 +229,8 @@ class MjService:
             mode=mode,
             parent_id=parent.id if parent else None,
             origin_custom_id=button.custom_id if button else None,
+            # the server's place in its queue, as it said at submit (the first read replaces it)
+            raw={"queuedAhead": result.queued_ahead} if result.queued_ahead is not None else {},
         )
         self._submitted_here.add(task.id)
         try:

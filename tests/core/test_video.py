@@ -164,3 +164,12 @@ async def test_ohmygpt_says_why_not_for_each(make_service, control, tmp_path):
     with pytest.raises(Unsupported, match="seeds"):
         await omg.provider.image_seed("42")
     assert control.get("/_emulator/state").json()["requests_total"] == before
+
+
+async def test_a_queued_job_shows_its_place(proxy, control):
+    control.post("/_emulator/config", json={"job_seconds": 60, "proxy_concurrency": 1})
+    await proxy.imagine("the first fox")
+    await proxy.imagine("the second fox")
+    third = await proxy.video("https://example.com/cat.png", prompt="it runs")
+    assert third.queued_ahead == 1 and third.description == "排队中，前面还有1个任务"
+    assert proxy.get_cached(third.id).queued_ahead == 1
