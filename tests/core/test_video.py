@@ -173,3 +173,12 @@ async def test_a_queued_job_shows_its_place(proxy, control):
     third = await proxy.video("https://example.com/cat.png", prompt="it runs")
     assert third.queued_ahead == 1 and third.description == "排队中，前面还有1个任务"
     assert proxy.get_cached(third.id).queued_ahead == 1
+
+
+async def test_videos_and_edits_are_found_by_action(proxy):
+    task = await proxy.video("https://example.com/cat.png", prompt="a cat stretches")
+    await proxy.wait(task.id, timeout=30)
+    edited = await proxy.edit("https://example.com/cat.png", "a cat in a scarf")
+    assert [t.id for t in proxy.search("action:video").tasks] == [task.id]
+    assert [t.id for t in proxy.search("action:edit scarf").tasks] == [edited.id]
+    assert proxy.search("action:retexture").tasks == []
