@@ -182,3 +182,18 @@ async def test_videos_and_edits_are_found_by_action(proxy):
     assert [t.id for t in proxy.search("action:video").tasks] == [task.id]
     assert [t.id for t in proxy.search("action:edit scarf").tasks] == [edited.id]
     assert proxy.search("action:retexture").tasks == []
+
+
+async def test_a_video_whose_answer_is_lost_is_sent_once_and_kept_unconfirmed(proxy, control):
+    from mj_tui.core.errors import OutcomeUnknown
+
+    def videos_sent() -> int:
+        counts = control.get("/_emulator/state").json()["requests"]
+        return sum(n for path, n in counts.items() if path.endswith("/submit/video"))
+
+    control.post("/_emulator/faults", json={"next": [{"kind": "truncate"}], "path_contains": "/submit/video"})
+    before = videos_sent()
+    with pytest.raises(OutcomeUnknown, match="not sent again") as info:
+        await proxy.video("https://example.com/cat.png", prompt="a cat whose receipt was lost")
+    assert info.value.task.status == Status.UNCONFIRMED and info.value.task.action == Action.VIDEO
+    assert videos_sent() - before == 1
