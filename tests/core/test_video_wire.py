@@ -202,6 +202,8 @@ async def test_a_finished_video_task_is_read_whole(proxy):
     (u1,) = task.buttons
     assert u1.kind == ButtonKind.VIDEO_UPSCALE and u1.index == 1 and u1.display == "U1"
     assert task.raw["videoUrls"] == FINISHED_VIDEO["videoUrls"]  # the payload is kept beside it
+    # its imageUrl is the clip itself: the picture shown is the first video's still
+    assert task.image_url == FINISHED_VIDEO["videoUrls"][0]["thumbnail"]
 
 
 def test_buttons_by_version_have_names_and_an_unknown_one_still_works():

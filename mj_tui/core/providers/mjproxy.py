@@ -75,6 +75,16 @@ def _has_verdict(payload: Any) -> bool:
     )
 
 
+_VIDEO_SUFFIXES = (".mp4", ".webm", ".mov")
+
+
+def _is_video_link(url: str, data: dict[str, Any]) -> bool:
+    path = url.split("?", 1)[0].lower()
+    return path.endswith(_VIDEO_SUFFIXES) or (
+        url == data.get("url") and as_text(data.get("contentType"), 40).lower().startswith("video/")
+    )
+
+
 def _asks_for_dialog(props: dict[str, Any], description: str) -> bool:
     """Whether a code 21 is today's "waiting for the dialog" (MODAL) rather than an older
     server's "that task exists already": today's names the prompt for the dialog or says
@@ -496,6 +506,11 @@ class MjProxyProvider(Provider):
         props = as_dict(data.get("properties"))
         urls: list[str] = []
         image = as_url(data.get("imageUrl"))
+        if image and _is_video_link(image, data):
+            # a video task's imageUrl may be the clip itself: its first frame is the picture
+            listed = data.get("videoUrls")
+            thumbs = listed[:4] if isinstance(listed, list) else []
+            image = next((u for u in (as_url(as_dict(v).get("thumbnail")) for v in thumbs) if u), None)
         if image:
             urls.append(image)
         prompt = as_text(data.get("prompt"))
