@@ -442,12 +442,15 @@ class MjService:
         modal step follows when the server asks for one: it is sent here when the
         caller gave what it needs (or, for a Remix prompt nobody asked to edit,
         with the server's own prompt when ``auto_modal``); otherwise the outcome
-        says it is required.
+        says it is required. Animate and Extend with a ``prompt`` ask for their Remix dialog
+        (the server would otherwise run them on the parent's prompt) and send it there.
         """
         if button.kind == ButtonKind.VARY_REGION and not mask:
             raise InvalidRequest("Vary (Region) needs a mask: select the area to repaint first.")
         if prompt is not None:  # a modal step's prompt is checked before the press is paid for
             self.check_press(button, prompt=prompt, mask=mask)
+        # a video's own prompt goes through the Remix dialog: asked for, or it would be dropped
+        remix = bool(prompt) and button.kind in (ButtonKind.ANIMATE, ButtonKind.EXTEND) and self.provider.supports_modal
         action = button.makes  # the row reads "reroll" from the start, not "imagine" until done
         base_prompt = parent.final_prompt or parent.prompt
         label = clean(button.display, one_line=True)
@@ -455,7 +458,7 @@ class MjService:
             button.makes,
             f"{label} on #{clean(parent.id)}: {base_prompt}",
             parent.mode,
-            lambda: self.provider.action(parent, button.custom_id, mask=mask, webhook=webhook),
+            lambda: self.provider.action(parent, button.custom_id, mask=mask, webhook=webhook, remix=remix),
             ref=ref,
         )
         task = self._placeholder(

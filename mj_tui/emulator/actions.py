@@ -34,8 +34,10 @@ def action(
     mode: str,
     *,
     mask: bytes | None = None,
+    remix: bool = False,
     **extra: Unpack[ClientFields],
 ) -> Submitted:
+    """`remix`: the client asked for the Remix dialog (enableRemix) on a button that has one."""
     parent = engine.get(owner, dialect, parent_id)
     if parent is None:
         raise EmulatorError("not_found", f"Task {parent_id} does not exist or has expired")
@@ -59,7 +61,7 @@ def action(
         )
     press = parse(custom_id)
     assert press is not None  # every button we hand out parses
-    modal = _modal_kind(engine, dialect, press, mask)
+    modal = _modal_kind(engine, dialect, press, mask, remix)
     if press.op == "picread_retry":
         source = parent.recipe
         assert source[0] == "describe"  # only a describe task offers Picread::Retry
@@ -125,11 +127,11 @@ def action(
     return Submitted(task, ahead, queued, modal=modal is not None)
 
 
-def _modal_kind(engine: Engine, dialect: str, press: Press, mask: bytes | None) -> str | None:
+def _modal_kind(engine: Engine, dialect: str, press: Press, mask: bytes | None, remix: bool) -> str | None:
     if dialect == MJPROXY:
         if press.op in ALWAYS_MODAL:
             return ALWAYS_MODAL[press.op]
-        return "remix" if engine.config.remix and press.op in REMIX_MODAL else None
+        return "remix" if (engine.config.remix or remix) and press.op in REMIX_MODAL else None
     if press.op == "custom_zoom":
         raise EmulatorError(
             "unsupported",

@@ -689,10 +689,11 @@ class Engine:
         mode: str,
         *,
         mask: bytes | None = None,
+        remix: bool = False,
         **extra: Unpack[ClientFields],
     ) -> Submitted:
-        """Press one of a SUCCESS task's buttons."""
-        return actions.action(self, owner, dialect, parent_id, custom_id, mode, mask=mask, **extra)
+        """Press one of a SUCCESS task's buttons (`remix`: open its Remix dialog, if it has one)."""
+        return actions.action(self, owner, dialect, parent_id, custom_id, mode, mask=mask, remix=remix, **extra)
 
     def submit_modal(self, owner: str, task_id: object, prompt: str | None, mask: bytes | None) -> Submitted:
         """The dialog step of a proxy task waiting in MODAL."""

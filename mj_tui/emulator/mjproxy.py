@@ -288,7 +288,8 @@ def action(engine: Engine, key: str, body: Body, request: Request, mode: str, pr
         raise EmulatorError("invalid", "taskId不能为空")
     if not custom_id:
         raise EmulatorError("invalid", "customId不能为空")
-    return submitted(engine.action(key, MJPROXY, task_id, custom_id, mode, **_common(body)))
+    remix = body.get("enableRemix") is True  # the client wants the prompt dialog
+    return submitted(engine.action(key, MJPROXY, task_id, custom_id, mode, remix=remix, **_common(body)))
 
 
 def modal(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:

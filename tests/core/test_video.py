@@ -197,3 +197,12 @@ async def test_a_video_whose_answer_is_lost_is_sent_once_and_kept_unconfirmed(pr
         await proxy.video("https://example.com/cat.png", prompt="a cat whose receipt was lost")
     assert info.value.task.status == Status.UNCONFIRMED and info.value.task.action == Action.VIDEO
     assert videos_sent() - before == 1
+
+
+async def test_animate_with_a_prompt_goes_through_its_dialog(proxy):
+    single = await upscaled(proxy, "a glass greenhouse")
+    low = next(b for b in single.buttons if b.kind == ButtonKind.ANIMATE and b.motion == "low")
+    outcome = await proxy.press(single, low, prompt="rain runs down the glass")
+    assert not outcome.modal_required
+    done = await proxy.wait(outcome.task.id, timeout=30)
+    assert done.status == Status.SUCCESS and done.is_video and done.prompt == "rain runs down the glass"

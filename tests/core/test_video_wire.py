@@ -138,6 +138,13 @@ async def test_animate_then_its_dialog_as_the_reference_shows(api, proxy):
     assert body(api, "/submit/modal") == {"taskId": "1785120000000777", "prompt": "cat slowly blinks"}
 
 
+async def test_animate_asks_for_its_dialog_when_given_a_prompt(api, proxy):
+    parent = proxy.parse_task({**FINISHED_VIDEO, "id": "1785120000000001", "action": "UPSCALE"})
+    api.route("/submit/action", accepted())
+    await proxy.action(parent, "MJ::JOB::animate_low::1::a6b09718-e1f6-4f31-9a42-c6dd7d8f1c83::SOLO", remix=True)
+    assert body(api, "/submit/action")["enableRemix"] is True
+
+
 async def test_an_older_servers_21_means_the_task_exists(api, proxy):
     api.route("/submit/video", accepted("777", code=21, description="任务已存在"))
     result = await proxy.video("https://e.com/a.png", prompt="p")

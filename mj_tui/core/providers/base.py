@@ -143,8 +143,16 @@ class Provider(ABC):
 
     @abstractmethod
     async def action(
-        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
-    ) -> SubmitResult: ...
+        self,
+        parent: Task,
+        custom_id: str,
+        *,
+        mask: str | None = None,
+        webhook: str | None = None,
+        remix: bool = False,
+    ) -> SubmitResult:
+        """Press a button. `remix`: ask for the button's prompt dialog even where the account
+        would skip it (a dialect without dialogs ignores it)."""
 
     async def modal(
         self,

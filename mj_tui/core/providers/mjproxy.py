@@ -268,11 +268,19 @@ class MjProxyProvider(Provider):
         return await self._submit("imagine", _hooked(body, hook), mode)
 
     async def action(
-        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+        self,
+        parent: Task,
+        custom_id: str,
+        *,
+        mask: str | None = None,
+        webhook: str | None = None,
+        remix: bool = False,
     ) -> SubmitResult:
         hook = check_webhook(webhook)
         # the mask belongs to the modal step in this dialect; the caller sends it there
-        body = {"taskId": parent.id, "customId": custom_id}
+        body: dict[str, Any] = {"taskId": parent.id, "customId": custom_id}
+        if remix:  # without it the body is exactly what it always was
+            body["enableRemix"] = True
         return await self._submit("action", _hooked(body, hook), parent.mode or self.check_mode(None))
 
     async def modal(

@@ -125,7 +125,13 @@ class OhMyGptProvider(Provider):
         return self._submitted(await self._call("imagine", _hooked(body, hook), idempotent=False))
 
     async def action(
-        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+        self,
+        parent: Task,
+        custom_id: str,
+        *,
+        mask: str | None = None,
+        webhook: str | None = None,
+        remix: bool = False,
     ) -> SubmitResult:
         hook = check_webhook(webhook)
         # an action must run in the parent's pool: FAST on a NORMAL task is refused
