@@ -24,6 +24,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_media import COMMANDS as MEDIA_COMMANDS
+from .cli_media import add_arguments as media_arguments
 from .cli_queue import QueueUsage, cmd_batch, cmd_queue
 from .cli_queue import add_arguments as queue_arguments
 from .core.config import GRAPHICS_CHOICES, SAMPLE_CONFIG, config_path
@@ -177,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sidecar", action="store_true", help="also write <name>.json beside it: prompt, ids, times")
 
     _export_arguments(command)
+    media_arguments(command, _wait_flags)
     queue_arguments(command, confirm_over=CONFIRM_OVER)
 
     p = command("key", "manage the API key in the OS keyring")
@@ -215,6 +218,8 @@ def task_json(task: Task) -> dict[str, Any]:
     data = task_to_dict(task)
     del data["raw"]
     data["buttons"] = [{"custom_id": b.custom_id, "label": b.label, "emoji": b.emoji} for b in task.buttons]
+    data["seed"] = task.seed
+    data["video_urls"] = list(task.video_urls)
     return data
 
 
@@ -246,6 +251,10 @@ def _print_task(task: Task) -> None:
         print(f"parent:   {_line(task.parent_id)}")
     if task.image_url:
         print(f"image:    {_line(task.image_url)}")
+    for number, url in enumerate(task.video_urls, 1):
+        print(f"video {number}:  {_line(url)}")
+    if task.seed:
+        print(f"seed:     {_line(task.seed)}")
     for number, prompt in enumerate(suggested_prompts(task), 1):
         print(f"prompt {number}: {_line(prompt)}")
     if task.buttons:
@@ -372,6 +381,8 @@ def _find_button(task: Task, wanted: str) -> Any:
 
 
 async def _finish(args: argparse.Namespace, service: MjService, task: Task) -> int:
+    if task.queued_ahead is not None:
+        _note(f"task {_line(task.id)} is queued at the provider, {task.queued_ahead} job(s) ahead of it.")
     if args.wait:
         show = _progress_printer()
         show(task)
@@ -383,6 +394,13 @@ async def _finish(args: argparse.Namespace, service: MjService, task: Task) -> i
         task = await service.wait(task.id, on_update=show, on_stale=stale, timeout=args.timeout)
         show(task)
     _show(task, args.json)
+    if args.wait and task.status == Status.MODAL:
+        # a dialog step nobody sent: the job will not run by itself
+        _note(
+            f"task {_line(task.id)} waits for its dialog step (a prompt) at the provider and will not run until "
+            f"it gets one: `mj-tui action` on its parent with --prompt, or `mj-tui dismiss {_line(task.id)}`."
+        )
+        return EXIT_API
     return EXIT_API if task.status.value in ("FAILURE", "CANCEL") else EXIT_OK
 
 
@@ -870,6 +888,7 @@ ASYNC_COMMANDS: dict[str, Callable[[argparse.Namespace, MjService], Awaitable[in
     "export": cmd_export,
     "batch": lambda args, service: cmd_batch(args, service, confirm_over=CONFIRM_OVER),
     "queue": cmd_queue,
+    **MEDIA_COMMANDS,
 }
 #: commands that follow jobs for a while: a callback server is worth starting for them
 LISTENING_COMMANDS = frozenset({"batch", "queue"})

@@ -69,6 +69,12 @@ class InsufficientBalance(MjError):
     title = "Balance too low"
 
 
+class QuotaReached(InsufficientBalance):
+    """A cap the provider keeps for the key (jobs a day): nothing more until it resets."""
+
+    title = "Limit reached"
+
+
 class QueueFull(MjError):
     title = "Queue full"
 

@@ -762,6 +762,8 @@ class History:
                         origin_custom_id=task.origin_custom_id or old.origin_custom_id,
                         prompt=task.prompt or old.prompt,
                         submit_time=task.submit_time or old.submit_time,
+                        # a seed asked for once stays known: most servers never repeat it
+                        raw=task.raw if task.seed or not old.seed else {**task.raw, "seed": old.seed},
                     )
                 sort_key = (
                     task.submit_time.timestamp() if task.submit_time else (self._sort_key_of(profile, task.id) or now)

@@ -44,6 +44,12 @@ class Action(StrEnum):
     BLEND = "BLEND"
     DESCRIBE = "DESCRIBE"
     SHORTEN = "SHORTEN"
+    #: a batch of videos (Animate, Extend, /video) or, from midjourney-proxy, one picked video
+    VIDEO = "VIDEO"
+    EDIT = "EDIT"
+    RETEXTURE = "RETEXTURE"
+    #: midjourney-proxy's name for Upscale (Subtle / Creative / 2x / 4x)
+    UPSCALE_HD = "UPSCALE_HD"
     #: a button this client has no name for (its task's action comes from the server)
     ACTION = "ACTION"
 
@@ -59,7 +65,7 @@ class Action(StrEnum):
     @property
     def starts_a_lineage(self) -> bool:
         """Made from a prompt or files, not from another task's button."""
-        return self in (Action.IMAGINE, Action.BLEND, Action.DESCRIBE, Action.SHORTEN)
+        return self in (Action.IMAGINE, Action.BLEND, Action.DESCRIBE, Action.SHORTEN, Action.EDIT, Action.RETEXTURE)
 
 
 class Status(StrEnum):
@@ -115,11 +121,25 @@ class ButtonKind(StrEnum):
     DESCRIBE_RETRY = "describe_retry"
     SHORTEN_PICK = "shorten_pick"
     BOOKMARK = "bookmark"
-    ANIMATE = "animate"
+    ANIMATE = "animate"  # Animate (High / Low motion): an upscaled picture into videos
+    VIDEO_UPSCALE = "video_upscale"  # U1..U4 under a batch of videos: one video on its own
+    EXTEND = "extend"  # Extend (High / Low motion): an upscaled video, four seconds longer
     OTHER = "other"
 
 
 _PAN_ARROWS = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
+#: what a button is called when the server sends no label (Discord sends some as emoji
+#: only), by kind; {n} is its number, {motion} High or Low, {flavour} Subtle, Creative, 2x…
+_LABELS = {
+    "video_upscale": "U{n}",
+    "animate": "Animate ({motion} motion)",
+    "extend": "Extend ({motion} motion)",
+    "upscale_hd": "Upscale ({flavour})",
+    "vary_subtle": "Vary (Subtle)",
+    "vary_strong": "Vary (Strong)",
+    "vary_region": "Vary (Region)",
+    "custom_zoom": "Custom Zoom",
+}
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,10 @@ class Button:
         verb = parts[2] if len(parts) > 2 else ""
         if cid.startswith("MJ::JOB::upsample::"):
             return ButtonKind.UPSCALE
+        if verb == "video_virtual_upscale":
+            return ButtonKind.VIDEO_UPSCALE
+        if verb.startswith("animate") and verb.endswith("_extend"):
+            return ButtonKind.EXTEND
         if cid.startswith("MJ::JOB::upsample_"):
             return ButtonKind.UPSCALE_HD
         if cid.startswith("MJ::JOB::variation::"):
@@ -166,9 +190,17 @@ class Button:
         return ButtonKind.OTHER
 
     @property
+    def motion(self) -> str | None:
+        """ "high" or "low" for Animate and Extend; None for any other button."""
+        if self.kind not in (ButtonKind.ANIMATE, ButtonKind.EXTEND):
+            return None
+        verb = self.custom_id.split("::")[2]
+        return "high" if "_high" in verb else "low" if "_low" in verb else None
+
+    @property
     def index(self) -> int | None:
-        """The grid quadrant (1..4) for U/V buttons."""
-        if self.kind in (ButtonKind.UPSCALE, ButtonKind.VARIATION):
+        """The grid quadrant (1..4) for U/V buttons; the video (1..4) for a video's U."""
+        if self.kind in (ButtonKind.UPSCALE, ButtonKind.VARIATION, ButtonKind.VIDEO_UPSCALE):
             try:
                 return int(self.custom_id.split("::")[3])
             except (IndexError, ValueError):
@@ -196,6 +228,8 @@ class Button:
             emoji = _PAN_ARROWS.get(verb.replace("pan_", "").split("_")[0], "")
         if self.kind == ButtonKind.REROLL and not (label or emoji):
             emoji = "🔄"
+        if not label and self.kind.value in _LABELS:
+            label = self._default_label()
         if label and emoji:
             return f"{emoji} {label}"
         if label or emoji:
@@ -203,9 +237,21 @@ class Button:
         parts = self.custom_id.split("::")
         return parts[2] if len(parts) > 2 else self.custom_id
 
+    def _default_label(self) -> str:
+        verb = self.custom_id.split("::")[2] if self.custom_id.count("::") >= 2 else ""
+        flavour = verb.rsplit("_", 1)[-1].capitalize() if "_" in verb else ""
+        if flavour in ("2x", "4x"):
+            flavour = flavour.lower()
+        return _LABELS[self.kind.value].format(
+            n=self.index or "", motion=(self.motion or "").capitalize(), flavour=flavour
+        )
+
 
 _MAKES = {
     ButtonKind.UPSCALE: Action.UPSCALE,
+    ButtonKind.VIDEO_UPSCALE: Action.UPSCALE,
+    ButtonKind.ANIMATE: Action.VIDEO,
+    ButtonKind.EXTEND: Action.VIDEO,
     ButtonKind.UPSCALE_HD: Action.UPSCALE,
     ButtonKind.VARIATION: Action.VARIATION,
     ButtonKind.VARY_SUBTLE: Action.VARIATION,
@@ -299,8 +345,68 @@ class Task:
     def is_describe(self) -> bool:
         return self.action.upper() == Action.DESCRIBE
 
+    # -- what the raw payload says beyond the normalized fields (midjourney-proxy's video
+    # and seed fields; a server that sends none leaves these empty) --------------------
+    @property
+    def video_urls(self) -> tuple[str, ...]:
+        """Every video of the task, in order (a batch of 1, 2 or 4; one after a video's U)."""
+        urls = [_http_url(v.get("url")) for v in _items(self.raw.get("videoUrls"))]
+        found = tuple(u for u in urls if u)
+        if found:
+            return found
+        single = _http_url(self.raw.get("videoUrl"))
+        return (single,) if single else ()
+
+    @property
+    def video_thumbnails(self) -> tuple[str | None, ...]:
+        """A picture per video (its first frame), None where the server gave none; as
+        long as video_urls when the server lists them."""
+        items = [v for v in _items(self.raw.get("videoUrls")) if _http_url(v.get("url"))]
+        return tuple(_http_url(v.get("thumbnail")) for v in items)
+
+    @property
+    def is_video(self) -> bool:
+        """The task's result is video (its image_url is then a still of it)."""
+        content = str(self.raw.get("contentType") or "").lower()
+        return bool(self.video_urls) or content.startswith("video/") or self.action == Action.VIDEO
+
+    @property
+    def seed(self) -> str | None:
+        """The job's seed where known (the server's, or one asked for and stored)."""
+        value = self.raw.get("seed")
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        return text if text.isdigit() and len(text) <= 10 else None
+
+    @property
+    def queued_ahead(self) -> int | None:
+        """Jobs ahead of this one in the server's queue, as it said when the job was sent
+        (midjourney-proxy's code 22); None once the task has been read again, or never said."""
+        value = self.raw.get("queuedAhead")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    @property
+    def base_image_url(self) -> str | None:
+        """The picture a video, an edit or a retexture was made from, where the server says."""
+        return _http_url(self.raw.get("baseImageUrl"))
+
     def with_(self, **changes: Any) -> Task:
         return replace(self, **changes)
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value[:16] if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _http_url(value: Any) -> str | None:
+    """A link as a task may carry it: http(s), one line, of a sane length; else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text.lower().startswith(("http://", "https://")) or len(text) > 4096:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in text):
+        return None
+    return text
 
 
 @dataclass(frozen=True)

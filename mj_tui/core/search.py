@@ -37,7 +37,11 @@ from .models import Action, Status, normalize_tag
 #: term name, one-line help: what completion offers, in this order
 TERMS: list[tuple[str, str]] = [
     ("status", "the task's state: failed, done, running, queued, modal, cancelled, unconfirmed"),
-    ("action", "what made it: imagine, upscale, variation, reroll, zoom, pan, blend, describe, shorten"),
+    (
+        "action",
+        "what made it: imagine, upscale, variation, reroll, zoom, pan, blend, describe, shorten, video, edit, "
+        "retexture",
+    ),
     ("mode", "the speed it ran in: fast, relax, turbo"),
     ("ar", "the prompt's --ar, e.g. ar:16:9 (ar:1:1 also finds prompts without one)"),
     ("v", "the prompt's --v, e.g. v:7, v:6.1 (v:6 also finds 6.1); v:niji for --niji"),
@@ -75,6 +79,9 @@ _ACTION: dict[str, tuple[Action, ...]] = {
     "blend": (Action.BLEND,),
     "describe": (Action.DESCRIBE,),
     "shorten": (Action.SHORTEN,),
+    "video": (Action.VIDEO,),
+    "edit": (Action.EDIT,),
+    "retexture": (Action.RETEXTURE,),
 }
 _ACTION_ALIASES = {"vary": "variation", "upscaled": "upscale", "variations": "variation"}
 _MODES = ("fast", "relax", "turbo")

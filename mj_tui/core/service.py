@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import httpx
 from PIL import Image
 
-from . import pricing
+from . import media, pricing
 from .config import Profile
 from .credentials import Secret
 from .errors import (
@@ -42,6 +42,7 @@ from .exporting import ExportProgress, ExportReport, export_many
 from .history import History, namespace_for, store_page
 from .images import ImageCache, Story, safe_filename, story_of
 from .journal import Journal
+from .media import Picture, SavedVideo
 from .models import Action, Balance, Button, ButtonKind, Mode, Page, Status, SubmitResult, Task
 from .poller import Poller, PollResult
 from .prompt import PromptPlan, modal_problem, plan_prompt
@@ -75,6 +76,12 @@ class Capabilities:
     #: the server asks for a dialog step (Remix, Custom Zoom, Vary Region's prompt)
     modal_step: bool
     shorten: bool
+    #: videos (Animate, Extend, video from a picture), edits and retextures, image files
+    #: as links, seeds: midjourney-proxy offers them, OhMyGPT none
+    video: bool = False
+    edit: bool = False
+    upload: bool = False
+    seed: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,10 @@ class MjService:
             server_history=provider.server_history,
             modal_step=provider.supports_modal,
             shorten=provider.supports_shorten,
+            video=provider.supports_video,
+            edit=provider.supports_edit,
+            upload=provider.supports_upload,
+            seed=provider.supports_seed,
         )
 
     @property
@@ -218,6 +229,8 @@ class MjService:
             mode=mode,
             parent_id=parent.id if parent else None,
             origin_custom_id=button.custom_id if button else None,
+            # the server's place in its queue, as it said at submit (the first read replaces it)
+            raw={"queuedAhead": result.queued_ahead} if result.queued_ahead is not None else {},
         )
         self._submitted_here.add(task.id)
         try:
@@ -429,12 +442,15 @@ class MjService:
         modal step follows when the server asks for one: it is sent here when the
         caller gave what it needs (or, for a Remix prompt nobody asked to edit,
         with the server's own prompt when ``auto_modal``); otherwise the outcome
-        says it is required.
+        says it is required. Animate and Extend with a ``prompt`` ask for their Remix dialog
+        (the server would otherwise run them on the parent's prompt) and send it there.
         """
         if button.kind == ButtonKind.VARY_REGION and not mask:
             raise InvalidRequest("Vary (Region) needs a mask: select the area to repaint first.")
         if prompt is not None:  # a modal step's prompt is checked before the press is paid for
             self.check_press(button, prompt=prompt, mask=mask)
+        # a video's own prompt goes through the Remix dialog: asked for, or it would be dropped
+        remix = bool(prompt) and button.kind in (ButtonKind.ANIMATE, ButtonKind.EXTEND) and self.provider.supports_modal
         action = button.makes  # the row reads "reroll" from the start, not "imagine" until done
         base_prompt = parent.final_prompt or parent.prompt
         label = clean(button.display, one_line=True)
@@ -442,7 +458,7 @@ class MjService:
             button.makes,
             f"{label} on #{clean(parent.id)}: {base_prompt}",
             parent.mode,
-            lambda: self.provider.action(parent, button.custom_id, mask=mask, webhook=webhook),
+            lambda: self.provider.action(parent, button.custom_id, mask=mask, webhook=webhook, remix=remix),
             ref=ref,
         )
         task = self._placeholder(
@@ -463,6 +479,11 @@ class MjService:
             task.mode,
             lambda: self.provider.modal(task.id, prompt=prompt, mask=mask, mode=task.mode),
         )
+        if result.modal_required:  # the dialog was sent and the server still waits for it
+            raise InvalidRequest(
+                f"The provider still waits for the dialog step of task {clean(task.id)} after it was sent: "
+                "it will not run. Dismiss it (x; `mj-tui dismiss`) and press the button again."
+            )
         updated = task.with_(
             status=Status.SUBMITTED, prompt=prompt, final_prompt=result.final_prompt or prompt, id=result.task_id
         )
@@ -519,6 +540,71 @@ class MjService:
         mode = self.provider.check_mode(mode)
         result = await self._send(Action.SHORTEN, prompt, mode, lambda: self.provider.shorten(prompt, mode=mode))
         return self._placeholder(result, action=Action.SHORTEN, prompt=prompt, mode=mode)
+
+    # -- video, edit, retexture, uploads, seeds (see media.py) -----------------------
+    async def video(
+        self,
+        picture: Picture,
+        *,
+        prompt: str = "",
+        motion: str = "low",
+        end: Picture | None = None,
+        loop: bool = False,
+        batch: int = 4,
+        hd: bool = False,
+        mode: Mode | None = None,
+        quadrant: int | None = None,
+        ref: str | None = None,
+        webhook: str | None = None,
+    ) -> Task:
+        """Send one video job: `picture` (a finished task, with `quadrant` for a grid; an
+        image file; or a link) is the first frame; `end` the last, or `loop`; `motion` low
+        or high; `batch` 1, 2 or 4 videos; `hd` for 720p. Files become links first where
+        the provider uploads. Journalled and never sent twice, like imagine."""
+        return await media.video(
+            self,
+            picture,
+            prompt=prompt,
+            motion=motion,
+            end=end,
+            loop=loop,
+            batch=batch,
+            hd=hd,
+            mode=mode,
+            quadrant=quadrant,
+            ref=ref,
+            webhook=webhook,
+        )
+
+    async def extend_video(
+        self, task: Task, index: int = 1, *, prompt: str = "", motion: str = "low", mode: Mode | None = None
+    ) -> Task:
+        """Video `index` (1-based) of a finished video task, made longer."""
+        return await media.extend(self, task, index, prompt=prompt, motion=motion, mode=mode)
+
+    async def edit(
+        self, picture: Picture, prompt: str, *, mode: Mode | None = None, quadrant: int | None = None
+    ) -> Task:
+        """A new grid: `picture` changed as `prompt` says."""
+        return await media.edit(self, picture, prompt, mode=mode, quadrant=quadrant)
+
+    async def retexture(
+        self, picture: Picture, prompt: str, *, mode: Mode | None = None, quadrant: int | None = None
+    ) -> Task:
+        """A new grid: `picture`'s shapes with the surfaces `prompt` describes."""
+        return await media.edit(self, picture, prompt, retexture=True, mode=mode, quadrant=quadrant)
+
+    async def upload(self, paths: Sequence[str | Path]) -> list[str]:
+        """Image files as links the provider serves, in order."""
+        return await media.upload(self, paths)
+
+    async def seed(self, task: Task) -> str:
+        """The task's seed (asked once, then stored with the task and written into saves)."""
+        return await media.seed(self, task)
+
+    async def save_video(self, task: Task, folder: Path, *, index: int = 1, sidecar: bool = False) -> SavedVideo:
+        """Save video `index` of a video task in `folder` (see media.save_video)."""
+        return await media.save_video(self, task, folder, index=index, sidecar=sidecar)
 
     # -- reads --------------------------------------------------------------------
     def cached_page(self, page: int, page_size: int | None = None) -> Page:
@@ -885,6 +971,7 @@ __all__ = [
     "MjService",
     "PollResult",
     "PressOutcome",
+    "SavedVideo",
     "SyncProgress",
     "SyncResult",
     "TaskNotFound",

@@ -12,14 +12,16 @@ import re
 from typing import TYPE_CHECKING, Unpack
 
 from . import art
-from .buttons import ACTION_OF, GRID, SINGLE, SINGLE_HD, Press, parse
+from .buttons import ACTION_OF, GRID, SINGLE, SINGLE_HD, VIDEO_GRID, VIDEO_KINDS, VIDEO_SINGLE, Press, parse
 from .model import MJPROXY, OHMYGPT, ClientFields, EmulatorError, Recipe, Submitted, Task
 
 if TYPE_CHECKING:  # engine.py imports this module
     from .engine import Engine
 
 ALWAYS_MODAL = {"inpaint": "inpaint", "custom_zoom": "custom_zoom", "picreader": "picreader", "analyzer": "analyzer"}
-REMIX_MODAL = {"variation", "low_variation", "high_variation", "reroll", "pan"}
+# buttons that open the Remix dialog when the account has Remix on (a video's Animate and
+# Extend among them; a video's U never does)
+REMIX_MODAL = {"variation", "low_variation", "high_variation", "reroll", "pan", "animate", "extend"}
 _ZOOM = re.compile(r"--zoom\s+(\d+(?:\.\d+)?|\.\d+)(?![\d.])")
 
 
@@ -32,8 +34,10 @@ def action(
     mode: str,
     *,
     mask: bytes | None = None,
+    remix: bool = False,
     **extra: Unpack[ClientFields],
 ) -> Submitted:
+    """`remix`: the client asked for the Remix dialog (enableRemix) on a button that has one."""
     parent = engine.get(owner, dialect, parent_id)
     if parent is None:
         raise EmulatorError("not_found", f"Task {parent_id} does not exist or has expired")
@@ -57,7 +61,7 @@ def action(
         )
     press = parse(custom_id)
     assert press is not None  # every button we hand out parses
-    modal = _modal_kind(engine, dialect, press, mask)
+    modal = _modal_kind(engine, dialect, press, mask, remix)
     if press.op == "picread_retry":
         source = parent.recipe
         assert source[0] == "describe"  # only a describe task offers Picread::Retry
@@ -87,9 +91,14 @@ def action(
         )
 
     action = ACTION_OF[press.op]
+    if press.op == "reroll" and parent.kind in VIDEO_KINDS:
+        action = "VIDEO"  # a video's reroll is another video
     queued, ahead = engine.admit(owner, dialect, engine.price(action, mode), queue=modal is None)
     kind, recipe, family = _result_of(engine, press, parent, mask)
-    suggestion = parent.prompt
+    prompt = parent.prompt
+    if press.op in ("animate", "extend"):
+        prompt = f"{_without_motion(parent.prompt)} --video 1 --motion {press.param}"
+    suggestion = prompt
     if press.op == "custom_zoom":
         suggestion = f"{parent.prompt} --zoom 2"
     elif press.op in ("picreader", "analyzer"):
@@ -99,26 +108,30 @@ def action(
         dialect,
         action=action,
         kind=kind,
-        prompt=parent.prompt,
+        prompt=prompt,
         mode=mode,
         recipe=recipe,
         family=family,
         parent=parent,
         custom_id=custom_id,
         modal=modal,
-        prompt_en=parent.prompt_en or parent.prompt,
+        prompt_en=prompt if prompt != parent.prompt else (parent.prompt_en or parent.prompt),
         description=_describe(press, parent),
         **extra,
     )
-    task.final_prompt = suggestion if modal else (parent.final_prompt or parent.prompt)
+    task.final_prompt = suggestion if modal else (prompt if prompt != parent.prompt else parent.final_prompt or prompt)
+    if kind in VIDEO_KINDS:
+        task.motion = press.param if press.op in ("animate", "extend") else parent.motion
+        task.batch = 1 if kind == VIDEO_SINGLE else (parent.batch if press.op == "reroll" else 4)
+        task.source, task.video_type = parent.source, parent.video_type
     return Submitted(task, ahead, queued, modal=modal is not None)
 
 
-def _modal_kind(engine: Engine, dialect: str, press: Press, mask: bytes | None) -> str | None:
+def _modal_kind(engine: Engine, dialect: str, press: Press, mask: bytes | None, remix: bool) -> str | None:
     if dialect == MJPROXY:
         if press.op in ALWAYS_MODAL:
             return ALWAYS_MODAL[press.op]
-        return "remix" if engine.config.remix and press.op in REMIX_MODAL else None
+        return "remix" if (engine.config.remix or remix) and press.op in REMIX_MODAL else None
     if press.op == "custom_zoom":
         raise EmulatorError(
             "unsupported",
@@ -134,9 +147,26 @@ def _modal_kind(engine: Engine, dialect: str, press: Press, mask: bytes | None) 
     return None
 
 
+_MOTION = re.compile(r"\s*--(?:video\s+1|motion\s+\w+)\b", re.I)
+
+
+def _without_motion(prompt: str) -> str:
+    return _MOTION.sub("", prompt).strip()
+
+
 def _result_of(engine: Engine, press: Press, parent: Task, mask: bytes | None) -> tuple[str, Recipe, float]:
     op, fam = press.op, parent.family
     jitter = engine.rng.uniform(-1, 1)
+    if op == "animate":  # four videos starting on the upscaled picture
+        return VIDEO_GRID, ("video", engine.render_png(parent), 0), fam
+    if parent.recipe[0] == "video":
+        _, first, offset = parent.recipe
+        if op == "video_upscale":  # that one video of the batch, on its own
+            return VIDEO_SINGLE, ("video", first, offset + press.index - 1), fam
+        if op == "extend":  # four more videos going on from it
+            return VIDEO_GRID, ("video", first, offset + 4), fam
+        if op == "reroll":
+            return VIDEO_GRID, ("video", first, offset + parent.batch), fam + 0.04 * jitter
     if op == "upsample":
         return SINGLE, ("crop", press.index), fam + (press.index - 1) * 0.25
     if op == "upscale_hd":
@@ -206,4 +236,7 @@ def _describe(press: Press, parent: Task) -> str:
         "outpaint": f"/zoom {pid} {'2x' if press.index == 50 else '1.5x'}",
         "custom_zoom": f"/zoom {pid} custom",
         "pan": f"/pan {pid} {press.param}",
+        "animate": f"/video {pid} {press.param}",
+        "video_upscale": f"/up {pid} U{press.index}",
+        "extend": "/video extend",
     }.get(press.op, f"/imagine {pid}")

@@ -30,6 +30,10 @@ class EmulatorConfig:
     # proxy: every key is one of the proxy's administrators, who alone may cancel a task;
     # False: keys are ordinary users and cancel answers 400 "演示模式，禁止操作" (demo mode)
     proxy_admin: bool = True
+    video_enabled: bool = True  # proxy: /mj/submit/video and the Animate buttons work at all
+    hd_video: bool = True  # proxy: an account can make HD (720p) videos
+    proxy_uploads: bool = True  # proxy: base64 images are taken (else "禁止上传", upload forbidden)
+    proxy_daily_limit: int | None = None  # proxy: jobs a key may submit in all (a daily cap), None = no cap
     hook_attempts: int = 3  # tries per callback delivery (non-2xx or no connection: try again)
     hook_backoff: float = 0.2  # seconds before the second try, doubled before each later one
     hook_timeout: float = 3.0  # seconds one delivery attempt may take, answer included

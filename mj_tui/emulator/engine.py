@@ -20,8 +20,8 @@ from typing import TypedDict, Unpack
 
 from PIL import Image
 
-from . import actions, art
-from .buttons import DESCRIBE, GRID, IMAGE_KINDS, SHORTEN, Button, buttons_for
+from . import actions, art, video
+from .buttons import DESCRIBE, GRID, IMAGE_KINDS, SHORTEN, VIDEO_GRID, Button, buttons_for, version_of
 from .config import Account, EmulatorConfig
 from .model import (
     MJPROXY,
@@ -49,6 +49,10 @@ PRICES = {
     "DESCRIBE": (3500, 1750),
     "BLEND": (14000, 7000),
     "SHORTEN": (3500, 1750),  # proxy only; not in seed 004, priced like DESCRIBE
+    # proxy only, and priced by no source: a video as two grids, an edit as one
+    "VIDEO": (28000, 14000),
+    "EDIT": (14000, 7000),
+    "RETEXTURE": (14000, 7000),
 }
 SLOW_MODES = {"NORMAL", "RELAX"}
 PROGRESS_STEPS = (15, 31, 46, 62, 78, 93)  # Discord-like steps while rendering; SUBMITTED is 0%
@@ -234,8 +238,14 @@ class Engine:
         chosen = ids[max(0, end - size) : max(0, end)]
         return len(ids), [self.tasks[(dialect, i)] for i in reversed(chosen)]
 
+    def count(self, owner: str, dialect: str) -> int:
+        """How many tasks the account has made in that dialect."""
+        return len(self._order.get((owner, dialect), []))
+
     def buttons(self, task: Task) -> list[Button]:
-        return buttons_for(task.kind, task.hash)
+        return buttons_for(
+            task.kind, task.hash, version=version_of(task.prompt), video=task.dialect == MJPROXY, batch=task.batch
+        )
 
     def has_image(self, task: Task) -> bool:
         return task.kind in IMAGE_KINDS
@@ -435,6 +445,13 @@ class Engine:
                 return art.grid(size, task.family, f"{prompt}|{task.hash}")
             case ("blend", colours, aspect):
                 return art.blend_grid(colours, art.grid_dims(aspect, self.config.grid_size), task.hash)
+            case ("video", first, _):  # a video's picture is its first frame
+                return art.from_png(first).convert("RGB")
+            case ("edit", source, retexture):
+                img = art.from_png(source)
+                size = art.grid_dims((img.width, img.height), self.config.grid_size)
+                hue = art.hue_of(art.image_colour(source)) + (0.5 if retexture else 0.0)
+                return art.grid(size, hue, task.hash, spread=0.04)
         parent = self._parent_image(task)
         match recipe:
             case ("crop", n):
@@ -450,6 +467,28 @@ class Engine:
             case ("inpaint", bytes() as mask):
                 return art.inpaint_grid(parent, art.from_png(mask), self._child_size(parent), task.hash)
         raise ValueError(f"no image for recipe {recipe[0]}")
+
+    def render_video(self, task: Task, n: int) -> bytes:
+        """Video `n` (0-based) of a video task, in video.FORMAT; kept in the same LRU."""
+        assert task.recipe[0] == "video"
+        _, first, offset = task.recipe
+        key = f"{task.id}{task.dialect}#v{n}"
+        with self._art_lock:
+            data = self._art.get(key)
+            if data is not None:
+                return data
+        data = video.encode(video.frames(art.from_png(first), offset + n, task.motion))
+        with self._art_lock:
+            self._art[key] = data
+            while len(self._art) > ART_CACHE_SIZE:
+                self._art.popitem(last=False)
+        return data
+
+    def video_frame(self, task: Task, n: int) -> bytes:
+        """The first frame of video `n` of a video task, as PNG (its thumbnail)."""
+        assert task.recipe[0] == "video"
+        _, first, offset = task.recipe
+        return art.to_png(video.frames(art.from_png(first), offset + n, task.motion)[0])
 
     def add_upload(self, raw: bytes) -> str:
         name = new_hash("upload", hashlib.sha256(raw).hexdigest())
@@ -567,6 +606,80 @@ class Engine:
         )
         return Submitted(task, ahead, queued)
 
+    def video(
+        self,
+        owner: str,
+        dialect: str,
+        prompt: str,
+        first: bytes,
+        mode: str,
+        *,
+        motion: str,
+        batch: int,
+        source: str,
+        video_type: str,
+        parent: Task | None = None,
+        offset: int = 0,
+        **extra: Unpack[SubmitFields],
+    ) -> Submitted:
+        """A batch of videos from a first frame (image bytes); `prompt` as the proxy built it.
+        An extension names its `parent` video task and where its animations go on (`offset`)."""
+        self.check_prompt(prompt)
+        queued, ahead = self.admit(owner, dialect, self.price("VIDEO", mode))
+        task = self.create(
+            owner,
+            dialect,
+            action="VIDEO",
+            kind=VIDEO_GRID,
+            prompt=prompt,
+            mode=mode,
+            recipe=("video", art.to_png(art.from_png(first).convert("RGB")), offset),
+            family=art.hue_of(art.image_colour(first)),
+            parent=parent,
+            prompt_en=prompt,
+            failure=self.moderation(prompt),
+            **extra,
+        )
+        task.final_prompt = prompt
+        task.batch, task.motion, task.source, task.video_type = batch, motion, source, video_type
+        return Submitted(task, ahead, queued)
+
+    def edit(
+        self,
+        owner: str,
+        dialect: str,
+        prompt: str,
+        image: bytes,
+        mode: str,
+        *,
+        retexture: bool,
+        source: str,
+        **extra: Unpack[SubmitFields],
+    ) -> Submitted:
+        """/edit or /retexture of an image: a new grid. The prompt is the client's; a
+        retexture's gets the image as ``--dref``, as the proxy adds it."""
+        self.check_prompt(prompt)
+        action = "RETEXTURE" if retexture else "EDIT"
+        queued, ahead = self.admit(owner, dialect, self.price(action, mode))
+        shown = f"{prompt} --dref {source}" if retexture else prompt
+        task = self.create(
+            owner,
+            dialect,
+            action=action,
+            kind=GRID,
+            prompt=shown,
+            mode=mode,
+            recipe=("edit", art.to_png(art.from_png(image).convert("RGB")), retexture),
+            family=art.hue_of(art.image_colour(image)),
+            prompt_en=f"{shown} --dref {source}" if retexture else shown,
+            failure=self.moderation(prompt),
+            **extra,
+        )
+        task.description = f"/{action.lower()} {prompt}"
+        task.final_prompt = shown
+        task.source = source
+        return Submitted(task, ahead, queued)
+
     def action(
         self,
         owner: str,
@@ -576,10 +689,11 @@ class Engine:
         mode: str,
         *,
         mask: bytes | None = None,
+        remix: bool = False,
         **extra: Unpack[ClientFields],
     ) -> Submitted:
-        """Press one of a SUCCESS task's buttons."""
-        return actions.action(self, owner, dialect, parent_id, custom_id, mode, mask=mask, **extra)
+        """Press one of a SUCCESS task's buttons (`remix`: open its Remix dialog, if it has one)."""
+        return actions.action(self, owner, dialect, parent_id, custom_id, mode, mask=mask, remix=remix, **extra)
 
     def submit_modal(self, owner: str, task_id: object, prompt: str | None, mask: bytes | None) -> Submitted:
         """The dialog step of a proxy task waiting in MODAL."""

@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from . import video
+from .buttons import VIDEO_KINDS
 from .engine import Engine
 from .model import MJPROXY, Task
 
@@ -57,6 +59,15 @@ def s3_key(task: Task) -> str:
 
 def proxy_image_url(base: str, task: Task) -> str:
     return f"{base}/mj/image/{task.id}"
+
+
+def video_url(base: str, task: Task, n: int) -> str:
+    """Video `n` (0-based) of a video task, in the format this emulator writes."""
+    return f"{base}/mj/video/{task.id}/{n}.{video.FORMAT}"
+
+
+def video_thumbnail_url(base: str, task: Task, n: int) -> str:
+    return f"{base}/mj/video/{task.id}/{n}.png"
 
 
 def _media_type(raw: bytes) -> str:
@@ -108,6 +119,22 @@ async def proxy_image(request: Request) -> Response:
     return await _task_png(request, task)
 
 
+async def proxy_video(request: Request) -> Response:
+    """A finished video task's video n, or its first frame (``n.png``); 404 otherwise."""
+    engine: Engine = request.app.state.engine
+    task = engine.tasks.get((MJPROXY, request.path_params["task_id"]))
+    m = re.fullmatch(r"(\d)\.(\w+)", request.path_params["name"])
+    ok = task is not None and task.kind in VIDEO_KINDS and engine.view(task).status == "SUCCESS"
+    if task is None or not ok or m is None or int(m[1]) >= task.batch or m[2] not in ("png", video.FORMAT):
+        return PlainTextResponse("404: Not Found", status_code=404)
+    n = int(m[1])
+    if m[2] == "png":
+        data = await run_in_threadpool(engine.video_frame, task, n)
+        return Response(data, media_type="image/png")
+    data = await run_in_threadpool(engine.render_video, task, n)
+    return Response(data, media_type=video.MEDIA_TYPES[video.FORMAT])
+
+
 def routes() -> list[Route]:
     out = [
         Route("/attachments/{channel}/{message}/{filename}", attachment, methods=["GET", "HEAD"]),
@@ -115,4 +142,5 @@ def routes() -> list[Route]:
     ]
     for prefix in ("", "/mj-fast", "/mj-relax", "/mj-turbo"):
         out.append(Route(f"{prefix}/mj/image/{{task_id}}", proxy_image, methods=["GET", "HEAD"]))
+        out.append(Route(f"{prefix}/mj/video/{{task_id}}/{{name}}", proxy_video, methods=["GET", "HEAD"]))
     return out

@@ -11,17 +11,20 @@ Three answer shapes, as on the real stack:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TypeAlias, TypedDict
+from typing import NotRequired, TypeAlias, TypedDict
+from urllib.parse import urlsplit
 
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import art
-from .buttons import DESCRIBE, SHORTEN
+from . import art, video
+from .buttons import DESCRIBE, SHORTEN, VIDEO_KINDS
 from .engine import Engine
-from .images import proxy_image_url, upload_url
+from .images import proxy_image_url, upload_url, video_thumbnail_url, video_url
 from .model import MJPROXY, ClientFields, EmulatorError, Submitted, Task
 from .wire import Body, base_url, ms, read_json
 
@@ -50,6 +53,11 @@ class TaskProperties(TypedDict):
     finalZhPrompt: str
 
 
+class VideoJSON(TypedDict):
+    url: str
+    thumbnail: str
+
+
 class TaskJSON(TypedDict):
     id: str
     action: str
@@ -71,6 +79,12 @@ class TaskJSON(TypedDict):
     properties: TaskProperties
     parentId: str | None
     mode: str
+    seed: str | None
+    baseImageUrl: NotRequired[str | None]
+    videoUrl: NotRequired[str | None]
+    videoUrls: NotRequired[list[VideoJSON] | None]
+    videoType: NotRequired[str | None]
+    contentType: NotRequired[str | None]
 
 
 def submit_result(
@@ -124,7 +138,7 @@ def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -
     else:
         image_url = proxy_image_url(base, task) if ok and engine.has_image(task) else None
     final = task.result_text if ok and task.kind in (DESCRIBE, SHORTEN) else task.final_prompt
-    return {
+    out: TaskJSON = {
         "id": task.id,
         "action": task.action,
         "customId": "",  # the gateway DTO never fills these three (proxy-api §5.2, see docs/wire-sources.md)
@@ -153,13 +167,32 @@ def task_json(engine: Engine, task: Task, base: str, now: float | None = None) -
         "properties": {"finalPrompt": final, "finalZhPrompt": ""},
         "parentId": task.parent_id,
         "mode": task.mode,
+        "seed": task.seed,
     }
+    if task.source:
+        out["baseImageUrl"] = _source_url(base, task.source)
+    if task.kind in VIDEO_KINDS:
+        videos: list[VideoJSON] = [
+            {"url": video_url(base, task, n), "thumbnail": video_thumbnail_url(base, task, n)}
+            for n in range(task.batch)
+        ]
+        out["videoUrl"] = videos[0]["url"] if ok else None
+        out["videoUrls"] = videos if ok else None
+        out["videoType"] = task.video_type or None
+        out["contentType"] = video.MEDIA_TYPES[video.FORMAT] if ok else None
+    return out
+
+
+def _source_url(base: str, source: str) -> str:
+    return upload_url(base, source.removeprefix("upload:"), 0.0) if source.startswith("upload:") else source
 
 
 def submitted(sub: Submitted) -> JSONResponse:
     task = sub.task
-    if sub.modal:
-        return submit_result(21, "窗口等待", task.id, {**INSTANCE, "finalPrompt": task.final_prompt, "remix": True})
+    if sub.modal:  # no instance ids here, as on the real server
+        return submit_result(
+            21, "Waiting for window confirm", task.id, {"finalPrompt": task.final_prompt, "remix": True}
+        )
     if sub.queued:
         return submit_result(
             22, f"排队中，前面还有{sub.queued_ahead}个任务", task.id, {**INSTANCE, "numberOfQueues": sub.queued_ahead}
@@ -186,7 +219,19 @@ def error_response(exc: EmulatorError, prompt_en: str = "") -> JSONResponse:
         return submit_result(4, "关联任务状态错误")
     if kind == "button":
         return submit_result(4, f"unknown_action:{exc.info['custom_id']}")
+    if kind == "limit":
+        return logic_error(exc.message)
+    if kind == "no_account":
+        return submit_result(3, "无可用的账号实例")
+    if kind == "failure":
+        return submit_result(9, exc.message)
     return submit_result(4, exc.message)
+
+
+def logic_error(message: str) -> JSONResponse:
+    """The body midjourney-proxy answers a refused limit with on its newer endpoints (HTTP
+    200): no result code of the submit kind at all."""
+    return JSONResponse({"success": False, "code": -1, "message": message, "timestamp": str(time.time_ns() // 100)})
 
 
 def _field(body: Body, name: str) -> str:
@@ -225,6 +270,10 @@ def imagine(engine: Engine, key: str, body: Body, request: Request, mode: str, p
     # The proxy uploads reference images and puts their URLs in front of the prompt.
     urls = [upload_url(base_url(request), engine.add_upload(raw), engine.clock.now()) for raw in raws]
     prompt_en = " ".join([*urls, prompt])
+    try:
+        _limits(engine, key)
+    except EmulatorError as exc:  # imagine answers its limits as a refusal code of its own
+        return submit_result(4, exc.message)
     if prefixed and not _SPEED_FLAG.search(prompt):
         prompt_en += f" {FLAGS[mode]}"  # seed 003: "a sunny boy" on /mj-relax -> "a sunny boy --relax"
     try:
@@ -239,7 +288,8 @@ def action(engine: Engine, key: str, body: Body, request: Request, mode: str, pr
         raise EmulatorError("invalid", "taskId不能为空")
     if not custom_id:
         raise EmulatorError("invalid", "customId不能为空")
-    return submitted(engine.action(key, MJPROXY, task_id, custom_id, mode, **_common(body)))
+    remix = body.get("enableRemix") is True  # the client wants the prompt dialog
+    return submitted(engine.action(key, MJPROXY, task_id, custom_id, mode, remix=remix, **_common(body)))
 
 
 def modal(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
@@ -283,9 +333,148 @@ def shorten(engine: Engine, key: str, body: Body, request: Request, mode: str, p
 
 
 def upload(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
-    raws = _images(body.get("base64Array"), low=1, high=10, bad_count="base64Array不能为空")
+    if not engine.config.proxy_uploads:
+        raise EmulatorError("invalid", NO_UPLOADS)
+    raws = _images(body.get("base64Array"), low=1, high=10, bad_count="base64 参数错误")
     now, base = engine.clock.now(), base_url(request)
     return submit_result(1, "提交成功", [upload_url(base, engine.add_upload(raw), now) for raw in raws])
+
+
+NO_PARENT = "关联任务不存在或已失效"  # "the related task does not exist or has expired"
+BAD_BASE64 = "base64格式错误"
+NO_UPLOADS = "禁止上传"  # "uploads forbidden"
+VIDEO_TYPES = {"vid_1.1_i2v_480", "vid_1.1_i2v_720"}
+
+
+def _limits(engine: Engine, key: str) -> None:
+    """The per-key limits checked before a job is made (a daily cap here)."""
+    cap = engine.config.proxy_daily_limit
+    if cap is not None and engine.count(key, MJPROXY) >= cap:
+        raise EmulatorError("limit", "用户今日绘图次数已达上限")  # "the user's drawings for today reached the cap"
+
+
+def _picture(engine: Engine, request: Request, value: str) -> tuple[bytes, str]:
+    """The image a request names: (bytes, its baseImageUrl). A link to this emulator's own
+    pictures is read here; any other link stands for a picture elsewhere, which the
+    emulator never fetches, so a colour from the link stands in for it. Base64 (or a data
+    URL) is uploaded. ValueError when it is neither."""
+    if value.lower().startswith(("http://", "https://")):
+        return _linked(engine, value), value
+    if not engine.config.proxy_uploads:
+        raise ValueError("uploads forbidden")
+    raw = art.decode_image(value)
+    return raw, "upload:" + engine.add_upload(raw)
+
+
+def _linked(engine: Engine, url: str) -> bytes:
+    path = urlsplit(url).path
+    parts = path.strip("/").split("/")
+    if len(parts) >= 2 and parts[-2] == "image" and parts[-3:-2] == ["mj"]:
+        task = engine.tasks.get((MJPROXY, parts[-1]))
+        if task is not None and engine.has_image(task) and engine.view(task).status == "SUCCESS":
+            return engine.render_png(task)
+    if parts[0] == "attachments" and len(parts) == 4:
+        name = parts[3].rsplit(".", 1)[0].rsplit("_", 1)[-1]
+        if name in engine.uploads:
+            return engine.uploads[name]
+        task = engine.by_hash.get(name)
+        if task is not None and engine.has_image(task) and engine.view(task).status == "SUCCESS":
+            return engine.render_png(task)
+    rgb = art.hsv(art.family_of(url), 0.5, 0.8)
+    return art.to_png(Image.new("RGB", (64, 64), rgb))
+
+
+def video_submit(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
+    """``/mj/submit/video``: checked in the proxy's order, the prompt built as it builds it."""
+    if not engine.config.video_enabled:
+        raise EmulatorError("invalid", "视频功能未启用")  # "video is not enabled"
+    prompt = _field(body, "prompt")
+    if not prompt:
+        raise EmulatorError("invalid", "Prompt 不能为空")
+    image, end_image = _field(body, "image"), _field(body, "endImage")
+    try:
+        first = _picture(engine, request, image) if image else None
+        end = _picture(engine, request, end_image) if end_image else None
+    except ValueError:
+        raise EmulatorError("invalid", BAD_BASE64) from None
+    _limits(engine, key)
+    task_id, verb = _field(body, "taskId"), _field(body, "action")
+    parent = None
+    if task_id:
+        if verb != "extend":
+            raise EmulatorError("invalid", "任务类型错误")  # "wrong task type"
+        parent = engine.get(key, MJPROXY, task_id)
+        if parent is None:
+            return submit_result(3, NO_PARENT, status=404)
+        if engine.view(parent).status != "SUCCESS" or parent.kind not in VIDEO_KINDS:
+            raise EmulatorError("state", "关联任务状态错误")
+    elif verb.lower() == "extend":
+        return submit_result(3, "目标任务不存在")  # "the target task does not exist"
+    video_type = _field(body, "videoType") or "vid_1.1_i2v_480"
+    if video_type not in VIDEO_TYPES or (video_type.endswith("720") and not engine.config.hd_video):
+        raise EmulatorError("no_account", "no account for this video")
+    motion = _field(body, "motion") or "low"
+    batch = body.get("batchSize")
+    batch_size = batch if isinstance(batch, int) and not isinstance(batch, bool) and batch in (1, 2, 4) else 4
+    loop = body.get("loop") is True
+    start_url = _source_url(base_url(request), first[1]) if first else ""
+    p = prompt
+    if start_url and start_url not in p:
+        p = f"{start_url} {p}"
+    low = p.lower()
+    if "--video" not in low:
+        p += " --video 1"
+    if loop and "--end" not in p.lower():
+        p += " --end loop"
+    if end and "--end" not in p.lower():
+        p += " --end " + _source_url(base_url(request), end[1])
+    if "--motion" not in p.lower():
+        p += f" --motion {motion}"
+    if batch_size in (1, 2) and "--bs" not in p.lower():
+        p += f" --bs {batch_size}"
+    if parent is not None:
+        index = body.get("index")
+        index = index if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < parent.batch else 0
+        assert parent.recipe[0] == "video"
+        picture, offset = parent.recipe[1], parent.recipe[2] + index + 4
+    elif first is not None:
+        picture, offset = first[0], 0
+    else:  # no first frame: the proxy lets it through, so a frame is drawn from the prompt
+        picture, offset = art.to_png(art.grid((128, 128), art.family_of(prompt), prompt)), 0
+    sub = engine.video(
+        key,
+        MJPROXY,
+        p,
+        picture,
+        mode,
+        motion=motion,
+        batch=batch_size,
+        source=first[1] if first else (parent.source if parent else ""),
+        video_type=video_type,
+        parent=parent,
+        offset=offset,
+        description=f"/video {p}" if parent is None else "/video extend",
+        **_common(body),
+    )
+    return submitted(sub)
+
+
+def _edit(retexture: bool) -> Verb:
+    def handle(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
+        prompt, image = _field(body, "prompt"), _field(body, "image")
+        if not prompt or not image:
+            raise EmulatorError("invalid", "image或prompt不能为空")  # "image or prompt may not be empty"
+        if not engine.config.proxy_uploads:
+            raise EmulatorError("invalid", NO_UPLOADS)  # refused even for a link, as the proxy does
+        try:
+            raw, source = _picture(engine, request, image)
+        except ValueError:
+            raise EmulatorError("invalid", BAD_BASE64) from None
+        _limits(engine, key)
+        url = _source_url(base_url(request), source)
+        return submitted(engine.edit(key, MJPROXY, prompt, raw, mode, retexture=retexture, source=url, **_common(body)))
+
+    return handle
 
 
 def fetch(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
@@ -307,10 +496,12 @@ def list_by_condition(engine: Engine, key: str, body: Body, request: Request, mo
 def image_seed(engine: Engine, key: str, body: Body, request: Request, mode: str, prefixed: bool) -> Response:
     task = engine.get(key, MJPROXY, request.path_params["task_id"])
     if task is None:
-        return relay_error("task_no_found ")
-    if engine.view(task).status != "SUCCESS" or not engine.has_image(task):
+        return submit_result(3, NO_PARENT, status=404)
+    if task.seed is None and (engine.view(task).status != "SUCCESS" or not engine.has_image(task)):
         return submit_result(4, "关联任务状态错误", status=400)
-    return submit_result(1, "成功", str(int(task.hash.replace("-", "")[:8], 16)))
+    if task.seed is None:  # from now on the task shows it too
+        task.seed = str(int(task.hash.replace("-", "")[:8], 16))
+    return submit_result(1, "成功", task.seed)
 
 
 #: what midjourney-proxy answers a cancel by anyone but its administrators ("demo mode,
@@ -368,6 +559,10 @@ def routes() -> list[Route]:
         "submit/describe": describe,
         "submit/shorten": shorten,
         "submit/upload-discord-images": upload,
+        "submit/video": video_submit,
+        "submit/edits": _edit(retexture=False),
+        "submit/edit": _edit(retexture=False),
+        "submit/retexture": _edit(retexture=True),
         "task/list-by-condition": list_by_condition,
     }
     bodiless: dict[str, Verb] = {"task/{task_id}/cancel": cancel}

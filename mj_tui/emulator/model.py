@@ -26,12 +26,15 @@ Recipe: TypeAlias = (
     | tuple[Literal["inpaint"], bytes | None]  # PNG mask; None until the proxy's modal brings it
     | tuple[Literal["describe"], str, int]  # upload name, attempt
     | tuple[Literal["shorten"]]
+    | tuple[Literal["video"], bytes, int]  # first frame (PNG), which animation the batch starts at
+    | tuple[Literal["edit"], bytes, bool]  # source image (PNG or as uploaded), retexture
 )
 
 
 class EmulatorError(Exception):
     """A refused request. kind: invalid|banned|balance|queue_limit|queue_full|not_found|
-    state|button|mode|unsupported."""
+    state|button|mode|unsupported|limit (a per-key limit, answered in the logic-error body)|
+    no_account (no Midjourney account can take the job)."""
 
     def __init__(self, kind: str, message: str, **info: object) -> None:
         super().__init__(message)
@@ -67,6 +70,11 @@ class Task:
     price: float = 0.0
     charged: bool = True
     cancelled_at: float | None = None  # when an admin cancelled it: a FAILURE from then on
+    batch: int = 0  # videos the task makes (1, 2 or 4); 0 for a picture
+    motion: str = ""  # a video's motion: low|high
+    video_type: str = ""  # vid_1.1_i2v_480 (SD) | vid_1.1_i2v_720 (HD), as the client asked
+    source: str = ""  # baseImageUrl: the first frame or edited image ("upload:<name>" for ours)
+    seed: str | None = None  # known once a client asked for it (image-seed)
 
     # Phase boundaries inside the job: queued → submitted → rendering → done.
     @property

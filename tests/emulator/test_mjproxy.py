@@ -22,7 +22,7 @@ from seed_examples import GRID_LABELS, PROXY_TASK
 
 from mj_tui.emulator import Account
 
-EXTRA_FIELDS = {"parentId", "mode"}
+EXTRA_FIELDS = {"parentId", "mode", "seed"}
 
 
 def labels(task: dict) -> list[str]:
@@ -122,7 +122,9 @@ def test_image_seed(client: httpx.Client) -> None:
     body = r.json()
     assert body["code"] == 1 and body["description"] == "成功" and re.fullmatch(r"\d+", body["result"])
     assert client.get(f"/mj/task/{task['id']}/image-seed").json()["result"] == body["result"]
-    assert client.get("/mj/task/1111111111111111/image-seed").json()["description"] == "task_no_found "
+    missing = client.get("/mj/task/1111111111111111/image-seed")
+    assert missing.status_code == 404 and missing.json()["code"] == 3
+    assert mj_fetch(client, task["id"])["seed"] == body["result"]  # the task shows it from now on
 
 
 def test_action_buttons_and_parent_links(client: httpx.Client) -> None:
@@ -131,7 +133,7 @@ def test_action_buttons_and_parent_links(client: httpx.Client) -> None:
     assert res["code"] == 1
     single = mj_fetch(client, res["result"])
     assert single["action"] == "UPSCALE" and single["parentId"] == grid["id"]
-    assert labels(single) == SINGLE_IMAGE_LABELS
+    assert labels(single) == [*SINGLE_IMAGE_LABELS, "Animate (High motion)", "Animate (Low motion)"]
     hd = mj_fetch(client, mj_press(client, single, "Upscale (Subtle)")["result"])
     assert hd["action"] == "UPSCALE" and labels(hd) == labels(single)[2:]
     for label, action in {"V4": "VARIATION", "🔄": "REROLL"}.items():

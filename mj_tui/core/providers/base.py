@@ -77,6 +77,12 @@ KNOWN_FIELDS = (
     "buttons",
     "actions",
     "properties",
+    "seed",
+    "videoUrl",
+    "videoUrls",
+    "baseImageUrl",
+    "contentType",
+    "videoType",
 )
 
 
@@ -90,6 +96,11 @@ class Provider(ABC):
     supports_shorten: bool = False
     #: True when the dialect has a way to stop a job it accepted
     supports_cancel: bool = False
+    #: videos, edits and retextures, image links for files, and seeds, where offered
+    supports_video: bool = False
+    supports_edit: bool = False
+    supports_upload: bool = False
+    supports_seed: bool = False
 
     def __init__(self, profile: Profile, key: Secret | None, *, transport: httpx.AsyncBaseTransport | None = None):
         self.profile = profile
@@ -132,8 +143,16 @@ class Provider(ABC):
 
     @abstractmethod
     async def action(
-        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
-    ) -> SubmitResult: ...
+        self,
+        parent: Task,
+        custom_id: str,
+        *,
+        mask: str | None = None,
+        webhook: str | None = None,
+        remix: bool = False,
+    ) -> SubmitResult:
+        """Press a button. `remix`: ask for the button's prompt dialog even where the account
+        would skip it (a dialect without dialogs ignores it)."""
 
     async def modal(
         self,
@@ -168,6 +187,32 @@ class Provider(ABC):
 
     async def upload_images(self, images: Sequence[str]) -> list[str]:
         raise Unsupported(f"{self.label} does not offer image uploads.")
+
+    async def video(
+        self,
+        image: str | None,
+        *,
+        prompt: str,
+        motion: str = "low",
+        end: str | None = None,
+        loop: bool = False,
+        batch: int = 4,
+        hd: bool = False,
+        mode: Mode | None = None,
+        extend: str | None = None,
+        index: int | None = None,
+        webhook: str | None = None,
+    ) -> SubmitResult:
+        """Videos from a first frame (a link or a data URL), or, with `extend` (a video
+        task's id) and `index` (its video, 1-based), that video made longer."""
+        raise Unsupported(f"{self.label} makes no videos.")
+
+    async def edit(
+        self, image: str, *, prompt: str, retexture: bool = False, mode: Mode | None = None, webhook: str | None = None
+    ) -> SubmitResult:
+        """A new grid from an image and a prompt: an edit, or with `retexture` the image's
+        shapes in new surfaces."""
+        raise Unsupported(f"{self.label} offers no {'retexture' if retexture else 'edit'}.")
 
     # -- reads (retried with backoff) --------------------------------------------
     @abstractmethod

@@ -20,6 +20,7 @@ from ..errors import (
     MjError,
     PermissionDenied,
     QueueFull,
+    QuotaReached,
     RateLimited,
     ServerError,
     TaskNotFound,
@@ -37,6 +38,7 @@ from .base import (
     as_url,
     check_blend,
     check_webhook,
+    checked_id,
     classify_refusal,
     first_int,
     parse_buttons,
@@ -48,7 +50,15 @@ from .base import (
 )
 
 ACCEPTED = (1, 22)  # submitted, queued
+#: "Waiting for window confirm" on today's servers; older ones meant "the task exists
+#: already" by it (their answer then names that task, with no prompt for a dialog)
 MODAL_NEEDED = 21
+#: the video types a server takes: standard and high definition
+VIDEO_TYPES = {False: "vid_1.1_i2v_480", True: "vid_1.1_i2v_720"}
+BATCH_SIZES = (1, 2, 4)
+MOTIONS = ("low", "high")
+#: a server's words for a cap on the key's jobs (a day's), as opposed to a full queue
+_CAP_WORDS = ("今日", "次数", "daily", "per day")
 LIST_CHUNK = 50  # ids per list-by-condition call; no backend documents a cap
 SPEED_FLAG = re.compile(r"(?:^|\s)--(fast|relax|turbo)\b", re.IGNORECASE)
 MODES_BY_NAME = {"FAST": Mode.FAST, "RELAX": Mode.RELAX, "TURBO": Mode.TURBO}
@@ -65,6 +75,31 @@ def _has_verdict(payload: Any) -> bool:
     )
 
 
+_VIDEO_SUFFIXES = (".mp4", ".webm", ".mov")
+
+
+def _is_video_link(url: str, data: dict[str, Any]) -> bool:
+    path = url.split("?", 1)[0].lower()
+    return path.endswith(_VIDEO_SUFFIXES) or (
+        url == data.get("url") and as_text(data.get("contentType"), 40).lower().startswith("video/")
+    )
+
+
+def _asks_for_dialog(props: dict[str, Any], description: str) -> bool:
+    """Whether a code 21 is today's "waiting for the dialog" (MODAL) rather than an older
+    server's "that task exists already": today's names the prompt for the dialog or says
+    Remix; the older one says neither (and its task is followed like any other)."""
+    low = description.lower()
+    return (
+        "finalPrompt" in props
+        or props.get("remix") is True
+        or "window" in low
+        or "窗口" in description
+        or "modal" in low
+        or not ("exist" in low or "存在" in description)
+    )
+
+
 def _hooked(body: dict[str, Any], hook: str | None) -> dict[str, Any]:
     """The body with `notifyHook` when a callback URL was given; without one the body is
     exactly what it always was."""
@@ -77,6 +112,10 @@ class MjProxyProvider(Provider):
     supports_modal = True
     supports_shorten = True
     supports_cancel = True
+    supports_video = True
+    supports_edit = True
+    supports_upload = True
+    supports_seed = True
 
     @staticmethod
     def auth_headers(key: str) -> dict[str, str]:
@@ -111,7 +150,15 @@ class MjProxyProvider(Provider):
                 )
             return classify_refusal(message, status=status, raw=raw)
         if isinstance(payload, dict) and payload.get("success") is False:  # trueai's logic errors
-            return classify_refusal(brief(scrub(as_text(payload.get("message")))), status=status, raw=raw)
+            message = brief(scrub(as_text(payload.get("message"))))
+            if any(word in message.lower() for word in _CAP_WORDS):
+                return QuotaReached(
+                    f"The provider's limit on jobs for this key is reached; try again when it resets. "
+                    f"Server said: {message}",
+                    status=status,
+                    raw=raw,
+                )
+            return classify_refusal(message, status=status, raw=raw)
         if status in (401, 403):
             text = brief(scrub(payload)) if isinstance(payload, str) else ""
             return AuthError(
@@ -182,7 +229,12 @@ class MjProxyProvider(Provider):
         if reply.status < 300 and not _has_verdict(payload):
             # a success status with no readable verdict: the job may exist all the same
             raise submit_problem(f"The provider sent an unexpected reply to the submit (HTTP {reply.status}).")
-        if reply.status >= 400 or not isinstance(payload, dict) or "code" not in payload:
+        if (
+            reply.status >= 400
+            or not isinstance(payload, dict)
+            or "code" not in payload
+            or payload.get("success") is False
+        ):
             raise self._error_from(payload, reply)
         code = as_int(payload.get("code"))
         if code is None:
@@ -194,10 +246,11 @@ class MjProxyProvider(Provider):
         if isinstance(result, list):  # upload-discord-images; never a task id
             raise submit_problem("The provider returned a list where a task id was expected.")
         queued = as_int(props.get("numberOfQueues"))
+        description = brief(self.http.scrub(as_text(payload.get("description"))))
         return SubmitResult(
             task_id=as_id(result, submitted=True),
-            modal_required=code == MODAL_NEEDED,
-            description=brief(self.http.scrub(as_text(payload.get("description")))),
+            modal_required=code == MODAL_NEEDED and _asks_for_dialog(props, description),
+            description=description,
             final_prompt=as_text(props.get("finalPrompt")),
             queued_ahead=queued if queued is not None and 0 <= queued < 10**6 else None,
             raw=payload,
@@ -215,11 +268,19 @@ class MjProxyProvider(Provider):
         return await self._submit("imagine", _hooked(body, hook), mode)
 
     async def action(
-        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+        self,
+        parent: Task,
+        custom_id: str,
+        *,
+        mask: str | None = None,
+        webhook: str | None = None,
+        remix: bool = False,
     ) -> SubmitResult:
         hook = check_webhook(webhook)
         # the mask belongs to the modal step in this dialect; the caller sends it there
-        body = {"taskId": parent.id, "customId": custom_id}
+        body: dict[str, Any] = {"taskId": parent.id, "customId": custom_id}
+        if remix:  # without it the body is exactly what it always was
+            body["enableRemix"] = True
         return await self._submit("action", _hooked(body, hook), parent.mode or self.check_mode(None))
 
     async def modal(
@@ -305,14 +366,91 @@ class MjProxyProvider(Provider):
             "POST", self._url("submit/upload-discord-images"), json={"base64Array": list(images)}, idempotent=False
         )
         payload = reply.payload
-        if reply.status >= 400 or not isinstance(payload, dict):
+        if reply.status in (404, 405):
+            raise Unsupported("This server has no image upload: files are sent inline instead.")
+        if reply.status >= 400 or not isinstance(payload, dict) or payload.get("success") is False:
             raise self._error_from(payload, reply)
         if payload.get("code") not in ACCEPTED or not isinstance(payload.get("result"), list):
+            # a failed upload answers {code, description} with no result at all
             raise self._code_error(payload, reply.status, self.http.scrub(reply.text))
         urls = [as_url(u) for u in payload["result"]]
         if not urls or not all(urls):
             raise MalformedResponse("The provider's upload answer held something other than image links.")
         return [u for u in urls if u]
+
+    async def video(
+        self,
+        image: str | None,
+        *,
+        prompt: str,
+        motion: str = "low",
+        end: str | None = None,
+        loop: bool = False,
+        batch: int = 4,
+        hd: bool = False,
+        mode: Mode | None = None,
+        extend: str | None = None,
+        index: int | None = None,
+        webhook: str | None = None,
+    ) -> SubmitResult:
+        """``POST …/submit/video``. The first frame (`image`) and last (`end`) are links or
+        data URLs; `loop` ends where it began (and wins over `end`); `batch` 1, 2 or 4;
+        `hd` asks for 720p. With `extend`, that video task's video `index` (1-based) is
+        made longer. A server without this endpoint (404 or 405) makes no videos."""
+        hook = check_webhook(webhook)
+        mode = self.check_mode(mode)
+        if motion not in MOTIONS:
+            raise InvalidRequest(f"Motion is low or high, not “{brief(motion, 20)}”.")
+        if batch not in BATCH_SIZES:
+            raise InvalidRequest(f"A video batch holds 1, 2 or 4 videos, not {batch}.")
+        if not prompt.strip():
+            raise InvalidRequest("A video needs a prompt: what should move, and how.")
+        body: dict[str, Any] = {"prompt": prompt, "motion": motion}
+        if hd:  # standard definition is what a server makes unasked
+            body["videoType"] = VIDEO_TYPES[True]
+        if extend is not None:
+            if index is None or not 1 <= index <= 4:
+                raise InvalidRequest("Extend names one video of the task: 1 to 4.")
+            # the server counts the videos from 0
+            body.update(action="extend", taskId=checked_id(extend), index=index - 1)
+        elif not image:
+            raise InvalidRequest("A video starts from a picture: give its first frame.")
+        if image:
+            body["image"] = image
+        if loop:
+            body["loop"] = True
+        elif end:
+            body["endImage"] = end
+        if batch != 4:  # four is what Midjourney makes unasked
+            body["batchSize"] = batch
+        try:
+            return await self._submit("video", _hooked(body, hook), mode)
+        except MjError as exc:
+            # a 404 naming a missing task is about the video to extend; any other 404 or a
+            # 405 is a server that does not know the endpoint
+            if exc.status == 405 or (exc.status == 404 and not (extend and isinstance(exc, TaskNotFound))):
+                raise Unsupported(
+                    "This server has no video (it does not know …/submit/video): animate on a provider that offers it."
+                ) from None
+            raise
+
+    async def edit(
+        self, image: str, *, prompt: str, retexture: bool = False, mode: Mode | None = None, webhook: str | None = None
+    ) -> SubmitResult:
+        """``POST …/submit/edits`` or ``…/submit/retexture``: `image` a link or a data URL."""
+        hook = check_webhook(webhook)
+        mode = self.check_mode(mode)
+        what = "retexture" if retexture else "edit"
+        if not prompt.strip() or not image:
+            raise InvalidRequest(f"A{'' if retexture else 'n'} {what} needs both a picture and a prompt.")
+        try:
+            return await self._submit(
+                "retexture" if retexture else "edits", _hooked({"prompt": prompt, "image": image}, hook), mode
+            )
+        except MjError as exc:
+            if exc.status in (404, 405) and not isinstance(exc, TaskNotFound):
+                raise Unsupported(f"This server has no {what} (it does not know the endpoint).") from None
+            raise
 
     # -- reads --------------------------------------------------------------------
     async def fetch(self, task_id: str) -> Task:
@@ -345,8 +483,25 @@ class MjProxyProvider(Provider):
         return tasks
 
     async def image_seed(self, task_id: str) -> str:
-        reply = await self.http.send_json("GET", self._url(f"task/{path_id(task_id)}/image-seed"), idempotent=True)
+        """``GET …/task/{id}/image-seed``: the seed as digits. A task the server does not know
+        is TaskNotFound; one not finished yet is refused (HTTP 400); a server without the
+        endpoint (405, or a 404 with no result code) reports no seeds."""
+        try:
+            reply = await self.http.send_json("GET", self._url(f"task/{path_id(task_id)}/image-seed"), idempotent=True)
+        except MalformedResponse as exc:
+            if exc.status in (404, 405):
+                raise Unsupported("This server does not report seeds.") from None
+            raise
         payload = reply.payload
+        if reply.status == 405 or (reply.status == 404 and not (isinstance(payload, dict) and "code" in payload)):
+            raise Unsupported("This server does not report seeds.")
+        if reply.status == 400 and isinstance(payload, dict) and as_int(payload.get("code")) == 4:
+            said = brief(self.http.scrub(as_text(payload.get("description"))), 200)
+            raise InvalidRequest(
+                f"Task {task_id} has no seed yet: ask again when it has finished. Server said: {said}",
+                status=400,
+                raw=self.http.scrub(reply.text),
+            )
         if reply.status >= 400 or not isinstance(payload, dict) or payload.get("code") != 1:
             raise self._error_from(payload, reply)
         seed = as_text(payload.get("result"), 40).strip()
@@ -359,6 +514,11 @@ class MjProxyProvider(Provider):
         props = as_dict(data.get("properties"))
         urls: list[str] = []
         image = as_url(data.get("imageUrl"))
+        if image and _is_video_link(image, data):
+            # a video task's imageUrl may be the clip itself: its first frame is the picture
+            listed = data.get("videoUrls")
+            thumbs = listed[:4] if isinstance(listed, list) else []
+            image = next((u for u in (as_url(as_dict(v).get("thumbnail")) for v in thumbs) if u), None)
         if image:
             urls.append(image)
         prompt = as_text(data.get("prompt"))

@@ -125,7 +125,13 @@ class OhMyGptProvider(Provider):
         return self._submitted(await self._call("imagine", _hooked(body, hook), idempotent=False))
 
     async def action(
-        self, parent: Task, custom_id: str, *, mask: str | None = None, webhook: str | None = None
+        self,
+        parent: Task,
+        custom_id: str,
+        *,
+        mask: str | None = None,
+        webhook: str | None = None,
+        remix: bool = False,
     ) -> SubmitResult:
         hook = check_webhook(webhook)
         # an action must run in the parent's pool: FAST on a NORMAL task is refused
@@ -152,6 +158,26 @@ class OhMyGptProvider(Provider):
         hook = check_webhook(webhook)
         body = {"base64": image, "type": POOLS[self.check_mode(mode)]}
         return self._submitted(await self._call("describe", _hooked(body, hook), idempotent=False))
+
+    # Its documented Midjourney API is imagine, blend, action, describe and the task queries:
+    # each of these says so, before anything is sent.
+    _ONLY = "OhMyGPT's Midjourney API offers imagine, blend, describe and buttons only"
+
+    async def video(self, image: str | None, *, prompt: str, **options: Any) -> SubmitResult:
+        raise Unsupported(f"{self._ONLY}: it has no video. Use a midjourney-proxy provider to animate a picture.")
+
+    async def edit(
+        self, image: str, *, prompt: str, retexture: bool = False, mode: Mode | None = None, webhook: str | None = None
+    ) -> SubmitResult:
+        what = "retexture" if retexture else "edit"
+        raise Unsupported(f"{self._ONLY}: it has no {what}. Use a midjourney-proxy provider for it.")
+
+    async def upload_images(self, images: Sequence[str]) -> list[str]:
+        raise Unsupported(f"{self._ONLY}: it turns no files into links (images are sent inline instead).")
+
+    async def image_seed(self, task_id: str) -> str:
+        checked_id(task_id)
+        raise Unsupported(f"{self._ONLY}: it does not report seeds. Put --seed N in the prompt to know it.")
 
     async def cancel(self, task_id: str) -> None:
         checked_id(task_id)
