@@ -58,6 +58,7 @@ SHOTS = [
     ("gallery-80x24", (80, 24), scenes.gallery, {}),
     ("search", (120, 40), scenes.library_search, {}),
     ("queue", (120, 40), scenes.queue_view, {}),
+    ("video", (120, 40), scenes.video_batch, {"provider": "mjproxy"}),
     ("vary-region", (120, 40), scenes.region_dialog, {"provider": "ohmygpt"}),
     ("blend-80x24", (80, 24), scenes.blend_dialog, {}),
     ("describe-prompts", (120, 40), scenes.describe_results, {}),

@@ -358,3 +358,32 @@ async def queue_view(pilot) -> None:
     await pilot.press("down", "down", "down", "p")
     await until(pilot, lambda: "PAUSED" in str(view.query_one("#queue-title").render()), what="paused")
     await settle(pilot)
+
+
+async def video_batch(pilot) -> None:
+    """midjourney-proxy: an upscale animated (high motion), its batch of four videos done:
+    the still in the preview, the videos' U1-U4 in the action bar."""
+    from mj_tui.core.models import Action, ButtonKind, Status
+
+    await mjproxy_first_grid(pilot)
+    app = pilot.app
+    screen = main_screen(app)
+    grid = screen.tasks.current
+    screen.set_focus(screen.tasks)
+    await pilot.press("u", "1")
+    await until(pilot, lambda: screen.tasks.current.id != grid.id, what="U1 sent")
+    app.engine.clock.advance(10)
+    await until(pilot, lambda: screen.actions.find(ButtonKind.ANIMATE), what="the upscale's Animate")
+    screen.press(screen.tasks.current, screen.actions.find(ButtonKind.ANIMATE))
+    await until(pilot, lambda: screen.tasks.current.action == Action.VIDEO, what="video sent")
+    app.engine.clock.advance(10)
+    await until(
+        pilot,
+        lambda: (
+            screen.tasks.current.status == Status.SUCCESS
+            and screen.actions.find(ButtonKind.VIDEO_UPSCALE)
+            and screen.preview.shown
+        ),
+        what="the videos",
+    )
+    await settle(pilot)

@@ -80,3 +80,8 @@ def test_composer_lint_and_suggest(snap_compare, tmp_path):
 
 def test_queue_view_80x24(snap_compare, tmp_path):
     assert snap_compare(scenes.scene_app(tmp_path), terminal_size=(80, 24), run_before=scenes.queue_view)
+
+
+def test_video_batch(snap_compare, tmp_path):
+    app = scenes.scene_app(tmp_path, provider="mjproxy")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=scenes.video_batch)

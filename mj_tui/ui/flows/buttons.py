@@ -153,9 +153,13 @@ class Buttons(Flow):
         screen = self.screen
         task = screen.tasks.current
         service = self.session.service
+        if task is not None and task.status.in_flight and service is not None:
+            screen.media.cancel(task)  # running at the provider: cancelled there, where it can be
+            return
         if task is None or task.status not in (Status.MODAL, Status.UNCONFIRMED) or service is None:
             self.notify(
-                "Only a task that waits for its prompt, or one not confirmed, can be dismissed.",
+                "Only a running task (cancelled at the provider), one that waits for its prompt, "
+                "or one not confirmed can be stopped here.",
                 severity="warning",
                 timeout=3,
             )

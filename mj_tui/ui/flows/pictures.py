@@ -24,6 +24,10 @@ class Pictures(Flow):
             return None
         return task
 
+    def quadrant_of(self, task: Task) -> int | None:
+        """The quadrant the preview is zoomed into, if it shows this grid."""
+        return self._quadrant(task)
+
     def _quadrant(self, task: Task) -> int | None:
         """The quadrant the preview is zoomed into, if it shows this grid."""
         preview = self.screen.preview
@@ -46,11 +50,31 @@ class Pictures(Flow):
         self.run(self._save(task, quadrant), group="save")
 
     async def _save(self, task: Task, quadrant: int | None) -> None:
-        saved = await (await self.ready()).export(task, self.save_folder(), quadrant=quadrant)
+        service = await self.ready()
+        if task.is_video and task.video_urls:
+            await self._save_videos(task)
+            return
+        saved = await service.export(task, self.save_folder(), quadrant=quadrant)
         what = f"Quadrant {quadrant}" if quadrant else "The image"
         self.notify(f"{what} of #{clean(task.id)} is in\n{saved}", title="Saved", timeout=8)
 
+    async def _save_videos(self, task: Task) -> None:
+        """Every video of the task (a batch holds 1, 2 or 4), each with its story."""
+        service = await self.ready()
+        paths = []
+        for index in range(1, len(task.video_urls) + 1):
+            saved = await service.save_video(task, self.save_folder(), index=index)
+            paths.append(
+                str(saved.path) + ("" if saved.embedded or saved.sidecar is None else f" (+ {saved.sidecar.name})")
+            )
+        what = "The video" if len(paths) == 1 else f"{len(paths)} videos"
+        self.notify(f"{what} of #{clean(task.id)}:\n" + "\n".join(paths), title="Saved", timeout=8)
+
     # -- copy -------------------------------------------------------------------------
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy `text` (OSC 52, and a file where that may not arrive), saying what it was."""
+        self._copy(text, what)
+
     def _copy(self, text: str, what: str) -> None:
         from ..share import TMUX_HINT, copy_text, in_tmux
 
@@ -62,7 +86,10 @@ class Pictures(Flow):
 
     def copy_url(self) -> None:
         task = self._picture_task()
-        if task is not None:
+        if task is not None and task.is_video and task.video_urls:
+            many = len(task.video_urls) > 1
+            self._copy("\n".join(task.video_urls), "the video URLs" if many else "the video URL")
+        elif task is not None:
             self._copy(task.image_url or task.image_urls[0], "the image URL")
 
     def copy_prompt(self) -> None:
@@ -87,7 +114,11 @@ class Pictures(Flow):
 
         url = task.image_url or task.image_urls[0]
         service = await self.ready()
-        if self.session.launch.demo or not url.startswith(("http://", "https://")):
+        if task.is_video and task.video_urls:
+            url = task.video_urls[0]
+            if self.session.launch.demo:  # the demo's server is in this process: open the saved file
+                url = (await service.save_video(task, self.save_folder())).path.resolve().as_uri()
+        elif self.session.launch.demo or not url.startswith(("http://", "https://")):
             # the demo's emulator is in this process: a browser could not reach its URLs
             url = (await service.fetch_image(task)).resolve().as_uri()
         reason = await asyncio.to_thread(open_in_browser, url)

@@ -31,6 +31,7 @@ from ..flows.connection import Connection
 from ..flows.files import Files
 from ..flows.library import Library
 from ..flows.lineage import Lineage
+from ..flows.media import Media
 from ..flows.pictures import Pictures
 from ..flows.prompts import Prompts
 from ..flows.queue import QueueFlow
@@ -76,6 +77,7 @@ TYPING_KEYS = {
     "star",
     "tags",
     "queue_view_letter",
+    "seed",
 }
 
 
@@ -223,7 +225,10 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         Binding(
             "Y,shift+y", "copy_prompt", "Copy prompt", id="copy-prompt", show=False, tooltip="Copy the task's prompt"
         ),
-        Binding("o", "open_browser", "Open", id="open-browser", show=False, tooltip="Open the image in a browser"),
+        Binding(
+            "o", "open_browser", "Open", id="open-browser", show=False, tooltip="Open the image (or video) in a browser"
+        ),
+        Binding("S", "seed", "Seed", id="seed", show=False, tooltip="Show and copy the task's seed (asked once)"),
         Binding("g", "parent", "Parent", id="parent", show=False, tooltip="Go to the task this one was made from"),
         Binding(
             "x",
@@ -231,7 +236,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             "Dismiss",
             id="dismiss",
             show=False,
-            tooltip="Give up on a task that waits for its prompt (it stops waiting here)",
+            tooltip="Cancel a running task at the provider, or give up on one that waits for its prompt",
         ),
     ]
 
@@ -247,6 +252,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         self.lineage = Lineage(self)
         self.library = Library(self)
         self.queue = QueueFlow(self)
+        self.media = Media(self)
         self._gallery: GalleryScreen | None = None  # made on first use, then kept
         self.chord: str | None = None
         self._chord_timer: Timer | None = None
@@ -441,6 +447,9 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
             return
         self.app.push_screen(QueueScreen(self.queue), self._from_queue)
 
+    def action_seed(self) -> None:
+        self.media.seed()
+
     def action_queue_view_letter(self) -> None:
         self.action_queue_view()
 
@@ -502,6 +511,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
                 self.queue.open_file,
             ),
             ("Queue the prompt", "Put the prompt box's text in the queue (ctrl+g)", self.action_queue_prompt),
+            *self.media.palette(),
             (
                 "Export starred tasks…",
                 "Save every starred picture into a folder, each with its prompt written in",
@@ -538,9 +548,17 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         dialog = AskDialog(f"Go to page · 1 to {last}", "The page number:", current, validate=problem)
         self.app.push_screen(dialog, chosen)
 
+    def _chord_kind(self, letter: str) -> ButtonKind:
+        """u: a grid's upscale, or a batch of videos' U (one video on its own); v: vary."""
+        if letter != "u":
+            return ButtonKind.VARIATION
+        if self.actions.find(ButtonKind.UPSCALE) is None and self.actions.find(ButtonKind.VIDEO_UPSCALE):
+            return ButtonKind.VIDEO_UPSCALE
+        return ButtonKind.UPSCALE
+
     def action_quadrant(self, n: int) -> None:
         if self.chord:
-            kind = ButtonKind.UPSCALE if self.chord == "u" else ButtonKind.VARIATION
+            kind = self._chord_kind(self.chord)
             self._end_chord()
             self._press_kind(kind, n)
             return
@@ -559,7 +577,7 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
         self.refresh_bindings()
 
     def action_chord(self, letter: str) -> None:
-        kind = ButtonKind.UPSCALE if letter == "u" else ButtonKind.VARIATION
+        kind = self._chord_kind(letter)
         if self.actions.find(kind) is None:
             self.notify(f"The selected task has no {letter.upper()} buttons.", severity="warning", timeout=2)
             return

@@ -179,6 +179,12 @@ class PreviewPane(Vertical, can_focus=True):
             bits.append(f"from #{task.parent_id}" + (f" {name}" if name else ""))
         if task.mode:
             bits.append(task.mode.value)
+        if task.is_video and len(task.video_urls) > 1:
+            bits.append(f"{len(task.video_urls)} videos")
+        if task.queued_ahead and task.status.in_flight:  # the server's queue, as it said at the send
+            bits.append(f"{task.queued_ahead} ahead")
+        if task.seed:
+            bits.append(f"seed {task.seed}")
         if duration := elapsed(task, now):
             bits.append(duration)
         if when := age(task, now):
@@ -189,6 +195,8 @@ class PreviewPane(Vertical, can_focus=True):
                 (f"quadrant {self.quadrant} · {QUADRANT_NAMES[self.quadrant]}", "bold $accent"), "  ", text
             )
             self._subtitle("0 back · u upscale · v vary · s save")
+        elif task.is_video and task.status == Status.SUCCESS:
+            self._subtitle("s save video · o open · y copy URL")
         elif task.is_grid and task.status == Status.SUCCESS:
             self._subtitle("1-4 zoom · s save")
         elif task.status == Status.SUCCESS and (task.image_urls or task.image_url):
