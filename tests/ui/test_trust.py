@@ -78,7 +78,7 @@ async def test_a_task_left_waiting_for_its_prompt_can_be_dismissed(emulator, con
         assert "waits" not in row(screen, 0) and "no longer waits" in notes.text()
         assert app.service.get_cached(waiting.id).status == Status.CANCEL  # kept so
         await pilot.press("x")  # nothing to dismiss now: says so, changes nothing
-        await wait_for(pilot, lambda: "Only a task that waits" in notes.text(), what="refusal")
+        await wait_for(pilot, lambda: "one that waits for its prompt" in notes.text(), what="refusal")
 
 
 async def test_the_selected_row_and_the_button_cursor_are_marked_without_colour(emulator, tmp_path, graphics):
