@@ -126,6 +126,8 @@ class MjService:
         #: the callback server, when one listens (see listen)
         self.webhooks: WebhookListener | None = None
         self.callbacks = 0
+        #: told of each task a callback brought, once stored (the TUI redraws its row)
+        self.on_callback: Callable[[Task], object] | None = None
         self._charged: set[str] = set()
         self._submitted_here: set[str] = set()
         since = time.time() - RESUME_WINDOW
@@ -411,7 +413,8 @@ class MjService:
         webhook: str | None = None,
     ) -> Task:
         """Send one imagine. `ref` names the sender in the journal (the queue's job);
-        `webhook`: a URL the provider calls with the task's progress."""
+        `webhook`: a URL the provider calls with the task's progress (else this run's
+        callback server's, when one listens)."""
         prompt = prompt.strip()
         if not prompt:
             raise InvalidRequest("The prompt is empty.")
@@ -420,7 +423,9 @@ class MjService:
             Action.IMAGINE,
             prompt,
             mode,
-            lambda: self.provider.imagine(prompt, mode=mode, images=images, webhook=webhook),
+            lambda: self.provider.imagine(
+                prompt, mode=mode, images=images, webhook=webhook or self.webhook_for("submit")
+            ),
             ref=ref,
         )
         return self._placeholder(result, action=Action.IMAGINE, prompt=prompt, mode=mode)
@@ -458,7 +463,9 @@ class MjService:
             button.makes,
             f"{label} on #{clean(parent.id)}: {base_prompt}",
             parent.mode,
-            lambda: self.provider.action(parent, button.custom_id, mask=mask, webhook=webhook, remix=remix),
+            lambda: self.provider.action(
+                parent, button.custom_id, mask=mask, webhook=webhook or self.webhook_for("press"), remix=remix
+            ),
             ref=ref,
         )
         task = self._placeholder(
@@ -917,8 +924,10 @@ class MjService:
         if stored.status.in_flight:
             self.poller.track(stored)
         else:
-            self.poller.untrack(stored.id)
+            self.poller.untrack(stored.id)  # told once: by this callback, not by a poll as well
         self.callbacks += 1
+        if self.on_callback is not None:
+            self.on_callback(stored)
 
     @property
     def poll_every(self) -> float:

@@ -32,6 +32,7 @@ class Connection(Flow):
         super().__init__(screen)
         self.started = False  # panes mounted and the first page drawn
         self._poll_running = False
+        self._ticks = 0
         self._timers: list[Timer] = []  # the service's timers, stopped on reconnect
         self._fit_timer: Timer | None = None
 
@@ -105,6 +106,7 @@ class Connection(Flow):
         from ...core.webhooks import parse_listen
 
         host, port = parse_listen(launch.config.webhook_listen or "")
+        service.on_callback = self._heard  # the server runs on this loop: called on the UI's thread
         listener = await service.listen(host, port, public_url=launch.config.webhook_public_url)
         self.notify(f"Taking the provider's callbacks at {listener.base_url}.", title="Webhooks", timeout=4)
 
@@ -270,6 +272,11 @@ class Connection(Flow):
     def _poll_tick(self) -> None:
         # skip rather than cancel: a slow poll must finish, not be restarted forever
         service = self.session.service
+        self._ticks += 1
+        # callbacks bring the news: poll at the slower pace, as the fallback only
+        slower = service is not None and service.poll_every > service.poll_interval
+        if slower and service is not None and self._ticks % round(service.poll_every / service.poll_interval):
+            return
         if not self._poll_running and service is not None and service.in_flight:
             self._poll_running = True
             self.run(self._poll(service), group="poll", exclusive=True)
@@ -299,6 +306,21 @@ class Connection(Flow):
             self.load_balance()
         if result.updated or result.finished or result.modal:
             screen.queue.step()  # a job may have finished: its slot is free
+
+    def _heard(self, task: Task) -> None:
+        """A callback brought news of a task: shown as a poll's would be."""
+        screen = self.screen
+        if not screen.is_attached or self.session.service is None:
+            return
+        screen.tasks.update_task(task)
+        self._tell_gallery(task)
+        if task.status.is_terminal:
+            self._announce_all([task])
+            self.load_balance()
+        elif task.status == Status.MODAL:
+            screen.buttons.ask_modal(task)
+        self.session.changed()
+        screen.queue.step()
 
     def _tell_gallery(self, task: Task) -> None:
         """An open gallery shows the news too (a finished picture appears in its tile)."""
