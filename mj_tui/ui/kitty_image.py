@@ -26,7 +26,7 @@ _PAYLOAD = "mj_tui.kitty_png_base64"  # key in the PIL image's .info: ((width, h
 _CHUNK = 4096  # the protocol's limit per escape sequence
 
 
-def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tuple | None = None) -> dict:
+def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tuple | None = None, **_) -> dict:
     """Scale and encode `image` as the renderable would for `pixel_size` (call it off the UI thread).
     kitty draws on whatever is behind it, so `background` does not matter here.
 
@@ -57,12 +57,17 @@ class _PreparedRenderable(tgp.Image):
     """
 
     write: Callable[[str], None] | None = None
+    #: inside tmux with allow-passthrough: each sequence goes out wrapped for the outer
+    #: terminal (the placeholders themselves are text, which tmux draws as any other)
+    wrap: Callable[[str], str] | None = None
 
     def __init__(self, image, width=None, height=None) -> None:
         self._prepared = image.info.get(_PAYLOAD) if isinstance(image, PILImage.Image) else None
         super().__init__(image, width, height)
 
     def _emit(self, messages: list[str]) -> None:
+        if self.wrap is not None:
+            messages = [self.wrap(message) for message in messages]
         text = "".join(messages)
         if self.write is not None:
             self.write(text)
@@ -112,10 +117,12 @@ class KittyImage(BaseImage, Renderable=_PreparedRenderable):
     whose escape sequences go out through Textual's writer thread."""
 
     prepare = staticmethod(prepare)
+    wrap: Callable[[str], str] | None = None  # set on a subclass for tmux (see graphics.py)
 
     def render(self):
         renderable = super().render()
         if isinstance(renderable, _PreparedRenderable):
+            renderable.wrap = self.wrap
             driver = getattr(self.app, "_driver", None)  # textual is pinned (pyproject.toml)
             renderable.write = driver.write if driver is not None else None
         return renderable
