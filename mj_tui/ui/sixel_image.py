@@ -3,9 +3,9 @@ and sent again, once, exactly when something drew over it.
 
 Textual draws the widget's cells as plain background; the picture itself goes out after
 the frame, from the cursor placed at the widget's top-left corner. A terminal erases the
-Sixel pixels of any cell text is written to, so whenever Textual renders the widget's
-lines (they are about to be written: a repaint of the pane, a toast gone, a dialog closed)
-the picture is damaged, and it is sent again once the frames have settled. While
+Sixel pixels of any cell text is written to, so whenever a frame writes any of the
+widget's cells (a repaint of the pane, a toast gone, a dialog closed) the picture is
+damaged, and it is sent again once the frames have settled (see watch_frames). While
 something is over it (a toast, another screen, the palette) nothing is sent: the overlay
 stays on top, and its going away repaints the cells, which sends the picture again.
 """
@@ -13,6 +13,8 @@ stays on top, and its going away repaints the cells, which sends the picture aga
 from __future__ import annotations
 
 from PIL import Image as PILImage
+from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual.app import App
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.timer import Timer
@@ -30,6 +32,34 @@ def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tupl
     if image.info.get(_PAYLOAD, (None,))[0] != image.size:
         image.info[_PAYLOAD] = (image.size, encode(image))
     return {_PAYLOAD: image.info[_PAYLOAD]}
+
+
+def _watched(app: App) -> set[SixelImage]:
+    pictures = getattr(app, "_mj_sixel_pictures", None)
+    if pictures is None:
+        pictures = set()
+        app._mj_sixel_pictures = pictures  # type: ignore[attr-defined]
+    return pictures
+
+
+def watch_frames(app: App) -> None:
+    """Tell the app's Sixel pictures about every frame it writes (once per app).
+
+    The frame (Textual's compositor update) says exactly which cells it writes: a partial
+    update lists its spans of each line. Textual renders a widget's lines for more than
+    it writes (everything inside the bounding box of what changed), so the rendering
+    itself cannot tell a picture it was drawn over."""
+    if getattr(app, "_mj_frames_watched", False):
+        return
+    app._mj_frames_watched = True  # type: ignore[attr-defined]
+    display = app._display
+
+    def display_and_tell(screen, renderable) -> None:
+        display(screen, renderable)
+        for picture in list(_watched(app)):
+            picture.frame_written(renderable)
+
+    app._display = display_and_tell  # type: ignore[method-assign]
 
 
 def occluded(widget: Widget, region: Region) -> bool:
@@ -86,14 +116,30 @@ class SixelImage(Widget):
             )
         self.refresh()
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # called for every update that writes these cells, cached lines or not
-        if self._sixel is not None and crop.area:
-            self._damaged()
-        return super().render_lines(crop)
-
     def render_line(self, y: int) -> Strip:
         return Strip.blank(self.size.width, self.rich_style)
+
+    def on_mount(self) -> None:
+        watch_frames(self.app)
+        _watched(self.app).add(self)
+
+    def on_unmount(self) -> None:
+        _watched(self.app).discard(self)
+
+    def frame_written(self, update: object) -> None:
+        """A frame went out: if it wrote any of the picture's cells, the picture is damaged."""
+        if self._sixel is None or not self.display:
+            return
+        region = self.content_region
+        if isinstance(update, ChopsUpdate):
+            top, bottom, left, right = region.y, region.bottom, region.x, region.right
+            hit = any(top <= y < bottom and x1 < right and x2 > left for y, x1, x2 in update.spans)
+        elif isinstance(update, LayoutUpdate):
+            hit = update.region.overlaps(region)
+        else:
+            hit = False
+        if hit:
+            self._damaged()
 
     def _damaged(self) -> None:
         # the lines are written after this frame is composed: send after it (and any frame

@@ -95,6 +95,13 @@ async def test_one_send_per_showing_none_under_a_toast_one_after_it(emulator, co
         assert sent[0].startswith(f"\x1b7\x1b[{region.y + 1};{region.x + 1}H")  # at its top-left corner
         assert threading.main_thread().name not in encoded_on  # encoded by the worker
 
+        await pilot.press("escape")  # from the prompt to the task list: a focus change
+        await wait_for(pilot, lambda: screen.tasks.has_focus, what="the list focused")
+        for _ in range(3):
+            await pilot.pause()
+        await wait_for(pilot, lambda: widget._settle is None, what="frames settled")
+        assert widget.sends == 1  # the picture's cells were not redrawn: nothing to send again
+
         app.notify("over the picture", timeout=30)
         await wait_for(pilot, lambda: widget.held >= 1, what="the toast drawn over it")
         assert widget.sends == 1  # nothing sent over the toast
