@@ -62,27 +62,37 @@ def watch_frames(app: App) -> None:
     app._display = display_and_tell  # type: ignore[method-assign]
 
 
-def occluded(widget: Widget, region: Region) -> bool:
-    """Something is drawn over `region` of `widget`, or it is not on the screen shown."""
+def overlays(widget: Widget, region: Region) -> list[Widget] | None:
+    """The widgets drawn over `region` of `widget` on its own screen (toasts, tooltips), or
+    None when the picture cannot be drawn at all (another screen is on top, or the region
+    is scrolled or clipped: a Sixel picture cannot be cut to what shows)."""
     try:
         screen = widget.screen
         if screen is not widget.app.screen or not screen.is_active:
-            return True
+            return None
         compositor = screen._compositor
         # what is on screen now (Textual's own map, the one it draws from)
         shown = compositor._visible_map if compositor._visible_map is not None else compositor.full_map
         geometry = shown.get(widget)
         if geometry is None or not geometry.clip.contains_region(region):
-            return True  # scrolled or clipped: a Sixel picture cannot be cut to what shows
+            return None
         mine = set(widget.ancestors_with_self)
-        for other, place in shown.items():
-            if other in mine or place.order <= geometry.order or not other.visible:
-                continue
-            if place.region.overlaps(region) and widget not in other.ancestors:
-                return True
+        return [
+            other
+            for other, place in shown.items()
+            if other not in mine
+            and place.order > geometry.order
+            and other.visible
+            and place.region.overlaps(region)
+            and widget not in other.ancestors
+        ]
     except Exception:  # no screen (unmounting): nothing to draw on
-        return True
-    return False
+        return None
+
+
+def occluded(widget: Widget, region: Region) -> bool:
+    """Something is drawn over `region` of `widget`, or it is not on the screen shown."""
+    return overlays(widget, region) != []
 
 
 class SixelImage(Widget):
@@ -99,6 +109,7 @@ class SixelImage(Widget):
         self._settle: Timer | None = None
         self.sends = 0  # pictures sent (the benchmarks and tests read it)
         self.held = 0  # sends skipped because something was over the picture
+        self._whole_damage = True  # nothing of the picture is on screen
 
     @property
     def image(self) -> PILImage.Image | None:
@@ -108,6 +119,7 @@ class SixelImage(Widget):
     def image(self, image: PILImage.Image | None) -> None:
         self._image = image
         self._sixel = None
+        self._whole_damage = True
         if image is not None:
             prepared = image.info.get(_PAYLOAD)
             # not prepared (a picture set by hand): encoded here, slow but right
@@ -133,12 +145,15 @@ class SixelImage(Widget):
         region = self.content_region
         if isinstance(update, ChopsUpdate):
             top, bottom, left, right = region.y, region.bottom, region.x, region.right
-            hit = any(top <= y < bottom and x1 < right and x2 > left for y, x1, x2 in update.spans)
+            rows = {y for y, x1, x2 in update.spans if top <= y < bottom and x1 < right and x2 > left}
+            whole = len(rows) == region.height
         elif isinstance(update, LayoutUpdate):
-            hit = update.region.overlaps(region)
+            rows = {0} if update.region.overlaps(region) else set()
+            whole = bool(rows)
         else:
-            hit = False
-        if hit:
+            return
+        if rows:
+            self._whole_damage = self._whole_damage or whole
             self._damaged()
 
     def _damaged(self) -> None:
@@ -154,12 +169,19 @@ class SixelImage(Widget):
         if self._sixel is None or not self.display or not self.is_mounted:
             return
         region = self.content_region
-        if not region.area or occluded(self, region):
+        over = overlays(self, region) if region.area else None
+        # nothing of the picture is left (it is new, or was drawn over whole): it goes out at
+        # once even under a toast, which is then drawn again on top of it; a picture damaged
+        # only where a toast is waits for the toast to go, and is sent again then
+        if over is None or (over and not self._whole_damage):
             self.held += 1
             return
         driver = getattr(self.app, "_driver", None)
         if driver is None:
             return
+        self._whole_damage = False
+        for widget in over:
+            widget.refresh()
         # DECSC / DECRC keep Textual's cursor where it left it
         text = f"\x1b7\x1b[{region.y + 1};{region.x + 1}H{self._sixel}\x1b8"
         if self.wrap is not None:
