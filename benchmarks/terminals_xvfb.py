@@ -220,15 +220,17 @@ def run_one(name: str, out: Path, report: Report) -> None:
             costs[label] = picture_bytes(session.raw()) - before
         after = buckets(session.shot("2-after-toast"))
         raw = session.raw()
-        kind = (
-            "kitty placeholders"
-            if b"U=1" in raw or b"U=1".replace(b"=", b"=") in raw.replace(b"\x1b\x1b", b"\x1b")
-            else "Sixel"
-            if SIXEL.search(raw) or b"\x1b\x1bP0;1;0q" in raw
-            else "half-blocks"
-            if "▀".encode() in raw
-            else "none"
-        )
+        plain = raw.replace(b"\x1b\x1b", b"\x1b")  # tmux's passthrough unwrapped
+        if b"U=1" in plain:
+            kind = "kitty placeholders"
+        elif re.search(rb"\x1b_Ga=p,i=\d+,p=1", plain):
+            kind = "kitty, placed directly"
+        elif SIXEL.search(plain):
+            kind = "Sixel"
+        elif "▀".encode() in raw:
+            kind = "half-blocks"
+        else:
+            kind = "none"
         title = session.stop()
         report.add(f"{name}: renderer seen on the wire", kind)
         report.add(

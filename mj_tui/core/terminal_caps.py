@@ -259,7 +259,7 @@ def caps_from(
 
 @dataclass(frozen=True)
 class Choice:
-    renderer: str  # tgp (kitty placeholders), sixel, halfcell, unicode, none
+    renderer: str  # tgp (kitty placeholders), kitty (kitty direct placement), sixel, halfcell, unicode, none
     cell: tuple[int, int] | None  # the real cell size in pixels, when known
     truecolor: bool
     tmux_wrap: bool = False  # graphics sequences go out in tmux's passthrough
@@ -275,7 +275,12 @@ def choose(caps: Caps, asked: str = "auto") -> Choice:
     wrap = passthrough and not (tmux is not None and tmux.sixel)
     is_kitty = caps.name.lower() == "kitty"
     placeholders = caps.kitty_graphics and is_kitty and caps.version_tuple >= PLACEHOLDER_KITTY
-    base = {"cell": cell, "truecolor": caps.truecolor}
+    base: dict[str, Any] = {"cell": cell, "truecolor": caps.truecolor}
+    if asked == "tgp" and caps.kitty_graphics and not placeholders and tmux is None:
+        # the kitty protocol, as asked, the way this terminal can draw it
+        return Choice(
+            "kitty", reason=f"--graphics tgp: {caps.name or 'the terminal'} places without placeholders", **base
+        )
     if asked != "auto":
         note = ""
         if asked == "tgp" and caps.answered and not placeholders:
@@ -284,36 +289,38 @@ def choose(caps: Caps, asked: str = "auto") -> Choice:
             note = "--graphics sixel: this terminal did not say it draws Sixel; the picture may not show."
         if asked in ("tgp", "sixel") and tmux is not None and not passthrough:
             note = "--graphics " + asked + ": tmux passes no pictures without `set -g allow-passthrough on`."
-        return Choice(asked, tmux_wrap=wrap and asked in ("tgp", "sixel"), note=note, reason="--graphics", **base)  # type: ignore[arg-type]
+        return Choice(asked, tmux_wrap=wrap and asked in ("tgp", "sixel"), note=note, reason="--graphics", **base)
     if tmux is not None and not passthrough:
         return Choice(
             "halfcell",
             reason="tmux without allow-passthrough: half-blocks (set -g allow-passthrough on for pictures)",
-            **base,  # type: ignore[arg-type]
+            **base,
         )
     if placeholders:
-        return Choice("tgp", tmux_wrap=wrap, reason=f"kitty {caps.version}: graphics with placeholders", **base)  # type: ignore[arg-type]
+        return Choice("tgp", tmux_wrap=wrap, reason=f"kitty {caps.version}: graphics with placeholders", **base)
     if tmux is not None and tmux.sixel:
-        return Choice("sixel", reason=f"tmux {tmux.version} draws Sixel itself", **base)  # type: ignore[arg-type]
+        return Choice("sixel", reason=f"tmux {tmux.version} draws Sixel itself", **base)
     if caps.sixel and tmux is None:
-        return Choice("sixel", reason=f"{caps.name or 'the terminal'} answers with Sixel", **base)  # type: ignore[arg-type]
+        return Choice("sixel", reason=f"{caps.name or 'the terminal'} answers with Sixel", **base)
     if caps.sixel and tmux is not None:
         return Choice(
             "halfcell",
             note="Pictures as half-blocks: tmux does not draw Sixel itself, and passing it through would be erased "
             "by tmux's redraws.",
             reason="Sixel outer terminal inside tmux",
-            **base,  # type: ignore[arg-type]
+            **base,
         )
+    if caps.kitty_graphics and tmux is None:
+        return Choice("kitty", reason="kitty graphics without placeholders: placed directly", **base)
     if caps.kitty_graphics:
-        return Choice("halfcell", note=_no_placeholders(caps), reason="kitty graphics without placeholders", **base)  # type: ignore[arg-type]
+        return Choice("halfcell", note=_no_placeholders(caps), reason="kitty graphics without placeholders", **base)
     reason = "no graphics protocol answered" if caps.answered else "the terminal did not answer"
-    return Choice("halfcell", reason=reason, **base)  # type: ignore[arg-type]
+    return Choice("halfcell", reason=reason, **base)
 
 
 def _no_placeholders(caps: Caps) -> str:
     who = f"{caps.name} {caps.version}".strip() or "This terminal"
-    return f"Pictures as half-blocks: {who} speaks kitty graphics but not its placeholders (kitty 0.28+)."
+    return f"Pictures as half-blocks: {who} speaks kitty graphics but not the placeholders (kitty 0.28+) tmux needs."
 
 
 # -- remembered per terminal -------------------------------------------------------------------

@@ -39,7 +39,7 @@ ASK_TIMEOUT = 1.5  # s: a terminal that has not answered by then is taken as sil
 
 @dataclass(frozen=True)
 class Graphics:
-    name: str  # what is in use: tgp, sixel, halfcell, unicode, none, or pending (still asking)
+    name: str  # in use: tgp, kitty (direct placement), sixel, halfcell, unicode, none, pending (asking)
     image_class: type | None
     pixels_per_cell: tuple[int, int]
     note: str = ""  # why the choice differs from what was asked, if it does
@@ -98,6 +98,10 @@ def graphics_for(choice: tc.Choice, detection: tc.Detection | None = None) -> Gr
         if choice.tmux_wrap:
             image_class = type("TmuxSixelImage", (SixelImage,), {"wrap": staticmethod(tc.tmux_wrap)})
         return Graphics("sixel", image_class, cell or DEFAULT_CELL, **common)  # type: ignore[arg-type]
+    if name == "kitty":
+        from .kitty_direct import KittyDirectImage
+
+        return Graphics("kitty", KittyDirectImage, cell or DEFAULT_CELL, **common)  # type: ignore[arg-type]
     if name == "tgp":
         try:
             _textual_image_widgets()
@@ -148,7 +152,7 @@ def starting_graphics(asked: str, env: dict[str, str]) -> Graphics:
         return graphics_for(tc.Choice(asked, cell=None, truecolor=False, reason="--graphics"))
     if asked == "auto" and (cached := tc.load_cached(_cache_path(), env)) is not None:
         choice = tc.choose(cached, "auto")
-        if choice.renderer in ("halfcell", "sixel", "none"):
+        if choice.renderer in ("halfcell", "sixel", "kitty", "none"):
             return graphics_for(choice, tc.Detection(cached, choice, tc.describe(cached, choice)))
     return PENDING
 
@@ -191,7 +195,9 @@ def begin(app: App) -> None:
         if asked != "auto" and not current.pending:
             # the user's choice stands; what was found only adds a note and the cell's shape
             graphics = replace(current, detection=detection, note=detection.choice.note)
-            if detection.choice.cell and current.name in ("sixel", "halfcell"):
+            if detection.choice.renderer != current.name and detection.choice.renderer == "kitty":
+                graphics = graphics_for(detection.choice, detection)  # tgp asked, placed directly here
+            elif detection.choice.cell and current.name in ("sixel", "halfcell"):
                 graphics = replace(graphics, pixels_per_cell=detection.choice.cell)
         elif same:
             graphics = replace(current, detection=detection)

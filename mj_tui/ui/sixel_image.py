@@ -34,7 +34,7 @@ def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tupl
     return {_PAYLOAD: image.info[_PAYLOAD]}
 
 
-def _watched(app: App) -> set[SixelImage]:
+def watched(app: App) -> set:
     pictures = getattr(app, "_mj_sixel_pictures", None)
     if pictures is None:
         pictures = set()
@@ -56,10 +56,26 @@ def watch_frames(app: App) -> None:
 
     def display_and_tell(screen, renderable) -> None:
         display(screen, renderable)
-        for picture in list(_watched(app)):
+        for picture in list(watched(app)):
             picture.frame_written(renderable)
 
     app._display = display_and_tell  # type: ignore[method-assign]
+
+
+def frame_damage(update: object, region: Region) -> tuple[bool, bool]:
+    """Whether a frame wrote any cell of `region`, and whether it wrote a cell on every row."""
+    if isinstance(update, ChopsUpdate):
+        top, bottom, left, right = region.y, region.bottom, region.x, region.right
+        rows = {y for y, x1, x2 in update.spans if top <= y < bottom and x1 < right and x2 > left}
+        return bool(rows), len(rows) == region.height
+    if isinstance(update, LayoutUpdate):
+        hit = update.region.overlaps(region)
+        return hit, hit
+    return False, False
+
+
+def frame_hits(update: object, region: Region) -> bool:
+    return frame_damage(update, region)[0]
 
 
 def overlays(widget: Widget, region: Region) -> list[Widget] | None:
@@ -133,26 +149,17 @@ class SixelImage(Widget):
 
     def on_mount(self) -> None:
         watch_frames(self.app)
-        _watched(self.app).add(self)
+        watched(self.app).add(self)
 
     def on_unmount(self) -> None:
-        _watched(self.app).discard(self)
+        watched(self.app).discard(self)
 
     def frame_written(self, update: object) -> None:
         """A frame went out: if it wrote any of the picture's cells, the picture is damaged."""
         if self._sixel is None or not self.display:
             return
-        region = self.content_region
-        if isinstance(update, ChopsUpdate):
-            top, bottom, left, right = region.y, region.bottom, region.x, region.right
-            rows = {y for y, x1, x2 in update.spans if top <= y < bottom and x1 < right and x2 > left}
-            whole = len(rows) == region.height
-        elif isinstance(update, LayoutUpdate):
-            rows = {0} if update.region.overlaps(region) else set()
-            whole = bool(rows)
-        else:
-            return
-        if rows:
+        hit, whole = frame_damage(update, self.content_region)
+        if hit:
             self._whole_damage = self._whole_damage or whole
             self._damaged()
 

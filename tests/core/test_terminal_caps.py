@@ -24,7 +24,7 @@ RECORDED = {
 }
 
 EXPECTED = {  # renderer, cell, note wanted
-    "kitty 0.26": ("halfcell", (8, 19), True),
+    "kitty 0.26": ("kitty", (8, 19), False),  # placed directly: no placeholders before 0.28
     "kitty 0.35": ("tgp", (10, 20), False),
     "xterm": ("sixel", (9, 17), False),
     "wezterm": ("sixel", (8, 17), False),
@@ -65,7 +65,7 @@ def test_kitty_versions_and_true_colour():
         False,
         True,
     )
-    assert "0.28" in tc.choose(old).note
+    assert tc.choose(old).renderer == "kitty" and "directly" in tc.choose(old).reason
     xterm = tc.caps_from(tc.parse_answers(RECORDED["xterm"]), {"TERM": "xterm-256color"})
     assert (xterm.name, xterm.version, xterm.sixel, xterm.truecolor) == ("XTerm", "379", True, False)
     assert tc.caps_from(tc.parse_answers(RECORDED["xterm"]), {"COLORTERM": "truecolor"}).truecolor
@@ -93,7 +93,10 @@ def test_tmux_without_passthrough_asks_tmux_only_and_draws_true_colour_blocks():
     assert "allow-passthrough" in tc.choose(caps, "sixel").note  # the user's choice stands, with a word
 
 
-@pytest.mark.parametrize(("outer", "renderer", "wrapped"), [("kitty 0.35", "tgp", True), ("xterm", "halfcell", False)])
+@pytest.mark.parametrize(
+    ("outer", "renderer", "wrapped"),
+    [("kitty 0.35", "tgp", True), ("kitty 0.26", "halfcell", False), ("xterm", "halfcell", False)],
+)
 def test_tmux_with_passthrough_asks_the_outer_terminal(outer, renderer, wrapped):
     text, _ = tc.queries(tmux_passthrough=True, in_tmux=True)
     assert text.startswith("\x1bPtmux;\x1b\x1b[>0q") and text.endswith("\x1b\\")
@@ -115,7 +118,7 @@ def test_explicit_choices_stand_with_a_note_when_the_terminal_disagrees():
     kitty = tc.caps_from(tc.parse_answers(RECORDED["kitty 0.26"]), {})
     choice = tc.choose(kitty, "sixel")
     assert choice.renderer == "sixel" and "Sixel" in choice.note
-    assert tc.choose(kitty, "tgp").renderer == "tgp" and "placeholders" in tc.choose(kitty, "tgp").note
+    assert tc.choose(kitty, "tgp").renderer == "kitty"  # the kitty protocol, placed directly
     assert tc.choose(kitty, "halfcell").note == ""
 
 

@@ -110,3 +110,31 @@ async def test_one_send_per_showing_none_under_a_toast_one_after_it(emulator, co
         await pilot.pause()
         await pilot.pause()
         assert widget.sends == 2 and len([w for w in written if "\x1bP0;1;0q" in w]) == 2
+
+
+async def test_kitty_direct_sends_once_and_only_moves_placements(emulator, control, tmp_path, monkeypatch):
+    from mj_tui.ui.kitty_direct import KittyDirectImage
+
+    written: list[str] = []
+    monkeypatch.setattr(HeadlessDriver, "write", lambda self, data: written.append(data))
+    graphics = Graphics("kitty", KittyDirectImage, (10, 20))
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await grid_in_preview(pilot, app, "a fox")
+        app.clear_notifications()
+        widget = screen.preview.image_widget
+        assert isinstance(widget, KittyDirectImage)
+        await wait_for(pilot, lambda: widget.sends == 1 and widget._placed_at, what="sent and placed")
+        image_id = widget._image_id
+        region = widget.content_region
+        (sent,) = [w for w in written if f"a=t,f=100,i={image_id}" in w]
+        assert f"\x1b[{region.y + 1};{region.x + 1}H\x1b_Ga=p,i={image_id},p=1,c={region.width}" in sent
+
+        app.notify("over the picture", timeout=30)
+        unplace = f"\x1b_Ga=d,d=i,i={image_id},q=2\x1b\\"
+        await wait_for(pilot, lambda: unplace in written, what="the placement removed under the toast")
+        placed = widget.placements
+        app.clear_notifications()
+        await wait_for(pilot, lambda: widget.placements > placed and widget._placed_at, what="placed again")
+        assert widget.sends == 1  # the picture itself went out once
+        assert sum("f=100" in w for w in written) == 1
