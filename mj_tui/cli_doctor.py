@@ -12,8 +12,6 @@ import os
 import sys
 from dataclasses import asdict
 
-from .core import terminal_caps as tc
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print what was found as JSON")
@@ -31,6 +29,7 @@ def _tty() -> int | None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from .core import terminal_caps as tc
     from .core.config import cache_dir, load_config
 
     env = dict(os.environ)

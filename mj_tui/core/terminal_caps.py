@@ -13,16 +13,14 @@ feeds the answers to an `AnswerCollector`; `mj-tui doctor` asks on the raw tty (
 
 from __future__ import annotations
 
-import json
-import locale
 import os
 import re
-import shutil
-import subprocess
-import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+# json, subprocess and the like are imported where they are used: this module is loaded on
+# every start, before the first frame, which needs none of them
 
 KITTY_QUERY_ID = 4242
 XTVERSION = "\x1b[>0q"
@@ -66,6 +64,8 @@ _PARTIAL = re.compile(r"\x1b(?:P[^\x1b]*\x1b?|_[^\x1b]*\x1b?|\[\??[\d;]*)?\Z")
 
 @dataclass
 class Answers:
+    """What the terminal answered, one field per question."""
+
     xtversion: str = ""
     kitty: str | None = None  # the graphics query's answer ("OK" or an error), None: none came
     da1: tuple[int, ...] | None = None
@@ -76,11 +76,12 @@ class Answers:
         """Record one answer; True for a device-attributes answer (the end of a round)."""
         found = match.groupdict()
         if found["xtversion"] is not None:
-            self.xtversion = found["xtversion"][:80]
+            # the terminal's own words: shown to people, so printable characters only
+            self.xtversion = "".join(c for c in found["xtversion"] if c.isprintable())[:80]
         elif found["kitty"] is not None:
             control, _, message = found["kitty"].partition(";")
             if f"i={KITTY_QUERY_ID}" in control.split(","):
-                self.kitty = message[:80]
+                self.kitty = "".join(c for c in message if c.isprintable())[:80]
         elif found["da1"] is not None:
             self.da1 = tuple(int(p) for p in found["da1"].split(";") if p.isdigit())
             return True
@@ -155,6 +156,8 @@ class AnswerCollector:
 
 @dataclass(frozen=True)
 class Tmux:
+    """What tmux says about itself and the terminal it runs in."""
+
     version: str = ""
     passthrough: bool = False
     features: tuple[str, ...] = ()  # client_termfeatures: RGB, sixel, ...
@@ -172,6 +175,8 @@ class Tmux:
 
 @dataclass(frozen=True)
 class Caps:
+    """What the terminal can draw."""
+
     name: str = ""  # the terminal's own name: kitty, XTerm, WezTerm, foot...
     version: str = ""
     xtversion: str = ""
@@ -200,7 +205,12 @@ def split_xtversion(text: str) -> tuple[str, str]:
 
 def locale_is_utf8(env: dict[str, str]) -> bool:
     """The locale the terminal is told about (LC_ALL, then LC_CTYPE, then LANG) names UTF-8.
-    Unset everywhere counts as UTF-8 (what nearly every terminal is); C and POSIX do not."""
+    Unset everywhere counts as UTF-8 (what nearly every terminal is); C and POSIX do not.
+
+    Python itself puts LC_CTYPE=C.UTF-8 in the environment when it starts in the C locale
+    (PEP 538): with LANG still C or POSIX, that is Python's doing, not the terminal's."""
+    if not env.get("LC_ALL") and env.get("LC_CTYPE") == "C.UTF-8" and env.get("LANG") in ("C", "POSIX"):
+        return False
     for name in ("LC_ALL", "LC_CTYPE", "LANG"):
         value = env.get(name)
         if value:
@@ -259,6 +269,8 @@ def caps_from(
 
 @dataclass(frozen=True)
 class Choice:
+    """The renderer picked, and why."""
+
     renderer: str  # tgp (kitty placeholders), kitty (kitty direct placement), sixel, halfcell, unicode, none
     cell: tuple[int, int] | None  # the real cell size in pixels, when known
     truecolor: bool
@@ -342,6 +354,8 @@ def terminal_key(env: dict[str, str]) -> str:
 
 
 def load_cached(path: Path, env: dict[str, str]) -> Caps | None:
+    import json
+
     try:
         entry: dict[str, Any] = json.loads(path.read_text())[terminal_key(env)]
         held: dict[str, Any] | None = entry.pop("tmux", None)
@@ -354,6 +368,8 @@ def load_cached(path: Path, env: dict[str, str]) -> Caps | None:
 
 def save_cached(path: Path, env: dict[str, str], caps: Caps) -> None:
     """Best effort: a read-only cache only means asking again next time."""
+    import json
+
     try:
         known = json.loads(path.read_text()) if path.exists() else {}
         if not isinstance(known, dict):
@@ -378,6 +394,9 @@ _TMUX_FORMAT = "#{version}\t#{client_termfeatures}\t#{client_termtype}\t#{pane_t
 
 def ask_tmux(env: dict[str, str], *, timeout: float = 2.0) -> Tmux | None:
     """tmux's version, features and passthrough setting, from tmux itself (blocking: a thread)."""
+    import shutil
+    import subprocess
+
     if not env.get("TMUX") or shutil.which("tmux") is None:
         return None
     try:
@@ -405,6 +424,9 @@ def ask_tmux(env: dict[str, str], *, timeout: float = 2.0) -> Tmux | None:
 
 def restore_tmux_title(env: dict[str, str], title: str) -> None:
     """Put the pane title back as it was before mj-tui ran (blocking)."""
+    import shutil
+    import subprocess
+
     if not env.get("TMUX") or shutil.which("tmux") is None:
         return
     try:
@@ -422,6 +444,7 @@ def ask_tty(fd: int, text: str, sentinels: int, timeout: float = 1.0) -> Answers
     """Write `text` to the tty `fd` in raw mode and collect the answers (blocking)."""
     import select
     import termios
+    import time
     import tty
 
     saved = termios.tcgetattr(fd)
@@ -454,6 +477,8 @@ def winsize(fd: int) -> tuple[int, int, int, int] | None:
 
 def describe(caps: Caps, choice: Choice) -> list[str]:
     """What was found and chosen, as lines for people (doctor, help)."""
+    import locale
+
     lines = [
         f"terminal      {caps.name or 'unknown'} {caps.version}".rstrip(),
         f"XTVERSION     {caps.xtversion or '(no answer)'}",

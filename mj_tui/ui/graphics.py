@@ -228,3 +228,18 @@ def apply(app: App, graphics: Graphics) -> None:
     if changed and main is not None:
         with contextlib.suppress(Exception):
             main.query_one("#preview").use_graphics(graphics.image_class, graphics.pixels_per_cell, pending=False)
+
+
+def summary_rows(app: App) -> list[tuple[str, str]]:
+    """What was detected and chosen, as (name, value) rows for the help screen."""
+    graphics: Graphics | None = getattr(app, "graphics", None)
+    if graphics is None:
+        return []
+    if graphics.detection is None:
+        still = "asking the terminal…" if graphics.pending else "as asked (--graphics or [ui] graphics)"
+        return [("renderer", f"{graphics.name}, {still}")]
+    rows = []
+    for line in graphics.detection.lines:
+        name, _, value = line.partition(" ")
+        rows.append((name, value.strip()))
+    return rows

@@ -67,10 +67,10 @@ _ASCII_LOOKS = {
 class _AsciiTable(dict):
     """str.translate's table: ASCII stays, the rest gets a look-alike as wide as it."""
 
-    def __missing__(self, code: int) -> str | None:
+    def __missing__(self, code: int) -> str:
         char = chr(code)
         if code < 128:
-            value = None
+            value = char
         elif char in _ASCII_LOOKS:
             value = _ASCII_LOOKS[char]
         elif unicodedata.combining(char):

@@ -148,7 +148,8 @@ def test_the_cache_remembers_per_terminal(tmp_path):
         ({"LANG": "en_US.ISO-8859-1"}, False),
         ({"LANG": "C"}, False),
         ({"LANG": "en_US.UTF-8", "LC_ALL": "POSIX"}, False),
-        ({"LANG": "C", "LC_CTYPE": "C.UTF-8"}, True),
+        ({"LANG": "C", "LC_CTYPE": "C.UTF-8"}, False),  # Python's own coercion (PEP 538)
+        ({"LANG": "en_US.ISO-8859-1", "LC_CTYPE": "en_US.UTF-8"}, True),
     ],
 )
 def test_locale(env, utf8):
@@ -160,3 +161,8 @@ def test_an_unknown_dcs_answer_is_taken_out_and_a_lone_escape_goes_through():
     assert collector.feed("\x1bP0+r\x1b\\x") == "x"
     assert collector.feed("\x1b") == ""  # could be the start of an answer: held
     assert collector.close() == "\x1b"  # the round is over: it was the escape key
+
+
+def test_a_hostile_version_string_is_kept_printable():
+    answers = tc.parse_answers("\x1bP>|evil\x07\r\x9b31m(1.0)\x1b\\\x1b[?62;c")
+    assert answers.xtversion == "evil31m(1.0)"

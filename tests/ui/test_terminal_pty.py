@@ -106,3 +106,16 @@ def test_doctor_says_what_the_terminal_answered(tmp_path):
         assert (tmp_path / "cache" / tc.CACHE_FILE).exists()  # the TUI's next start knows at once
     finally:
         term.close()
+
+
+def test_a_terminal_in_the_c_locale_gets_ascii_only(tmp_path):
+    env = dict(env_for(tmp_path), LANG="C", LC_ALL="")
+    env.pop("LC_ALL")
+    env.pop("LC_CTYPE", None)
+    term = Terminal([sys.executable, "-m", "mj_tui", "--demo"], env, KITTY_026)
+    try:
+        term.read_until(lambda: "page 1 of" in term.screen() and "Tasks" in term.screen())
+        assert bytes(term.out).isascii()  # borders, icons, bars: all ASCII look-alikes
+        assert "+- Tasks -" in term.screen()
+    finally:
+        term.close()
