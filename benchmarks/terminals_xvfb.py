@@ -39,10 +39,13 @@ XTERM = ["xterm", "-ti", "vt340", "-geometry", "120x40", "-fa", "DejaVu Sans Mon
 
 
 def picture_bytes(log: bytes) -> int:
-    """Bytes of picture payloads (a kitty query or placement is tiny and counts too)."""
-    total = sum(len(m.group()) for m in SIXEL.finditer(log))
-    total += sum(len(m.group()) for m in KITTY.finditer(log))
-    total += sum(len(m.group()) for m in WRAPPED.finditer(log) if b"q" in m.group()[:60] or b"_G" in m.group())
+    """Bytes of picture payloads (a kitty query or placement is tiny and counts too); what
+    went through tmux's passthrough counts once, wrapping included."""
+    wrapped = [m.group() for m in WRAPPED.finditer(log)]
+    rest = WRAPPED.sub(b"", log)
+    total = sum(len(w) for w in wrapped if b"\x1b\x1b_G" in w or b"q" in w[:40])
+    total += sum(len(m.group()) for m in SIXEL.finditer(rest))
+    total += sum(len(m.group()) for m in KITTY.finditer(rest))
     return total
 
 
@@ -99,7 +102,7 @@ class Session:
         passthrough = "on" if self.name == "tmux-passthrough" else "off"
         conf.write_text(
             f"set -g allow-passthrough {passthrough}\nset -g remain-on-exit on\nset -g default-terminal tmux-256color\n"
-            "set -as terminal-features ',xterm*:RGB'\nset -g status off\n"
+            "set -as terminal-features ',xterm*:RGB'\nset -g status off\nset -sg escape-time 10\n"
         )
         tmux = ["tmux", "-L", self.socket, "-f", str(conf), "new-session", "-s", "mj", shlex.join(inner)]
         return [*XTERM, "-e", *tmux]

@@ -163,6 +163,7 @@ class Tmux:
     features: tuple[str, ...] = ()  # client_termfeatures: RGB, sixel, ...
     outer: str = ""  # the outer terminal's name, as tmux knows it
     title: str = ""  # the pane title before mj-tui ran
+    offset: tuple[int, int] = (0, 0)  # the pane's top-left corner in the outer terminal (x, y)
 
     @property
     def sixel(self) -> bool:
@@ -315,13 +316,9 @@ def choose(caps: Caps, asked: str = "auto") -> Choice:
     if caps.sixel and tmux is None:
         return Choice("sixel", reason=f"{caps.name or 'the terminal'} answers with Sixel", **base)
     if caps.sixel and tmux is not None:
-        return Choice(
-            "halfcell",
-            note="Pictures as half-blocks: tmux does not draw Sixel itself, and passing it through would be erased "
-            "by tmux's redraws.",
-            reason="Sixel outer terminal inside tmux",
-            **base,
-        )
+        # tmux passes the picture on; a redraw of tmux's own (a resize, attaching) erases it
+        # until the pane's next change draws it again
+        return Choice("sixel", tmux_wrap=True, reason=f"Sixel through tmux {tmux.version}'s passthrough", **base)
     if caps.kitty_graphics and tmux is None:
         return Choice("kitty", reason="kitty graphics without placeholders: placed directly", **base)
     if caps.kitty_graphics:
@@ -359,7 +356,11 @@ def load_cached(path: Path, env: dict[str, str]) -> Caps | None:
     try:
         entry: dict[str, Any] = json.loads(path.read_text())[terminal_key(env)]
         held: dict[str, Any] | None = entry.pop("tmux", None)
-        tmux = replace(Tmux(**held), features=tuple(held.get("features", ()))) if held else None
+        tmux = (
+            replace(Tmux(**held), features=tuple(held.get("features", ())), offset=tuple(held.get("offset", (0, 0))))
+            if held
+            else None
+        )
         entry["cell"] = tuple(entry["cell"]) if entry.get("cell") else None
         return replace(Caps(**entry), tmux=tmux, from_cache=True)
     except (OSError, ValueError, KeyError, TypeError):
@@ -389,7 +390,7 @@ def save_cached(path: Path, env: dict[str, str], caps: Caps) -> None:
 
 # -- tmux ----------------------------------------------------------------------------------------
 
-_TMUX_FORMAT = "#{version}\t#{client_termfeatures}\t#{client_termtype}\t#{pane_title}"
+_TMUX_FORMAT = "#{version}\t#{client_termfeatures}\t#{client_termtype}\t#{pane_left}\t#{pane_top}\t#{pane_title}"
 
 
 def ask_tmux(env: dict[str, str], *, timeout: float = 2.0) -> Tmux | None:
@@ -412,13 +413,14 @@ def ask_tmux(env: dict[str, str], *, timeout: float = 2.0) -> Tmux | None:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return Tmux()
-    version, features, outer, title = [*shown.split("\t"), "", "", ""][:4]
+    version, features, outer, left, top, title = [*shown.split("\t", 5), "", "", "", "", ""][:6]
     return Tmux(
         version=version,
         passthrough=passthrough in ("on", "all"),
         features=tuple(f for f in features.split(",") if f),
         outer=outer,
         title=title,
+        offset=(int(left), int(top)) if left.isdigit() and top.isdigit() else (0, 0),
     )
 
 

@@ -96,7 +96,12 @@ def graphics_for(choice: tc.Choice, detection: tc.Detection | None = None) -> Gr
 
         image_class: type = SixelImage
         if choice.tmux_wrap:
-            image_class = type("TmuxSixelImage", (SixelImage,), {"wrap": staticmethod(tc.tmux_wrap)})
+            tmux = detection.caps.tmux if detection is not None else None
+            image_class = type(
+                "TmuxSixelImage",
+                (SixelImage,),
+                {"wrap": staticmethod(tc.tmux_wrap), "origin": tmux.offset if tmux is not None else (0, 0)},
+            )
         return Graphics("sixel", image_class, cell or DEFAULT_CELL, **common)  # type: ignore[arg-type]
     if name == "kitty":
         from .kitty_direct import KittyDirectImage

@@ -117,6 +117,7 @@ class SixelImage(Widget):
     DEFAULT_CSS = "SixelImage { width: auto; height: auto; }"
     prepare = staticmethod(prepare)
     wrap = None  # a function wrapping what is sent (tmux passthrough), when set
+    origin = (0, 0)  # where the app's screen starts in the terminal that draws (a tmux pane's corner)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -190,7 +191,8 @@ class SixelImage(Widget):
         for widget in over:
             widget.refresh()
         # DECSC / DECRC keep Textual's cursor where it left it
-        text = f"\x1b7\x1b[{region.y + 1};{region.x + 1}H{self._sixel}\x1b8"
+        x, y = region.x + self.origin[0], region.y + self.origin[1]
+        text = f"\x1b7\x1b[{y + 1};{x + 1}H{self._sixel}\x1b8"
         if self.wrap is not None:
             text = self.wrap(text)
         getattr(driver, "write_raw", driver.write)(text)

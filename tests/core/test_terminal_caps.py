@@ -95,7 +95,7 @@ def test_tmux_without_passthrough_asks_tmux_only_and_draws_true_colour_blocks():
 
 @pytest.mark.parametrize(
     ("outer", "renderer", "wrapped"),
-    [("kitty 0.35", "tgp", True), ("kitty 0.26", "halfcell", False), ("xterm", "halfcell", False)],
+    [("kitty 0.35", "tgp", True), ("kitty 0.26", "halfcell", False), ("xterm", "sixel", True)],
 )
 def test_tmux_with_passthrough_asks_the_outer_terminal(outer, renderer, wrapped):
     text, _ = tc.queries(tmux_passthrough=True, in_tmux=True)
