@@ -11,7 +11,8 @@ writes), xdotool types a prompt and sends it, and once the grid is in the previe
 - inside tmux, the pane's title after mj-tui quit shows whether anything leaked into it.
 
 Needs Xvfb, xterm, kitty, tmux, xdotool, ImageMagick (see the development section of the
-README). Not run by CI. `python -m benchmarks.terminals_xvfb [xterm kitty tmux tmux-passthrough]`;
+README). Not run by CI. `python -m benchmarks.terminals_xvfb [xterm kitty tmux tmux-passthrough
+tmux-in-kitty]` (tmux: inside xterm, allow-passthrough off, then on; and on, inside kitty);
 screenshots and logs go to --out (default: a temporary folder, printed).
 """
 
@@ -99,12 +100,14 @@ class Session:
         if self.name == "kitty":
             return ["kitty", "-o", "initial_window_width=1200", "-o", "initial_window_height=760", *inner]
         conf = self.scratch / "tmux.conf"
-        passthrough = "on" if self.name == "tmux-passthrough" else "off"
+        passthrough = "on" if self.name in ("tmux-passthrough", "tmux-in-kitty") else "off"
         conf.write_text(
             f"set -g allow-passthrough {passthrough}\nset -g remain-on-exit on\nset -g default-terminal tmux-256color\n"
             "set -as terminal-features ',xterm*:RGB'\nset -g status off\nset -sg escape-time 10\n"
         )
         tmux = ["tmux", "-L", self.socket, "-f", str(conf), "new-session", "-s", "mj", shlex.join(inner)]
+        if self.name == "tmux-in-kitty":
+            return ["kitty", "-o", "initial_window_width=1200", "-o", "initial_window_height=760", *tmux]
         return [*XTERM, "-e", *tmux]
 
     def start(self) -> None:
@@ -144,7 +147,7 @@ class Session:
             time.sleep(0.1)
 
     def window(self) -> str:
-        wanted = "kitty" if self.name == "kitty" else "xterm"
+        wanted = "kitty" if "kitty" in self.name else "xterm"
         for _ in range(50):
             for how in ("--classname", "--class", "--name"):
                 found = sh("xdotool", "search", "--onlyvisible", how, wanted, env=self.env).split()
@@ -263,7 +266,7 @@ def run_one(name: str, out: Path, report: Report) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("terminals", nargs="*", default=["xterm", "kitty", "tmux", "tmux-passthrough"])
+    parser.add_argument("terminals", nargs="*", default=["xterm", "kitty", "tmux", "tmux-passthrough", "tmux-in-kitty"])
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="mj-xvfb-"))
