@@ -192,7 +192,10 @@ def _tmux_pid(socket: str) -> int | None:
 
 
 def _startups(report: Report, floor_argv, app_argv, env, where: str, answer, tmux: bool) -> None:
-    floor_times, app_times, floor_mem, app_mem = [], [], [], []
+    floor_times: list[float] = []
+    app_times: list[float] = []
+    floor_mem: list[int] = []
+    app_mem: list[int] = []
     for i in range(RUNS):  # alternate, so both see the same machine state
         for argv, ready, times, mems in (
             (floor_argv, b"floor ready", floor_times, floor_mem),

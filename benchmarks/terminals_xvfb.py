@@ -51,14 +51,16 @@ def picture_bytes(log: bytes) -> int:
 
 
 def buckets(png: Path, box: tuple[float, float, float, float] = (0.5, 0.08, 0.98, 0.8)) -> int:
-    """Distinct colours (4 levels a channel... 64 buckets) covering 0.2% or more of the box."""
+    """Colour buckets (8 levels a channel) covering 0.2% or more of the box: a picture has
+    dozens, text on a plain background a handful."""
     from PIL import Image
 
     image = Image.open(png).convert("RGB")
     w, h = image.size
     crop = image.crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
     counts: dict[tuple[int, int, int], int] = {}
-    for (r, g, b), n in ((c, n) for n, c in crop.getcolors(maxcolors=1 << 24) or []):
+    for n, colour in crop.getcolors(maxcolors=1 << 24) or []:
+        r, g, b = colour  # type: ignore[misc]  # an RGB image: (r, g, b) tuples
         key = (r >> 5, g >> 5, b >> 5)
         counts[key] = counts.get(key, 0) + n
     least = crop.width * crop.height * 0.002
