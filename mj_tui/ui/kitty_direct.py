@@ -96,15 +96,11 @@ class KittyDirectImage(Widget):
     def frame_written(self, update: object) -> None:
         if self._data is None:
             return
-        if not self.display:
+        if not self.display:  # hidden (another task, a text state): its placement goes
             self._unplace()
             return
         if frame_hits(update, self.content_region):
             self._damaged()
-
-    def watch_display(self, display: bool) -> None:  # (a Textual watcher: hidden, the picture goes)
-        if not display:
-            self._unplace()
 
     def _damaged(self) -> None:
         if self._settle is None:

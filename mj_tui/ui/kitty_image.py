@@ -57,6 +57,7 @@ class _PreparedRenderable(tgp.Image):
     """
 
     write: Callable[[str], None] | None = None
+    drawn_for: tuple | None = None  # (image, styled size, widget size) it was made for
     #: inside tmux with allow-passthrough: each sequence goes out wrapped for the outer
     #: terminal (the placeholders themselves are text, which tmux draws as any other)
     wrap: Callable[[str], str] | None = None
@@ -120,8 +121,16 @@ class KittyImage(BaseImage, Renderable=_PreparedRenderable):
     wrap: Callable[[str], str] | None = None  # set on a subclass for tmux (see graphics.py)
 
     def render(self):
+        # the library makes a new renderable on every render, and a new renderable sends the
+        # picture again (~100 kB) under a new id: a restyle of the pane would cost a picture.
+        # The same picture at the same size keeps the renderable, and the picture it sent.
+        key = (id(self.image), self._get_styled_size(), self.size)
+        kept = self._renderable
+        if isinstance(kept, _PreparedRenderable) and kept.terminal_image_id and kept.drawn_for == key:
+            return kept
         renderable = super().render()
         if isinstance(renderable, _PreparedRenderable):
+            renderable.drawn_for = key
             renderable.wrap = self.wrap
             driver = getattr(self.app, "_driver", None)  # textual is pinned (pyproject.toml)
             renderable.write = driver.write if driver is not None else None
