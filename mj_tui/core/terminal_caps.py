@@ -295,13 +295,19 @@ def choose(caps: Caps, asked: str = "auto") -> Choice:
             "kitty", reason=f"--graphics tgp: {caps.name or 'the terminal'} places without placeholders", **base
         )
     if asked != "auto":
-        note = ""
-        if asked == "tgp" and caps.answered and not placeholders:
-            note = _no_placeholders(caps)
-        elif asked == "sixel" and caps.answered and not (caps.sixel or (tmux is not None and tmux.sixel)):
-            note = "--graphics sixel: this terminal did not say it draws Sixel; the picture may not show."
+        # the user's choice stands, unless the terminal has said it cannot draw it: then the
+        # picture would be raw text across the pane, or nothing; half-blocks, and a word why
+        instead = "; half-blocks instead."
         if asked in ("tgp", "sixel") and tmux is not None and not passthrough:
-            note = "--graphics " + asked + ": tmux passes no pictures without `set -g allow-passthrough on`."
+            note = f"--graphics {asked}: tmux passes no pictures without `set -g allow-passthrough on`" + instead
+            return Choice("halfcell", note=note, reason="--graphics, not drawable here", **base)
+        if asked == "sixel" and caps.answered and not (caps.sixel or (tmux is not None and tmux.sixel)):
+            note = f"--graphics sixel: {caps.name or 'this terminal'} says it does not draw Sixel" + instead
+            return Choice("halfcell", note=note, reason="--graphics, not drawable here", **base)
+        if asked == "tgp" and caps.answered and not caps.kitty_graphics:
+            note = f"--graphics tgp: {caps.name or 'this terminal'} does not speak kitty graphics" + instead
+            return Choice("halfcell", note=note, reason="--graphics, not drawable here", **base)
+        note = _no_placeholders(caps) if asked == "tgp" and caps.answered and not placeholders else ""
         return Choice(asked, tmux_wrap=wrap and asked in ("tgp", "sixel"), note=note, reason="--graphics", **base)
     if tmux is not None and not passthrough:
         return Choice(

@@ -196,18 +196,17 @@ def begin(app: App) -> None:
     def work() -> None:
         detection = detect(driver, env, asked, fd=getattr(driver, "fileno", None))
         current: Graphics = app.graphics  # type: ignore[attr-defined]
-        same = current.detection is not None and current.detection.choice == detection.choice
-        if asked != "auto" and not current.pending:
-            # the user's choice stands; what was found only adds a note and the cell's shape
-            graphics = replace(current, detection=detection, note=detection.choice.note)
-            if detection.choice.renderer != current.name and detection.choice.renderer == "kitty":
-                graphics = graphics_for(detection.choice, detection)  # tgp asked, placed directly here
-            elif detection.choice.cell and current.name in ("sixel", "halfcell"):
-                graphics = replace(graphics, pixels_per_cell=detection.choice.cell)
-        elif same:
-            graphics = replace(current, detection=detection)
+        choice = detection.choice
+        cell = choice.cell or current.pixels_per_cell
+        if not current.pending and (choice.renderer, choice.tmux_wrap, cell) == (
+            current.name,
+            False,
+            current.pixels_per_cell,
+        ):
+            # what is drawing already is right: only what was found is added
+            graphics = replace(current, detection=detection, note=choice.note, truecolor=choice.truecolor)
         else:
-            graphics = graphics_for(detection.choice, detection)
+            graphics = graphics_for(choice, detection)
         app.call_from_thread(apply, app, graphics)
 
     app.run_worker(work, thread=True, group="graphics-detect", exit_on_error=False)

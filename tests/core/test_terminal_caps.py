@@ -90,7 +90,8 @@ def test_tmux_without_passthrough_asks_tmux_only_and_draws_true_colour_blocks():
     choice = tc.choose(caps)
     assert done and (choice.renderer, choice.truecolor, choice.tmux_wrap) == ("halfcell", True, False)
     assert "allow-passthrough" in choice.reason
-    assert "allow-passthrough" in tc.choose(caps, "sixel").note  # the user's choice stands, with a word
+    asked = tc.choose(caps, "sixel")  # the user's choice cannot be drawn here: said, and half-blocks
+    assert asked.renderer == "halfcell" and "allow-passthrough" in asked.note
 
 
 @pytest.mark.parametrize(
@@ -116,8 +117,14 @@ def test_tmux_wrap_doubles_every_escape():
 
 def test_explicit_choices_stand_with_a_note_when_the_terminal_disagrees():
     kitty = tc.caps_from(tc.parse_answers(RECORDED["kitty 0.26"]), {})
-    choice = tc.choose(kitty, "sixel")
-    assert choice.renderer == "sixel" and "Sixel" in choice.note
+    choice = tc.choose(kitty, "sixel")  # it said no: raw Sixel text would cross the pane
+    assert choice.renderer == "halfcell" and "does not draw Sixel" in choice.note
+    assert tc.choose(kitty, "halfcell").note == ""
+    xterm = tc.caps_from(tc.parse_answers(RECORDED["xterm"]), {})
+    assert tc.choose(xterm, "tgp").renderer == "halfcell" and "kitty graphics" in tc.choose(xterm, "tgp").note
+    assert tc.choose(xterm, "sixel").renderer == "sixel" and not tc.choose(xterm, "sixel").note
+    silent = tc.caps_from(tc.Answers(), {})
+    assert tc.choose(silent, "sixel").renderer == "sixel"  # nothing known against it: as asked
     assert tc.choose(kitty, "tgp").renderer == "kitty"  # the kitty protocol, placed directly
     assert tc.choose(kitty, "halfcell").note == ""
 

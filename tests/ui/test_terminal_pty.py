@@ -70,7 +70,10 @@ class Terminal:
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TMUX", "KITTY", "TERM_PROGRAM"))}
+    # (COLUMNS and LINES would override the pty's own size)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TMUX", "KITTY", "TERM_PROGRAM", "COLUMNS", "LINES"))
+    }
     env.update(TERM="xterm-kitty", MJ_TUI_CACHE_DIR=str(tmp_path / "cache"), LANG="C.UTF-8")
     return env
 
@@ -117,5 +120,15 @@ def test_a_terminal_in_the_c_locale_gets_ascii_only(tmp_path):
         term.read_until(lambda: "page 1 of" in term.screen() and "Tasks" in term.screen())
         assert bytes(term.out).isascii()  # borders, icons, bars: all ASCII look-alikes
         assert "+- Tasks -" in term.screen()
+    finally:
+        term.close()
+
+
+def test_an_explicit_renderer_the_terminal_cannot_draw_falls_back_with_a_word(tmp_path):
+    argv = [sys.executable, "-m", "mj_tui", "--demo", "--graphics", "sixel"]
+    term = Terminal(argv, env_for(tmp_path), KITTY_026)
+    try:
+        term.read_until(lambda: "does not draw" in term.screen())  # the toast says why
+        assert "--graphics sixel" in term.screen()
     finally:
         term.close()
