@@ -9,7 +9,7 @@ from .common import machine
 
 
 def main(argv: list[str]) -> int:
-    from . import library, library_ui, network, preview, queue_soak, scale, soak, terminal, ui_thread
+    from . import library, library_ui, network, preview, queue_soak, scale, sixel, soak, terminal, ui_thread
 
     suites = {
         "network": network,
@@ -18,6 +18,7 @@ def main(argv: list[str]) -> int:
         "library-ui": library_ui,
         "ui": ui_thread,
         "preview": preview,
+        "sixel": sixel,
         "terminal": terminal,
         "soak": soak,
         "queue-soak": queue_soak,

@@ -1,7 +1,5 @@
-"""The floor for startup: a bare Textual app that imports textual-image and draws one line."""
+"""The floor for startup: a bare Textual app that draws one line (no textual-image)."""
 
-import textual_image.renderable
-import textual_image.widget  # noqa: F401
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 

@@ -95,7 +95,10 @@ def fill(scratch: Path, png: bytes, count: int = GRIDS) -> None:
 
 
 def _widget(kind: str) -> type:
+    from mj_tui.ui.graphics import _textual_image_widgets
+
     if kind == "tgp":
+        _textual_image_widgets()  # imported as the app does: with its terminal queries off
         from mj_tui.ui.kitty_image import KittyImage
 
         return KittyImage
@@ -103,19 +106,16 @@ def _widget(kind: str) -> type:
         from mj_tui.ui.sixel_image import SixelImage
 
         return SixelImage
-    from textual_image.widget import SixelImage as LibrarySixel  # encodes while drawing
-
-    return LibrarySixel
+    return _textual_image_widgets().SixelImage  # textual-image's own: encodes while drawing
 
 
 async def _session(keys: list[str], kind: str = "tgp") -> dict[str, list[tuple[float, float]]]:
     """Select each grid in turn with `down`, then go back `up`; (ms to on screen, longest callback ms)."""
     from mj_tui.launch import build_launch
     from mj_tui.ui.app import MjApp
-    from mj_tui.ui.graphics import Graphics, load_graphics
+    from mj_tui.ui.graphics import Graphics
     from mj_tui.ui.screens.main import MainScreen
 
-    load_graphics("halfcell")  # imports textual-image the way the app does
     graphics = Graphics("sixel" if "sixel" in kind else kind, _widget(kind), (10, 20))
     launch = build_launch(demo=True, provider="mjproxy", demo_job_seconds=0, demo_seed_history=0)
     app = MjApp(launch, graphics=graphics, blink_cursor=False, animations=False)

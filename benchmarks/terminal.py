@@ -2,16 +2,17 @@
 
 Each run starts a process on a fresh pty, reads everything it writes, and
 stops the clock when the expected text is on screen:
-- floor:  a bare Textual app that imports textual-image and draws one line;
+- floor:  a bare Textual app that draws one line (it imports no textual-image);
 - mj-tui: `mj-tui --demo --provider mjproxy` with 10,000 tasks in its local history,
   until the task list's "page 1 of" line is drawn.
 
-textual-image asks the terminal three questions at import (kitty graphics?
-Sixel? cell size?) and waits up to 100 ms for each answer.  A bare pty answers
-none, so both programs pay 3 × 100 ms; a real terminal answers at once.  The
-startup figures are therefore taken twice: on a silent pty, and on one that
-answers like kitty (``answer=True``), where the fixed cost of mj-tui's own
-work weighs more in the ratio.
+mj-tui asks the terminal what it can draw only after its first frame, so the
+figures should not depend on whether the terminal answers; they are taken on a
+silent pty, on one that answers like kitty 0.35, and inside tmux 3.3 (itself on
+a pty answering like kitty), with a fresh tmux server for each start of either
+program. Then the pictures: the bytes one costs, on a terminal answering like
+kitty 0.35 (placeholders) and like xterm (Sixel), and what a focus change and a
+toast over the picture add.
 """
 
 from __future__ import annotations
@@ -47,17 +48,21 @@ class PtyRun:
     fd: int
     started: float
     output: bytearray = field(default_factory=bytearray)
-    answer: bool = False  # reply to terminal queries as kitty would
+    answer: bool | str = False  # reply to terminal queries: True or "kitty" as kitty 0.35, "xterm" as xterm
 
     def _answer(self, chunk: bytes) -> None:
         if not self.answer:
             return
+        kitty = self.answer != "xterm"
+        if b"\x1b[>0q" in chunk:  # XTVERSION
+            self.send(b"\x1bP>|kitty(0.35.2)\x1b\\" if kitty else b"\x1bP>|XTerm(379)\x1b\\")
         for image_id in re.findall(rb"\x1b_Gi=(\d+)[^\x1b]*a=q", chunk):  # kitty graphics query
-            self.send(b"\x1b_Gi=" + image_id + b";OK\x1b\\")
-        if b"\x1b[c" in chunk:  # primary device attributes (no Sixel)
-            self.send(b"\x1b[?62;22c")
+            if kitty:
+                self.send(b"\x1b_Gi=" + image_id + b";OK\x1b\\")
         if b"\x1b[16t" in chunk:  # cell size in pixels
             self.send(b"\x1b[6;20;10t")
+        if b"\x1b[c" in chunk:  # primary device attributes (4: Sixel)
+            self.send(b"\x1b[?62;22c" if kitty else b"\x1b[?63;1;2;4;6;9;15;16;22;28c")
 
     def pump(self, seconds: float) -> int:
         """Read for `seconds`; return the bytes read."""
@@ -110,7 +115,7 @@ class PtyRun:
         os.close(self.fd)
 
 
-def start(argv: list[str], env: dict[str, str], cols: int = 120, rows: int = 40, answer: bool = False) -> PtyRun:
+def start(argv: list[str], env: dict[str, str], cols: int = 120, rows: int = 40, answer: bool | str = False) -> PtyRun:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     started = time.perf_counter()
@@ -167,6 +172,116 @@ def prefill(scratch: Path, count: int) -> None:
     history.close()
 
 
+PICTURE = re.compile(rb"\x1bP[0-9;]*q.*?\x1b\\|\x1b_G[^\x1b]*\x1b\\", re.S)  # Sixel, kitty graphics
+
+
+def picture_bytes(output: bytes) -> int:
+    return sum(len(m.group()) for m in PICTURE.finditer(output))
+
+
+def in_tmux(argv: list[str], socket: str) -> list[str]:
+    """`argv` as the only pane of a fresh tmux server (status line off: one line less to draw)."""
+    import shlex
+
+    return ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-x", "120", "-y", "40", shlex.join(argv)]
+
+
+def _tmux_pid(socket: str) -> int | None:
+    shown = subprocess.run(["tmux", "-L", socket, "display-message", "-p", "#{pane_pid}"], capture_output=True)
+    return int(shown.stdout) if shown.stdout.strip().isdigit() else None
+
+
+def _startups(report: Report, floor_argv, app_argv, env, where: str, answer, tmux: bool) -> None:
+    floor_times: list[float] = []
+    app_times: list[float] = []
+    floor_mem: list[int] = []
+    app_mem: list[int] = []
+    for i in range(RUNS):  # alternate, so both see the same machine state
+        for argv, ready, times, mems in (
+            (floor_argv, b"floor ready", floor_times, floor_mem),
+            (app_argv, b"page 1 of", app_times, app_mem),
+        ):
+            socket = f"mjbench{os.getpid()}-{i}"
+            run = start(in_tmux(argv, socket) if tmux else argv, env, answer=answer)
+            times.append(run.wait_for(ready))
+            if tmux:
+                pid = _tmux_pid(socket)
+                status = Path(f"/proc/{pid}/status").read_text() if pid else ""
+                found = re.search(r"VmHWM:\s+(\d+)", status)
+                mems.append(int(found.group(1)) if found else 0)
+                subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+                run.proc.wait(timeout=5)
+                os.close(run.fd)
+            else:
+                mems.append(run.peak_rss_kib())
+                run.stop()
+    f_t, a_t = statistics.median(floor_times), statistics.median(app_times)
+    report.add(
+        f"first frame, floor, {where} (median of {RUNS})",
+        f"{f_t * 1000:.0f} ms",
+        f"range {min(floor_times) * 1000:.0f}–{max(floor_times) * 1000:.0f} ms",
+    )
+    report.add(
+        f"first frame, mj-tui --demo, 10k history, {where}",
+        f"{a_t * 1000:.0f} ms",
+        f"ratio {a_t / f_t:.2f} (budget 1.15); range {min(app_times) * 1000:.0f}–{max(app_times) * 1000:.0f} ms",
+        verdict(a_t / f_t <= 1.15),
+    )
+    if min(floor_mem + app_mem) > 0:
+        f_m, a_m = statistics.median(floor_mem), statistics.median(app_mem)
+        report.add(f"peak RSS at first frame, floor, {where}", f"{f_m / 1024:.1f} MiB")
+        report.add(
+            f"peak RSS at first frame, mj-tui, {where}",
+            f"{a_m / 1024:.1f} MiB",
+            f"ratio {a_m / f_m:.2f} (budget 1.3)",
+            verdict(a_m / f_m <= 1.3),
+        )
+
+
+def _pictures(report: Report, app_argv, env, answer: str, scratch: Path) -> None:
+    """One grid shown (the submit's toast over it, then gone), a focus change, then another
+    toast over it: the picture bytes each step writes."""
+    env = dict(env, MJ_TUI_CACHE_DIR=str(scratch / f"cache-{answer}"))
+    app = start(app_argv, env, answer=answer)
+    app.wait_for(b"page 1 of")
+    app.pump(1.0)
+    app.send(b"a lighthouse in fog")
+    app.pump(0.3)
+    app.send(b"\x0a")  # ctrl+j
+    for _ in range(300):  # until the picture is out (the job takes ~6 s)
+        if picture_bytes(bytes(app.output)) > 1000:
+            break
+        app.pump(0.1)
+    app.pump(0.5)
+    steps = {"grid shown": picture_bytes(bytes(app.output))}
+
+    def step(name: str, keys: bytes, seconds: float) -> None:
+        before = picture_bytes(bytes(app.output))
+        if keys:
+            app.send(keys)
+        app.pump(seconds)
+        steps[name] = picture_bytes(bytes(app.output)) - before
+
+    step("the submit's toast over it goes", b"", 12.0)
+    step("focus change (esc: prompt to list)", b"\x1b", 1.5)
+    step("a toast over it (y), come and gone", b"y", 10.0)
+    app.stop()
+    one = steps["grid shown"]
+    sixel = answer == "xterm"
+    name = "xterm (Sixel)" if sixel else "kitty 0.35 (placeholders)"
+    report.add(f"picture bytes, grid shown, {name}", f"{one:,} B", "one picture (and the graphics query)")
+    for label in list(steps)[1:]:
+        toast = "toast" in label
+        budget = one if sixel and toast else 0
+        ok = steps[label] == 0 if budget == 0 else abs(steps[label] - budget) <= budget * 0.02
+        report.add(
+            f"picture bytes, {label}, {name}",
+            f"{steps[label]:,} B",
+            f"budget {budget:,} B" + (" (the picture once more)" if budget else ""),
+            verdict(ok),
+        )
+
+
 def run() -> Report:
     report = Report("Terminal: startup, memory, bytes written (pty 120x40)")
     floor_argv = [sys.executable, str(ROOT / "benchmarks" / "floor_app.py")]
@@ -179,37 +294,9 @@ def run() -> Report:
             warm = start(argv, env)
             warm.wait_for(ready)
             warm.stop()
-        for answer, where in ((False, "silent pty"), (True, "answering pty")):
-            floor_times, app_times, floor_mem, app_mem = [], [], [], []
-            for _ in range(RUNS):  # alternate, so both see the same machine state
-                floor = start(floor_argv, env, answer=answer)
-                floor_times.append(floor.wait_for(b"floor ready"))
-                floor_mem.append(floor.peak_rss_kib())
-                floor.stop()
-                app = start(app_argv, env, answer=answer)
-                app_times.append(app.wait_for(b"page 1 of"))
-                app_mem.append(app.peak_rss_kib())
-                app.stop()
-            f_t, a_t = statistics.median(floor_times), statistics.median(app_times)
-            f_m, a_m = statistics.median(floor_mem), statistics.median(app_mem)
-            report.add(
-                f"first frame, floor, {where} (median of {RUNS})",
-                f"{f_t * 1000:.0f} ms",
-                f"range {min(floor_times) * 1000:.0f}–{max(floor_times) * 1000:.0f} ms",
-            )
-            report.add(
-                f"first frame, mj-tui --demo, 10k history, {where}",
-                f"{a_t * 1000:.0f} ms",
-                f"ratio {a_t / f_t:.2f} (budget 1.3); range {min(app_times) * 1000:.0f}–{max(app_times) * 1000:.0f} ms",
-                verdict(a_t / f_t <= 1.3),
-            )
-            report.add(f"peak RSS at first frame, floor, {where}", f"{f_m / 1024:.1f} MiB")
-            report.add(
-                f"peak RSS at first frame, mj-tui, {where}",
-                f"{a_m / 1024:.1f} MiB",
-                f"ratio {a_m / f_m:.2f} (budget 1.5)",
-                verdict(a_m / f_m <= 1.5),
-            )
+        _startups(report, floor_argv, app_argv, env, "silent pty", False, tmux=False)
+        _startups(report, floor_argv, app_argv, env, "pty answering like kitty", "kitty", tmux=False)
+        _startups(report, floor_argv, app_argv, env, "in tmux 3.3 on a kitty pty", "kitty", tmux=True)
 
         # traffic: idle for 10 s after settling, then one demo job from submit to done
         app = start(app_argv, env)
@@ -237,6 +324,8 @@ def run() -> Report:
             f"120x40 half-cell picture; job total {sum(windows):,} B",
         )
         app.stop()
+        for answer in ("kitty", "xterm"):
+            _pictures(report, app_argv, env, answer, scratch)
     return report
 
 

@@ -24,6 +24,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .cli_doctor import add_arguments as doctor_arguments
+from .cli_doctor import cmd_doctor
 from .cli_media import COMMANDS as MEDIA_COMMANDS
 from .cli_media import add_arguments as media_arguments
 from .cli_queue import QueueUsage, cmd_batch, cmd_queue
@@ -187,6 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("config", "show the config file path, or write a commented sample")
     p.add_argument("config_command", choices=["path", "init"])
+
+    doctor_arguments(command("doctor", "what the terminal can draw, and the image renderer mj-tui picks"))
 
     p = sub.add_parser(
         "emulator",
@@ -909,6 +913,8 @@ def _run(args: argparse.Namespace) -> int:
         return cmd_config(args)
     if args.command == "emulator":
         return cmd_emulator(args)
+    if args.command == "doctor":
+        return cmd_doctor(args)
     return run_tui(args)
 
 

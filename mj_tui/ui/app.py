@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 from ..core.credentials import KeySource, ResolvedKey, Secret
 from ..core.errors import MjError
 from . import gc_tuning
+from . import graphics as renderers
 from .commands import ButtonCommands, binding_commands
 from .graphics import BLOCK_PIXELS, Graphics
 from .text import clean
@@ -92,6 +93,7 @@ class MjApp(ReportWorkerErrors, App[int]):
             self.notify(f"Unknown theme {theme!r}; using the default.", severity="warning", markup=False)
         if self.graphics.note:
             self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
+        self.call_after_refresh(renderers.begin, self)  # what the terminal can draw, asked now
         # a theme picked in the palette is kept for the next start (after the one above)
         self.call_after_refresh(self._follow_theme)
 
@@ -275,10 +277,16 @@ class MjApp(ReportWorkerErrors, App[int]):
 
 
 def run_app(launch) -> int:
-    """Entry point for the CLI: detect graphics before Textual owns the terminal."""
-    from .graphics import load_graphics
+    """Entry point for the CLI: the first frame draws with what is known without asking the
+    terminal (see graphics.py); mj-tui's driver asks it afterwards."""
+    import os
 
-    graphics = load_graphics(launch.graphics)
-    app = MjApp(launch, graphics=graphics)
+    from ..core.terminal_caps import locale_is_utf8
+    from .terminal_driver import MjDriver
+
+    env = dict(os.environ)
+    app = MjApp(launch, graphics=renderers.starting_graphics(launch.graphics, env))
+    app.driver_class = type("Driver", (MjDriver,), {"ascii_only": not locale_is_utf8(env)})
+    renderers.apply(app, app.graphics)  # true colour where this terminal was found to have it
     result = app.run()
     return result if isinstance(result, int) else (app.return_code or 0)

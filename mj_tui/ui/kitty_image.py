@@ -26,7 +26,7 @@ _PAYLOAD = "mj_tui.kitty_png_base64"  # key in the PIL image's .info: ((width, h
 _CHUNK = 4096  # the protocol's limit per escape sequence
 
 
-def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tuple | None = None) -> dict:
+def prepare(image: PILImage.Image, pixel_size: tuple[int, int], background: tuple | None = None, **_) -> dict:
     """Scale and encode `image` as the renderable would for `pixel_size` (call it off the UI thread).
     kitty draws on whatever is behind it, so `background` does not matter here.
 
@@ -57,12 +57,18 @@ class _PreparedRenderable(tgp.Image):
     """
 
     write: Callable[[str], None] | None = None
+    drawn_for: tuple | None = None  # (image, styled size, widget size) it was made for
+    #: inside tmux with allow-passthrough: each sequence goes out wrapped for the outer
+    #: terminal (the placeholders themselves are text, which tmux draws as any other)
+    wrap: Callable[[str], str] | None = None
 
     def __init__(self, image, width=None, height=None) -> None:
         self._prepared = image.info.get(_PAYLOAD) if isinstance(image, PILImage.Image) else None
         super().__init__(image, width, height)
 
     def _emit(self, messages: list[str]) -> None:
+        if self.wrap is not None:
+            messages = [self.wrap(message) for message in messages]
         text = "".join(messages)
         if self.write is not None:
             self.write(text)
@@ -112,10 +118,20 @@ class KittyImage(BaseImage, Renderable=_PreparedRenderable):
     whose escape sequences go out through Textual's writer thread."""
 
     prepare = staticmethod(prepare)
+    wrap: Callable[[str], str] | None = None  # set on a subclass for tmux (see graphics.py)
 
     def render(self):
+        # the library makes a new renderable on every render, and a new renderable sends the
+        # picture again (~100 kB) under a new id: a restyle of the pane would cost a picture.
+        # The same picture at the same size keeps the renderable, and the picture it sent.
+        key = (id(self.image), self._get_styled_size(), self.size)
+        kept = self._renderable
+        if isinstance(kept, _PreparedRenderable) and kept.terminal_image_id and kept.drawn_for == key:
+            return kept
         renderable = super().render()
         if isinstance(renderable, _PreparedRenderable):
+            renderable.drawn_for = key
+            renderable.wrap = self.wrap
             driver = getattr(self.app, "_driver", None)  # textual is pinned (pyproject.toml)
             renderable.write = driver.write if driver is not None else None
         return renderable

@@ -38,7 +38,8 @@ def encode_ahead(
     pixels_per_cell: tuple[int, int],
     backdrop: tuple,
 ) -> dict[str, object] | None:
-    """Encode `image` as `image_class` will draw it (kitty: base64 PNG; Sixel: its text),
+    """Encode `image` as `image_class` will draw it (kitty: base64 PNG; Sixel: its text;
+    half-blocks: the lines of cells),
     stored in the image's `.info`; returns what to put back in `.info` to skip the work
     next time. None for renderers with nothing to encode (half-cell blocks) and when the
     encoding fails (the widget encodes it itself then). Blocking: call it in a thread."""
@@ -46,6 +47,7 @@ def encode_ahead(
     if prepare is None:
         return None
     try:
-        return prepare(image, box_for(cells_for(image, pixels_per_cell), pixels_per_cell), backdrop)
+        cells = cells_for(image, pixels_per_cell)
+        return prepare(image, box_for(cells, pixels_per_cell), backdrop, cells=cells)
     except Exception:
         return None

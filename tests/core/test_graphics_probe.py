@@ -1,4 +1,4 @@
-"""No terminal query when the user chose the renderer (`--graphics halfcell` and the rest).
+"""No terminal query from the image loader: the app asks later, through its driver.
 
 The image loader (mj_tui/ui/graphics.py) runs in a child process on a real pseudo-terminal,
 and every byte it writes there is read back: textual-image's queries (kitty graphics'
@@ -57,7 +57,7 @@ def test_an_explicit_choice_asks_the_terminal_nothing(choice):
     assert b"\x1b" not in out  # not a single escape sequence of any kind
 
 
-def test_auto_still_asks():
-    # the same pty shows the queries when the terminal has to be asked: the check above can see them
+def test_auto_asks_nothing_before_the_app_runs():
+    # the app asks after its first frame, through its own driver (tests/ui/test_terminal_pty.py)
     out = written_on_a_pty("auto")
-    assert b"\x1b_G" in out and b"\x1b[c" in out
+    assert b"chose halfcell" in out and b"\x1b" not in out

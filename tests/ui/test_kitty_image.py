@@ -111,6 +111,17 @@ async def test_the_preview_prepares_what_the_widget_then_sends(terminal, emulato
         assert pictures(picture) == [payload]
         assert terminal.getvalue() == ""  # nothing behind Textual's back on sys.__stdout__
 
+        # drawn again (a restyle, a repaint of the pane): the picture is not sent again
+        renders: list[object] = []
+        render = KittyImage.render
+        monkeypatch.setattr(KittyImage, "render", lambda self: renders.append(render(self)) or renders[-1])
+        widget.refresh()
+        await wait_for(pilot, lambda: renders, what="drawn again")
+        for _ in range(3):
+            await pilot.pause()
+        assert len([text for text in written if payload in pictures(text)]) == 1
+        assert all(r is renders[0] for r in renders) and renders[0].terminal_image_id
+
 
 def test_a_preview_with_its_png_bytes_is_not_encoded_again(monkeypatch):
     from mj_tui.core.images import PNG_BYTES

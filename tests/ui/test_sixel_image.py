@@ -1,79 +1,140 @@
-"""The Sixel widget draws what the preview's worker thread encoded, the very text
-textual-image would have encoded on the UI thread (against the pinned textual-image)."""
+"""mj-tui's Sixel: the encoder draws exactly the palette picture, and the widget sends a
+picture once per showing, nothing while something is over it, and once more when that
+goes away."""
 
 from __future__ import annotations
 
+import re
 import threading
 
-import textual_image.widget.sixel as library
+from PIL import Image
 from support.keys import fresh_key
-from textual_image._pixeldata import PixelData
-from textual_image._sixel import image_to_sixels
+from textual.drivers.headless_driver import HeadlessDriver
 from ui_helpers import grid_in_preview, make_app, make_launch, wait_for
 
+from mj_tui.ui import sixel_encode
 from mj_tui.ui.graphics import Graphics
-from mj_tui.ui.sixel_image import SixelImage, _PreparedSixels
+from mj_tui.ui.sixel_image import SixelImage
 
 
-def library_sixels(image, size, background) -> str:
-    width, height = size
-    return image_to_sixels(
-        PixelData(image).scaled(width, height).cropped(0, 0, width, height).pil_image, None, background
-    )
+def decode(text: str) -> tuple[Image.Image, int]:
+    """A small Sixel reader: the picture drawn (unpainted pixels magenta), and its colours."""
+    head = re.match(r'\x1bP0;1;0q"1;1;(\d+);(\d+)', text)
+    assert head and text.endswith("\x1b\\")
+    width, height = int(head.group(1)), int(head.group(2))
+    canvas = Image.new("RGB", (width, height), (255, 0, 255))
+    body = text[head.end() : -2]
+    colours: dict[int, tuple[int, int, int]] = {}
+    x = top = 0
+    colour = 0
+    for token in re.finditer(r"#(\d+)(?:;2;(\d+);(\d+);(\d+))?|!(\d+)(.)|([?-~])|(\$)|(-)", body):
+        number, r, g, b, count, repeated, char, back, down = token.groups()
+        if number is not None:
+            colour = int(number)
+            if r is not None:
+                colours[colour] = tuple(round(int(v) * 255 / 100) for v in (r, g, b))  # type: ignore[assignment]
+            continue
+        if back:
+            x = 0
+            continue
+        if down:
+            x, top = 0, top + 6
+            continue
+        times, char = (int(count), repeated) if count else (1, char)
+        bits = ord(char) - 63
+        for _ in range(times):
+            for k in range(6):
+                if bits >> k & 1 and top + k < height:
+                    canvas.putpixel((x, top + k), colours[colour])
+            x += 1
+    return canvas, len(colours)
 
 
-async def test_the_preview_encodes_sixels_off_the_ui_thread(emulator, control, tmp_path, monkeypatch):
-    encoded_on: list[str] = []  # threads the library's own encoder ran on
+def near(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return all(abs(p - q) <= 2 for p, q in zip(a, b, strict=True))  # the protocol's percent steps
 
-    def watched(image, options=None, background=None):
+
+def test_the_encoder_paints_every_pixel_in_its_palette_colour():
+    image = Image.effect_noise((37, 23), 80).convert("RGB")  # not a multiple of 6 rows
+    image = Image.merge("RGB", (image.getchannel(0), image.rotate(90).getchannel(0), Image.new("L", (37, 23), 40)))
+    drawn, colours = decode(sixel_encode.encode(image))
+    wanted = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG)
+    wanted = wanted.convert("RGB")
+    assert drawn.size == image.size and colours <= 256
+    assert all(near(drawn.getpixel((x, y)), wanted.getpixel((x, y))) for x in range(37) for y in range(23))
+
+
+def test_a_flat_picture_is_a_few_bytes():
+    text = sixel_encode.encode(Image.new("RGB", (300, 120), (10, 200, 30)))
+    assert len(text) < 300  # runs: one colour, twenty bands of "!300~"
+    drawn, _ = decode(text)
+    assert near(drawn.getpixel((299, 119)), (10, 200, 30))
+
+
+async def test_one_send_per_showing_none_under_a_toast_one_after_it(emulator, control, tmp_path, monkeypatch):
+    written: list[str] = []  # everything the app writes (the headless driver drops it)
+    monkeypatch.setattr(HeadlessDriver, "write", lambda self, data: written.append(data))
+    encoded_on: list[str] = []
+    real_encode = sixel_encode.encode
+
+    def watched(image, colours=256):
         encoded_on.append(threading.current_thread().name)
-        return image_to_sixels(image, options, background)
+        return real_encode(image, colours)
 
-    monkeypatch.setattr(library, "image_to_sixels", watched)
-    graphics = Graphics("sixel", SixelImage, (10, 20))
-    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
-    async with app.run_test(size=(120, 40)) as pilot:
+    monkeypatch.setattr("mj_tui.ui.sixel_image.encode", watched)
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), Graphics("sixel", SixelImage, (10, 20)))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:  # toasts drawn, as in a terminal
         screen = await grid_in_preview(pilot, app, "a fox")
+        app.clear_notifications()  # the submit's toast may sit over the picture
         widget = screen.preview.image_widget
-        drawn = await wait_for(
-            pilot,
-            lambda: (
-                (impl := widget.query(_PreparedSixels).first(None)) is not None
-                and impl._cached_sixels is not None
-                and impl
-            ),
-            what="the sixels drawn",
-        )
-        size, background, text = widget.image.info["mj_tui.sixel"]
-        assert size == (widget.styles.width.value * 10, widget.styles.height.value * 20)
-        assert drawn._cached_sixels.sixel_data == text == library_sixels(widget.image, size, background)
-        assert background == drawn._get_background_rgba()
-        assert encoded_on == []  # drawn from what the worker prepared
+        assert isinstance(widget, SixelImage)
+        await wait_for(pilot, lambda: widget.sends == 1 and widget._settle is None, what="the picture sent")
+        sent = [w for w in written if "\x1bP0;1;0q" in w]
+        assert len(sent) == 1 and widget._sixel is not None and widget._sixel in sent[0]
+        region = widget.content_region
+        assert sent[0].startswith(f"\x1b7\x1b[{region.y + 1};{region.x + 1}H")  # at its top-left corner
+        assert threading.main_thread().name not in encoded_on  # encoded by the worker
 
-        # another theme: another background than prepared for, so the library encodes it
-        # itself (right, if slow); the next picture is prepared for the new one
-        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
-        await wait_for(pilot, lambda: encoded_on, what="the library's own encoding")
-        impl = widget.query_one(_PreparedSixels)
-        await wait_for(
-            pilot,
-            lambda: impl._cached_sixels.background == impl._get_background_rgba(),
-            what="redrawn on the new background",
-        )
-        assert impl._cached_sixels.sixel_data == library_sixels(widget.image, size, impl._get_background_rgba())
-        encoded_on.clear()
-        first = screen.preview.shown
-        screen.set_focus(screen.tasks)
-        await pilot.press("1")  # the top-left quadrant: a new picture
-        await wait_for(pilot, lambda: screen.preview.shown not in (None, first), what="the quadrant")
-        await wait_for(
-            pilot,
-            lambda: (
-                (impl := widget.query(_PreparedSixels).first(None)) is not None
-                and impl._cached_sixels is not None
-                and impl._cached_sixels.image is widget.image
-            ),
-            what="the quadrant drawn",
-        )
-        assert encoded_on == []
-        assert widget.image.info["mj_tui.sixel"][1] == widget.query_one(_PreparedSixels)._get_background_rgba()
+        await pilot.press("escape")  # from the prompt to the task list: a focus change
+        await wait_for(pilot, lambda: screen.tasks.has_focus, what="the list focused")
+        for _ in range(3):
+            await pilot.pause()
+        await wait_for(pilot, lambda: widget._settle is None, what="frames settled")
+        assert widget.sends == 1  # the picture's cells were not redrawn: nothing to send again
+
+        app.notify("over the picture", timeout=30)
+        await wait_for(pilot, lambda: widget.held >= 1, what="the toast drawn over it")
+        assert widget.sends == 1  # nothing sent over the toast
+        app.clear_notifications()
+        await wait_for(pilot, lambda: widget.sends == 2 and widget._settle is None, what="sent again")
+        await pilot.pause()
+        await pilot.pause()
+        assert widget.sends == 2 and len([w for w in written if "\x1bP0;1;0q" in w]) == 2
+
+
+async def test_kitty_direct_sends_once_and_only_moves_placements(emulator, control, tmp_path, monkeypatch):
+    from mj_tui.ui.kitty_direct import KittyDirectImage
+
+    written: list[str] = []
+    monkeypatch.setattr(HeadlessDriver, "write", lambda self, data: written.append(data))
+    graphics = Graphics("kitty", KittyDirectImage, (10, 20))
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await grid_in_preview(pilot, app, "a fox")
+        app.clear_notifications()
+        widget = screen.preview.image_widget
+        assert isinstance(widget, KittyDirectImage)
+        await wait_for(pilot, lambda: widget.sends == 1 and widget._placed_at, what="sent and placed")
+        image_id = widget._image_id
+        region = widget.content_region
+        (sent,) = [w for w in written if f"a=t,f=100,i={image_id}" in w]
+        assert f"\x1b[{region.y + 1};{region.x + 1}H\x1b_Ga=p,i={image_id},p=1,c={region.width}" in sent
+
+        app.notify("over the picture", timeout=30)
+        unplace = f"\x1b_Ga=d,d=i,i={image_id},q=2\x1b\\"
+        await wait_for(pilot, lambda: unplace in written, what="the placement removed under the toast")
+        placed = widget.placements
+        app.clear_notifications()
+        await wait_for(pilot, lambda: widget.placements > placed and widget._placed_at, what="placed again")
+        assert widget.sends == 1  # the picture itself went out once
+        assert sum("f=100" in w for w in written) == 1

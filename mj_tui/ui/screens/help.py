@@ -69,6 +69,7 @@ class HelpScreen(Dialog[None]):
                     self._section("Search terms (all must match; -term leaves out)", search_rows()),
                     classes="help-section",
                 )
+                yield Static(self._pictures(), classes="help-section")
                 yield Static(
                     Content.styled(
                         "Keys can be changed in the config file's [keymap] table, by binding id "
@@ -77,6 +78,12 @@ class HelpScreen(Dialog[None]):
                     ),
                     classes="help-section",
                 )
+
+    def _pictures(self) -> Content:
+        from ..graphics import summary_rows
+
+        rows = [*summary_rows(self.app), ("override", "--graphics auto|tgp|sixel|halfcell|unicode|none")]
+        return self._section("Pictures: what the terminal said (mj-tui doctor asks again)", rows)
 
     @staticmethod
     def _section(title: str, rows: list[tuple[str, str]]) -> Content:

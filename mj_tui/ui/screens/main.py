@@ -15,8 +15,10 @@ from textual import getters, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
@@ -85,6 +87,9 @@ class MainScreen(ReportWorkerErrors, Screen[None]):
     # the prompt box has the focus from the start: focusing the task list first (Textual's
     # default) and moving it in on_mount restyled the composer twice before the first frame
     AUTO_FOCUS = "#prompt"
+    # a focus change restyles the widgets it changes; Textual's default also repaints the whole
+    # screen, which would send every Sixel picture again (see ui/sixel_image.py)
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     BINDINGS = [
         Binding("ctrl+j,ctrl+s", "submit", "Send", id="submit", priority=True, tooltip="Send the prompt"),
         Binding("ctrl+t", "cycle_mode", "Mode", id="cycle-mode", priority=True, tooltip="Next speed mode"),

@@ -103,6 +103,23 @@ class PreviewPane(Vertical, can_focus=True):
     def image_widget(self) -> Widget | None:
         return self._image
 
+    def use_graphics(
+        self, image_class: type[Widget] | None, pixels_per_cell: tuple[int, int], *, pending: bool
+    ) -> None:
+        """Draw with another renderer from now on (the terminal has answered)."""
+        self.image_class, self.pixels_per_cell = image_class, pixels_per_cell
+        if self._image is not None:
+            self._image.remove()
+            self._image = None
+        self._prepared.clear()
+        self.shown = self.wanted = None
+        self._mount_image()
+        self._refresh_view()
+
+    def _asking(self) -> bool:
+        graphics = getattr(self.app, "graphics", None)
+        return bool(graphics is not None and getattr(graphics, "pending", False))
+
     # -- what to show -----------------------------------------------------------------
     def show(self, task: Task | None) -> None:
         if task is None or self.shown_task is None or task.id != self.shown_task.id:
@@ -261,7 +278,10 @@ class PreviewPane(Vertical, can_focus=True):
         if self.service is None or task is not self.shown_task:
             return
         if self.image_class is None:
-            self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
+            if self._asking():  # the first frames, until the terminal says what it can draw
+                self._text_state(Content.styled("Asking the terminal how to draw pictures…", "$text-muted"))
+            else:
+                self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
             return
         wanted = Shown(self.service.image_key(task), self.quadrant, self._box(task), task)
         if wanted == self.shown and self.image_widget is not None and self.image_widget.display:

@@ -1,0 +1,178 @@
+"""Textual's Linux driver, with three changes for a terminal used over SSH and tmux.
+
+- It can ask the terminal questions while the app runs (`ask`): the answers are taken out
+  of the input before Textual's key parser sees them, so the first frame never waits on
+  them and no answer turns into a stray key press.
+- The terminal's focus-in and focus-out reports are dropped: Textual restyles the whole
+  screen on each, which repaints every picture (a Sixel picture is sent again, ~100 kB,
+  on every alt-tab). Nothing in mj-tui looks different with or without the terminal's
+  focus.
+- On a terminal whose locale is not UTF-8, every character outside ASCII is written as
+  an ASCII look-alike of the same width (borders, bars, icons), not as mojibake.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import threading
+import unicodedata
+from codecs import getincrementaldecoder
+from concurrent.futures import Future
+
+from textual._xterm_parser import XTermParser
+from textual.drivers.linux_driver import LinuxDriver
+
+from ..core.terminal_caps import AnswerCollector, Answers
+
+FOCUS_REPORTS = ("\x1b[I", "\x1b[O")
+
+# what a non-UTF-8 terminal gets instead: box drawing, blocks, the icons mj-tui draws
+_ASCII_LOOKS = {
+    **dict.fromkeys("─━┄┅┈┉╌╍═▔▁", "-"),
+    **dict.fromkeys("│┃┆┇┊┋╎╏║▏▕", "|"),
+    **dict.fromkeys("┌┍┎┏┐┑┒┓└┕┖┗┘┙┚┛├┝┞┟┠┡┢┣┤┥┦┧┨┩┪┫┬┭┮┯┰┱┲┳┴┵┶┷┸┹┺┻┼╋╭╮╯╰╔╗╚╝╠╣╦╩╬", "+"),
+    **dict.fromkeys("█▉▊▋▌▍▎▓▒", "#"),
+    **dict.fromkeys("░", "."),
+    **dict.fromkeys("▀▄▐▖▗▘▙▚▛▜▝▞▟", " "),
+    "…": ".",
+    "·": ".",
+    "•": "*",
+    "★": "*",
+    "☆": "*",
+    "✔": "v",
+    "✓": "v",
+    "✘": "x",
+    "✗": "x",
+    "×": "x",
+    "→": ">",
+    "←": "<",
+    "↑": "^",
+    "↓": "v",
+    "▶": ">",
+    "◀": "<",
+    "▲": "^",
+    "▼": "v",
+    "⏵": ">",
+    "⏸": "=",
+    "⟳": "o",
+    "●": "o",
+    "○": "o",
+    "◌": "o",
+    "⋯": ".",
+    "\u00a0": " ",
+}
+
+
+class _AsciiTable(dict):
+    """str.translate's table: ASCII stays, the rest gets a look-alike as wide as it."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if code < 128:
+            value = char
+        elif char in _ASCII_LOOKS:
+            value = _ASCII_LOOKS[char]
+        elif unicodedata.combining(char):
+            value = ""
+        else:
+            value = "??" if unicodedata.east_asian_width(char) in "WF" else "?"
+        self[code] = value
+        return value
+
+
+ASCII_TABLE = _AsciiTable()
+
+
+def to_ascii(text: str) -> str:
+    return text.translate(ASCII_TABLE)
+
+
+class _Round:
+    def __init__(self, sentinels: int) -> None:
+        self.collector = AnswerCollector(sentinels)
+        self.future: Future[Answers] = Future()
+
+
+class MjDriver(LinuxDriver):
+    ascii_only = False  # set by run_app from the locale
+
+    def __init__(self, app, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        self._round: _Round | None = None
+        self._round_lock = threading.Lock()
+        self._released = ""  # input held back during a round, for the parser
+
+    # -- output ----------------------------------------------------------------------------------
+    def write(self, data: str) -> None:
+        if self.ascii_only and not data.isascii():
+            data = to_ascii(data)
+        super().write(data)
+
+    def write_raw(self, data: str) -> None:
+        """Write bytes that must go out as they are (picture payloads: ASCII already)."""
+        super().write(data)
+
+    # -- questions --------------------------------------------------------------------------------
+    def ask(self, text: str, sentinels: int) -> Future[Answers]:
+        """Write `text` and collect the answers until `sentinels` device-attributes answers
+        have come; the caller waits on the future (with a timeout) and then `end_round`s."""
+        round_ = _Round(sentinels)
+        with self._round_lock:
+            self._round = round_
+        self.write_raw(text)
+        return round_.future
+
+    def end_round(self) -> Answers | None:
+        with self._round_lock:
+            round_, self._round = self._round, None
+        if round_ is None:
+            return None
+        held = round_.collector.close()  # goes through at the next read or tick (see _filter)
+        with self._round_lock:
+            self._released += held
+        return round_.collector.answers
+
+    def _filter(self, text: str) -> str:
+        with self._round_lock:
+            round_ = self._round
+            released, self._released = self._released, ""
+        text = released + text
+        if round_ is not None and round_.collector.open:
+            text = round_.collector.feed(text)
+            if round_.collector.done and not round_.future.done():
+                round_.future.set_result(round_.collector.answers)
+        for report in FOCUS_REPORTS:
+            if report in text:
+                text = text.replace(report, "")
+        return text
+
+    # -- input ---------------------------------------------------------------------------------------
+    def run_input_thread(self) -> None:
+        """Read the terminal, take out the answers and focus reports, hand the rest to
+        Textual's parser."""
+        parser = XTermParser(self._debug)
+        decode = getincrementaldecoder("utf-8")(errors="replace").decode
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+
+        def pass_on(text: str) -> None:
+            for event in parser.feed(text):
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                ready = selector.select(0.1)
+                if ready:
+                    data = os.read(self.fileno, 4096)
+                    if not data:
+                        break
+                    text = self._filter(decode(data))
+                    if text:
+                        pass_on(text)
+                elif self._released:
+                    pass_on(self._filter(""))
+                for event in parser.tick():
+                    self.process_message(event)
+        finally:
+            selector.close()
