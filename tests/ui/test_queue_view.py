@@ -132,8 +132,11 @@ async def test_ctrl_g_queues_the_prompt_and_a_full_provider_queues_instead_of_re
         assert "Queued" in notes.titles()
         assert "Queue full" not in notes.titles("error")
         assert submits(control) - before == 1
+        await wait_for(pilot, lambda: states(screen)[JobState.SUBMITTED] + states(screen)[JobState.RUNNING] == 1)
         control.post("/_emulator/clock", json={"advance": 10})
         await wait_for(pilot, lambda: submits(control) - before == 2, timeout=15)
+        # answered (the task exists at the server) before its clock moves on
+        await wait_for(pilot, lambda: states(screen)[JobState.QUEUED] == 0 and not states(screen)[JobState.SENDING])
         control.post("/_emulator/clock", json={"advance": 10})
         await wait_for(pilot, lambda: states(screen)[JobState.DONE] == 2, timeout=15)
 
