@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .core.errors import MjError
-from .core.prompt_file import PromptFile, quadrants_option, read_prompt_file
-from .core.queue import FollowUps, Job, JobState
 from .core.text import clean
 
 if TYPE_CHECKING:
+    # the prompt-file reader and the queue's store load with the commands that use them:
+    # `mj-tui` alone (the TUI) imports this module for its arguments, before its first frame
+    from .core.prompt_file import PromptFile
+    from .core.queue import Job
+
     # the runner brings the service, and the service httpx: not for `mj-tui` alone (the TUI)
     from .core.queue_runner import QueueEvent, QueueRunner
     from .core.service import MjService
@@ -126,6 +129,9 @@ def _summary_line(runner: QueueRunner, batch: int | None = None) -> str:
 
 
 async def cmd_batch(args: argparse.Namespace, service: MjService, *, confirm_over: int) -> int:
+    from .core.prompt_file import quadrants_option, read_prompt_file
+    from .core.queue import FollowUps, JobState
+
     runner = _runner(service, args.json)
     queue = runner.queue
     path = Path(_user_path(args.file))
@@ -219,6 +225,8 @@ def _job_id(args: argparse.Namespace) -> int:
 
 
 async def cmd_queue(args: argparse.Namespace, service: MjService) -> int:
+    from .core.queue import JobState
+
     command = args.queue_command
     runner = _runner(service, args.json, quiet=command != "run")
     queue = runner.queue
@@ -269,6 +277,8 @@ async def cmd_queue(args: argparse.Namespace, service: MjService) -> int:
 
 
 def _list(runner: QueueRunner, as_json: bool) -> int:
+    from .core.queue import JobState
+
     summary = runner.summary()
     jobs = runner.queue.jobs(runner.namespace, limit=500)
     etas = runner.eta(jobs, summary.typical)

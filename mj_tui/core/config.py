@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -207,6 +206,8 @@ def load_config(path: Path | None = None) -> Config:
     config = Config(path=path, profiles=profiles)
     if not path.exists():
         return config
+    import tomllib  # only where there is a file to read (not on a first start)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

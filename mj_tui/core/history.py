@@ -31,13 +31,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from . import search as query_language
 from .config import Profile
 from .errors import HistoryError, HistoryNotWritable, QueryError
 from .models import Action, Button, Mode, Page, ProviderKind, Status, Task, is_task_id, normalize_tag
+
+if TYPE_CHECKING:
+    # the query language loads with the first search or index write, not with the first
+    # page the TUI draws from the store
+    from . import search as query_language
 
 T = TypeVar("T")
 
@@ -243,6 +247,8 @@ def task_from_dict(data: dict[str, Any]) -> Task:
 
 def _document(task: Task, starred: bool, tags: Iterable[str]) -> query_language.Document:
     """What the index keeps of a task (its namespace is in its key, not in the document)."""
+    from . import search as query_language
+
     return query_language.document(
         prompt=task.prompt,
         final_prompt=task.final_prompt,
@@ -401,6 +407,8 @@ class History:
             )
 
     def _index_row(self, task: Task) -> tuple[str, str, str]:
+        from . import search as query_language
+
         doc = _document(task, task.starred, task.tags)
         if not self._fts:
             doc = query_language.plain(doc)
@@ -913,6 +921,8 @@ class History:
 
         Raises QueryError for a query that cannot be read, HistoryError when the store
         cannot be read just now."""
+        from . import search as query_language
+
         if isinstance(query, str):
             query = query_language.parse(query, now=now, profile=profile.split("|", 1)[0])
         page, size = max(1, page), max(1, page_size)
@@ -934,6 +944,8 @@ class History:
                 ) from None
 
     def _search(self, profile: str, query: query_language.Query, page: int, size: int) -> Page:
+        from . import search as query_language
+
         row = self._db.execute("SELECT slot FROM namespaces WHERE profile=?", (profile,)).fetchone()
         if row is None:
             return Page([], page, size, 0)
