@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -58,8 +59,13 @@ class MjApp(ReportWorkerErrors, App[int]):
         # its line twice a second, the only traffic an idle session would send over SSH)
         blink_cursor: bool | None = None,
         animations: bool = True,
+        quick_start: bool = False,
     ) -> None:
         super().__init__()
+        #: draw the first frame with the start screen, then build the main screen (run_app)
+        self.quick_start = quick_start
+        #: keys and pastes that came before the main screen could take them (see on_event)
+        self._held_input: list[events.Key | events.Paste] | None = None
         self.launch = launch
         self.graphics = graphics or Graphics("none", None, BLOCK_PIXELS)
         self.now: Callable[[], datetime] = clock or utc_now
@@ -82,7 +88,10 @@ class MjApp(ReportWorkerErrors, App[int]):
 
     # -- start ------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.call_after_refresh(gc_tuning.startup_done)  # the first frame is out by then
+        if self._held_input is not None:
+            self.call_after_refresh(self.start_main)  # the start screen's frame is out by then
+        else:
+            self.call_after_refresh(gc_tuning.startup_done)  # the first frame is out by then
         if self.keymap:
             self.set_keymap(self.keymap)
         theme = self.launch.config.theme
@@ -93,7 +102,8 @@ class MjApp(ReportWorkerErrors, App[int]):
             self.notify(f"Unknown theme {theme!r}; using the default.", severity="warning", markup=False)
         if self.graphics.note:
             self.notify(self.graphics.note, title="Images", severity="warning", markup=False)
-        self.call_after_refresh(renderers.begin, self)  # what the terminal can draw, asked now
+        if self._held_input is None:  # (quick start: once the main screen is up, see start_main)
+            self.call_after_refresh(renderers.begin, self)  # what the terminal can draw, asked now
         # a theme picked in the palette is kept for the next start (after the one above)
         self.call_after_refresh(self._follow_theme)
 
@@ -130,7 +140,42 @@ class MjApp(ReportWorkerErrors, App[int]):
             from .screens.welcome import WelcomeScreen
 
             return self._sized(WelcomeScreen(self.launch))
+        if self.quick_start:
+            from .screens.start import StartScreen
+
+            self._held_input = []
+            return self._sized(StartScreen(self.launch, self.launch.open_history(defer_index=True)))
         return self._main_screen()
+
+    async def start_main(self) -> None:
+        """The start screen's frame is out: build the main screen, put it in the start
+        screen's place, and hand it the keys typed meanwhile."""
+        from .screens.start import StartScreen
+
+        start = self.screen
+        try:
+            if isinstance(start, StartScreen) and self.is_running:
+                # over it (the app's first screen has no place to switch from); it stays
+                # below, hidden, as the welcome screen does below a main screen
+                main = self._main_screen(start.history)
+                main.session.page_size = start.page_size  # type: ignore[attr-defined]
+                await self.push_screen(main)
+        finally:
+            gc_tuning.startup_done()
+            self.call_after_refresh(self._release_input)
+            # what the terminal can draw, asked now: not while the main screen was imported
+            # (the detection's thread imports picture modules the main screen imports too)
+            self.call_after_refresh(renderers.begin, self)
+
+    def _release_input(self) -> None:
+        """Post the held keys and pastes again, in order: they reach the main screen's
+        focused widget as if typed now (anything typed later queues behind them)."""
+        held, self._held_input = self._held_input, None
+        for event in held or []:
+            if isinstance(event, events.Key):
+                self.post_message(events.Key(event.key, event.character))
+            else:
+                self.post_message(events.Paste(event.text))
 
     def _sized(self, screen: Screen) -> Screen:
         """Give a new screen its breakpoint classes now: set on its first resize, they
@@ -142,12 +187,14 @@ class MjApp(ReportWorkerErrors, App[int]):
                 screen.add_class(name)
         return screen
 
-    def _main_screen(self) -> Screen:
+    def _main_screen(self, history=None) -> Screen:
         from .screens.main import MainScreen
 
         # the screen draws from the local store, then builds the service in a thread
         # the search index of an older store: built by the service, in its thread
-        return self._sized(MainScreen(self.launch, self.launch.open_history(defer_index=True)))
+        if history is None:
+            history = self.launch.open_history(defer_index=True)
+        return self._sized(MainScreen(self.launch, history))
 
     def use_key(self, key: Secret, *, source: KeySource = KeySource.KEYRING) -> None:
         """Start the main screen with this key, or reconnect the running one."""
@@ -166,8 +213,12 @@ class MjApp(ReportWorkerErrors, App[int]):
 
     @property
     def main_screen(self) -> MainScreen | None:
-        from .screens.main import MainScreen
-
+        # not imported yet: there is none (and asking must not import it: the start screen
+        # draws the first frame before it, see screens/start.py)
+        module = sys.modules.get(f"{__package__}.screens.main")
+        if module is None:
+            return None
+        MainScreen = module.MainScreen
         return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
 
     @property
@@ -187,6 +238,17 @@ class MjApp(ReportWorkerErrors, App[int]):
             main.history.close()
 
     async def on_event(self, event) -> None:
+        if self._held_input is not None and not getattr(event, "is_forwarded", True):
+            # the start screen is up: keys wait for the main screen (ctrl+q and ctrl+c
+            # still quit), and clicks on its outlines go nowhere
+            if isinstance(event, events.Key) and event.key not in ("ctrl+q", "ctrl+c"):
+                self._held_input.append(event)
+                return
+            if isinstance(event, events.Paste):
+                self._held_input.append(event)
+                return
+            if isinstance(event, events.MouseEvent) and not isinstance(event, events.MouseMove):
+                return
         # a key or a click: the person is active, full GCs wait (see gc_tuning)
         if isinstance(event, (events.Key, events.MouseDown)) and (collector := getattr(self, "idle_collector", None)):
             collector.touched()
@@ -285,7 +347,7 @@ def run_app(launch) -> int:
     from .terminal_driver import MjDriver
 
     env = dict(os.environ)
-    app = MjApp(launch, graphics=renderers.starting_graphics(launch.graphics, env))
+    app = MjApp(launch, graphics=renderers.starting_graphics(launch.graphics, env), quick_start=True)
     app.driver_class = type("Driver", (MjDriver,), {"ascii_only": not locale_is_utf8(env)})
     renderers.apply(app, app.graphics)  # true colour where this terminal was found to have it
     result = app.run()

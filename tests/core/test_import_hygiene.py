@@ -65,3 +65,27 @@ def test_the_prompt_package_is_imported_before_its_modules():
                 if "prompt" in parts and parts.index("prompt") < len(parts) - 1:
                     offenders.append(f"{path.relative_to(root)}:{node.lineno} from {'.' * node.level}{node.module}")
     assert offenders == []
+
+
+def test_the_start_screen_draws_without_the_rest_of_the_ui():
+    # `mj-tui` draws its first frame from these alone (see screens/start.py); the main
+    # screen, its prompt editor (OptionList comes with Textual's palette), pictures, the query language, the queue, the
+    # prompt rules and every command's parser load after it
+    mods = _modules_after(
+        "import mj_tui.cli as c; c.parse_arguments(['--demo', '--provider', 'mjproxy']); "
+        "import mj_tui.ui.app, mj_tui.ui.screens.start, mj_tui.ui.terminal_driver, mj_tui.launch"
+    )
+    assert "mj_tui.ui.screens.start" in mods
+    later = {
+        "mj_tui.ui.screens.main",
+        "mj_tui.ui.flows",
+        "textual.widgets._text_area",
+        "PIL",
+        "httpx",
+        "mj_tui.core.search",
+        "mj_tui.core.queue",
+        "mj_tui.core.prompt",
+        "mj_tui.emulator.options",
+        "tomllib",
+    }
+    assert mods & later == set()

@@ -33,6 +33,7 @@ class TaskList(OptionList):
     def __init__(self, clock: Callable[[], datetime], **kwargs) -> None:
         super().__init__(**kwargs)
         self._rows = 0
+        self._built_compact: bool | None = None  # the row style the options were built in
         self.clock = clock
         self.page: Page | None = None
         self.tasks: list[Task] = []
@@ -129,6 +130,7 @@ class TaskList(OptionList):
         self.refresh_lines(line)
 
     def _rebuild(self, keep: str | None) -> None:
+        self._built_compact = self._compact()
         self.set_options(Option(self._row(t), id=t.id) for t in self.tasks)
         index = next((i for i, t in enumerate(self.tasks) if t.id == keep), 0)
         if self.tasks:
@@ -159,7 +161,10 @@ class TaskList(OptionList):
         return Strip([Segment(marker, style), *strip], strip.cell_length + 1)
 
     def on_resize(self) -> None:
-        if self.tasks:
+        # rows are built narrow or wide (see _compact); OptionList re-wraps them itself, so
+        # only a change of style rebuilds them (not the first layout: the first frame builds
+        # a page once)
+        if self.tasks and self._compact() != self._built_compact:
             self.redraw()
         rows = self.scrollable_content_region.height
         if rows > 0 and rows != self._rows:

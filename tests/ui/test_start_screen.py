@@ -1,0 +1,142 @@
+"""The quick start (`mj-tui` in a terminal): the first frame is the start screen, drawn from
+the local store alone; the main screen follows, and keys typed meanwhile reach it in order."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from support.keys import fresh_key
+from textual import events
+from textual.widgets import Static
+from ui_helpers import make_app, make_launch, wait_for
+
+from mj_tui.core.history import namespace_for
+from mj_tui.core.models import Button, Mode, ProviderKind, Status, Task
+from mj_tui.ui.app import MjApp
+from mj_tui.ui.screens.main import MainScreen
+from mj_tui.ui.screens.start import StartScreen
+from mj_tui.ui.task_format import task_row
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def seed(launch, count: int) -> list[Task]:
+    """`count` finished grids (with U1-U4) in the launch's local store, newest last."""
+    history = launch.open_history()
+    buttons = tuple(Button(f"MJ::JOB::upsample::{i}::abc", f"U{i}") for i in range(1, 5))
+    tasks = [
+        Task(
+            id=str(1_770_000_000_000_000 + i),
+            provider=ProviderKind.MJPROXY,
+            status=Status.SUCCESS,
+            progress=100,
+            prompt=f"stored grid {i}",
+            mode=Mode.FAST,
+            submit_time=T0 + timedelta(minutes=i),
+            buttons=buttons,
+        )
+        for i in range(count)
+    ]
+    history.upsert(namespace_for(launch.profile), tasks)
+    history.close()
+    return tasks
+
+
+def gate_main(monkeypatch) -> asyncio.Event:
+    """Hold the swap to the main screen until the returned event is set."""
+    gate = asyncio.Event()
+    real = MjApp.start_main
+
+    def held(self) -> None:
+        async def later() -> None:
+            await gate.wait()
+            await real(self)
+
+        self.run_worker(later())  # (the app goes on taking keys meanwhile)
+
+    monkeypatch.setattr(MjApp, "start_main", held)
+    return gate
+
+
+def imagines(control) -> int:
+    return sum(n for path, n in control.get("/_emulator/state").json()["requests"].items() if "imagine" in path)
+
+
+async def test_the_first_frame_is_page_one_from_the_store_then_the_main_screen(
+    emulator, control, tmp_path, graphics, monkeypatch
+):
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
+    tasks = seed(launch, 40)
+    gate = gate_main(monkeypatch)
+    app = make_app(launch, graphics, quick_start=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
+        assert app.main_screen is None  # not built, not imported by asking
+        box = start.query_one("#start-tasks")
+        rows = start.page_size
+        assert rows == 40 - 1 - 1 - 2 - 7  # all the list's rows at 120x40: the page the main list fits
+        assert box.border_subtitle == f"page 1 of {-(-40 // rows)} · total 40"
+        lines = "\n".join(str(s.render()) for s in box.query(Static)).splitlines()
+        newest = sorted(tasks, key=lambda t: t.submit_time, reverse=True)[:rows]
+        now = app.now()
+        assert lines == [("▶" if i == 0 else " ") + task_row(t, now).plain for i, t in enumerate(newest)]
+
+        gate.set()
+        main = await wait_for(
+            pilot, lambda: app.main_screen is not None and app.main_screen.started and app.main_screen
+        )
+        assert app.screen is main and app.screen_stack[0] is start  # the start screen stays below, hidden
+        assert main.history is start.history  # one store, opened once
+        assert main.session.page_size == rows
+        assert [t.id for t in main.tasks.tasks] == [t.id for t in newest]  # the same page, not read again smaller
+        assert main.composer.text_area.has_focus
+
+
+async def test_keys_typed_before_the_main_screen_are_typed_into_it_in_order(
+    emulator, control, tmp_path, graphics, monkeypatch
+):
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key())
+    seed(launch, 3)
+    gate = gate_main(monkeypatch)
+    app = make_app(launch, graphics, quick_start=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, StartScreen), what="the start screen")
+        before = imagines(control)
+        # "u" and "1" would press U1 of the selected task in the list; enter would act too
+        await pilot.press(*"a fox u1", "enter")
+        app.post_message(events.Paste("!"))
+        await pilot.pause()
+        held = app._held_input
+        assert held is not None and [getattr(e, "key", "paste") for e in held][-3:] == ["1", "enter", "paste"]
+        assert isinstance(app.screen, StartScreen)  # nothing acted on the start screen
+
+        gate.set()
+        main = await wait_for(
+            pilot, lambda: app.main_screen is not None and app.main_screen.started and app.main_screen
+        )
+        area = main.composer.text_area
+        await wait_for(pilot, lambda: area.text == "a fox u1\n!", what="the held keys typed")
+        assert app._held_input is None
+        assert imagines(control) == before  # no button pressed, nothing sent
+        await pilot.press("x")
+        await wait_for(pilot, lambda: area.text.endswith("!x"), what="keys typed later still arrive after them")
+
+
+async def test_ctrl_q_on_the_start_screen_quits_at_once(emulator, control, tmp_path, graphics, monkeypatch):
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
+    gate_main(monkeypatch)  # the main screen never comes
+    app = make_app(launch, graphics, quick_start=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
+        assert start.has_class("-short") and start.page_size == 24 - 1 - 1 - 2 - 6
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: not app.is_running, what="the app gone")
+
+
+async def test_without_quick_start_the_main_screen_is_the_first(emulator, control, tmp_path, graphics):
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), graphics)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="the main screen")
+        assert not any(isinstance(s, StartScreen) for s in app.screen_stack)
+        assert app._held_input is None
