@@ -59,8 +59,23 @@ def gate_main(monkeypatch) -> asyncio.Event:
     return gate
 
 
+def main_started(app):
+    """The main screen, once it is up with its first page drawn."""
+    return lambda: (main := app.main_screen) is not None and main.started and main
+
+
 def imagines(control) -> int:
     return sum(n for path, n in control.get("/_emulator/state").json()["requests"].items() if "imagine" in path)
+
+
+def drawn(start: StartScreen) -> list[str]:
+    """The start screen's panes as text, one string per terminal row below the header."""
+    return start.query_one("#start-body", Static).render().plain.splitlines()
+
+
+def corners(lines: list[str]) -> set[tuple[int, int]]:
+    """Where the panes drawn as text begin: (column, row on screen) of each top-left corner."""
+    return {(x, y + 1) for y, line in enumerate(lines) for x, char in enumerate(line) if char == "╭"}
 
 
 async def test_the_first_frame_is_page_one_from_the_store_then_the_main_screen(
@@ -73,24 +88,31 @@ async def test_the_first_frame_is_page_one_from_the_store_then_the_main_screen(
     async with app.run_test(size=(120, 40)) as pilot:
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
         assert app.main_screen is None  # not built, not imported by asking
-        box = start.query_one("#start-tasks")
         rows = start.page_size
         assert rows == 40 - 1 - 1 - 2 - 7  # all the list's rows at 120x40: the page the main list fits
-        assert box.border_subtitle == f"page 1 of {-(-40 // rows)} · total 40"
-        lines = "\n".join(str(s.render()) for s in box.query(Static)).splitlines()
+        lines = drawn(start)
+        assert len(lines) == 38 and all(len(line) == 120 for line in lines)
+        left = [line[:60] for line in lines]
+        assert left[0].startswith("╭─ Tasks ─") and left[0].endswith("─╮")
+        assert left[rows + 1].endswith(f"─ page 1 of {-(-40 // rows)} · total 40 ─╯")
         newest = sorted(tasks, key=lambda t: t.submit_time, reverse=True)[:rows]
         now = app.now()
-        assert lines == [("▶" if i == 0 else " ") + task_row(t, now).plain for i, t in enumerate(newest)]
+        for index, task in enumerate(newest):
+            row = ("▶" if index == 0 else " ") + task_row(task, now).plain
+            assert left[index + 1] == "│" + row.ljust(57) + " │"
+        assert "Type a prompt" in left[rows + 3]
 
         gate.set()
-        main = await wait_for(
-            pilot, lambda: app.main_screen is not None and app.main_screen.started and app.main_screen
-        )
+        main = await wait_for(pilot, main_started(app), what="the main screen")
         assert app.screen is main and app.screen_stack[0] is start  # the start screen stays below, hidden
         assert main.history is start.history  # one store, opened once
         assert main.session.page_size == rows
         assert [t.id for t in main.tasks.tasks] == [t.id for t in newest]  # the same page, not read again smaller
         assert main.composer.text_area.has_focus
+        # the panes were drawn where the main screen lays them out
+        panes = (main.tasks, main.composer, main.preview, main.actions)
+        assert corners(lines) == {(pane.region.x, pane.region.y) for pane in panes}
+        assert main.tasks.region.height == rows + 2
 
 
 async def test_keys_typed_before_the_main_screen_are_typed_into_it_in_order(
@@ -112,9 +134,7 @@ async def test_keys_typed_before_the_main_screen_are_typed_into_it_in_order(
         assert isinstance(app.screen, StartScreen)  # nothing acted on the start screen
 
         gate.set()
-        main = await wait_for(
-            pilot, lambda: app.main_screen is not None and app.main_screen.started and app.main_screen
-        )
+        main = await wait_for(pilot, main_started(app), what="the main screen")
         area = main.composer.text_area
         await wait_for(pilot, lambda: area.text == "a fox u1\n!", what="the held keys typed")
         assert app._held_input is None
@@ -127,9 +147,10 @@ async def test_ctrl_q_on_the_start_screen_quits_at_once(emulator, control, tmp_p
     launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
     gate_main(monkeypatch)  # the main screen never comes
     app = make_app(launch, graphics, quick_start=True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(81, 24)) as pilot:
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
         assert start.has_class("-short") and start.page_size == 24 - 1 - 1 - 2 - 6
+        assert corners(drawn(start)) == {(0, 1), (0, 17), (40, 1), (40, 20)}  # the odd column goes right
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: not app.is_running, what="the app gone")
 

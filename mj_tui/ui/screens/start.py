@@ -5,9 +5,12 @@ lint rules) takes as long again as Python and Textual themselves: ~250 ms on a s
 VM. This screen needs only what the first page needs (the config, the local store,
 the list and the header), so the person sees their tasks at once, in the layout they
 are about to use: the header, the list with its page line, and the outlines of the
-prompt box, the preview and the action bar where those will be. The list is drawn as
-text in the task list's own row format (an OptionList costs ~20 ms more to build and
-draw the first time). The app swaps the
+prompt box, the preview and the action bar where those will be. The panes are drawn
+as one block of text, borders and all, in the main screen's geometry (both columns
+half the width, the prompt box's rows at the bottom left, the action bar's at the
+bottom right) and colours, the list in its own row format: laid out as twelve
+widgets, the same frame took ~45 ms more (about 4 ms a widget to compose, style and
+lay out), a seventh of the start. The app swaps the
 main screen in right after (see MjApp.start_main); keys typed meanwhile are kept and
 replayed into it in order (see MjApp.on_event), so none is lost and none acts on
 this screen.
@@ -18,7 +21,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
@@ -35,6 +37,12 @@ if TYPE_CHECKING:
 # box (7 rows, 6 on a short screen: its text area is one row shorter there, see app.tcss)
 AROUND_LIST = 1 + 1 + 2
 PROMPT_ROWS = {False: 7, True: 6}
+ACTION_ROWS = 3  # the action bar with nothing in it
+# the panes' look (app.tcss): round borders in this colour, muted titles, this background
+BORDER = "$panel-lighten-2"
+TITLE = "$text-muted"
+PANE = "on $surface"
+SELECTED = "on $block-cursor-blurred-background"  # the list's selected row, unfocused
 
 # the prompt box's own words (Composer), so the swap does not change them
 PROMPT_PLACEHOLDER = "Type a prompt: what to draw… (ctrl+j sends)"
@@ -45,35 +53,12 @@ class StartScreen(Screen):
     """The main screen's layout with its list filled in and the other panes still empty."""
 
     DEFAULT_CSS = """
-    StartScreen #start-tasks {
+    StartScreen #start-body {
+        width: 1fr;
         height: 1fr;
-        border: round $panel-lighten-2;
-        border-title-color: $text-muted;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1 0 0;
-    }
-    StartScreen #start-tasks Static {
-        height: auto;
         text-wrap: nowrap;
-        text-overflow: ellipsis;
+        text-overflow: clip;
     }
-    StartScreen #start-tasks #start-selected {
-        background: $block-cursor-blurred-background;
-    }
-    StartScreen .start-pane {
-        border: round $panel-lighten-2;
-        border-title-color: $text-muted;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        color: $text-muted;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    StartScreen #start-composer { height: 7; }  /* PROMPT_ROWS */
-    StartScreen.-short #start-composer { height: 6; }
-    StartScreen #start-preview { height: 1fr; }
-    StartScreen #start-actions { height: 3; padding: 0 1; }
     """
 
     def __init__(self, launch: Launch, history: History, **kwargs: Any) -> None:
@@ -92,43 +77,10 @@ class StartScreen(Screen):
         return max(1, rows)
 
     def compose(self) -> ComposeResult:
-        short = self.has_class("-short")
         yield AppHeader(id="header")
-        with Horizontal(id="body"):
-            with Vertical(id="left"):
-                yield from self._tasks()
-                mode = self.launch.profile.default_mode
-                lines = [PROMPT_PLACEHOLDER, *[""] * (2 if short else 3), f" {mode} ▸    {REFS_PLACEHOLDER}"]
-                composer = Static("\n".join(lines), id="start-composer", classes="start-pane", markup=False)
-                composer.border_title = "Prompt"
-                composer.border_subtitle = "ctrl+j send"
-                yield composer
-            with Vertical(id="right"):
-                preview = Static("", id="start-preview", classes="start-pane")
-                preview.border_title = "Preview"
-                yield preview
-                actions = Static("", id="start-actions", classes="start-pane")
-                actions.border_title = "Actions"
-                yield actions
+        width, height = self.app.size
+        yield Static(self._panes(width, max(0, height - 2)), id="start-body")
         yield KeyFooter()
-
-    def _tasks(self) -> ComposeResult:
-        """The task list's page 1 as the list draws it: a marker on the first row (the one
-        selected), each task in TaskList's row format, the page line below."""
-        profile = self.launch.profile
-        page = store_page(self.history, profile, 1, self.page_size)
-        now = self.app.now()  # type: ignore[attr-defined]
-        # TaskList's narrow rows: under 50 cells inside its border and right padding
-        compact = self.app.size.width // 2 - 3 < 50
-        rows = [task_row(task, now, compact=compact) for task in page.tasks]
-        with Vertical(id="start-tasks") as box:
-            box.border_title = "Tasks"
-            box.border_subtitle = f"page {page.page} of {page.pages} · total {page.total}"
-            if rows:
-                yield Static(Content.assemble("▶", rows[0]), id="start-selected")
-                rest = [Content.assemble(" ", row) for row in rows[1:]]
-                if rest:
-                    yield Static(Content("\n").join(rest))
 
     def on_mount(self) -> None:
         header = self.query_one(AppHeader)
@@ -138,3 +90,65 @@ class StartScreen(Screen):
         header.demo = self.launch.demo
         header.mode = str(profile.default_mode or "")
         header.queue_limit = profile.queue_limit
+
+    def _panes(self, width: int, height: int) -> Content:
+        """The four panes, `width` x `height` cells: list and prompt box on the left, the
+        preview and the action bar on the right."""
+        left_width = width // 2  # Textual's split of two 1fr columns: the odd cell goes right
+        right_width = width - left_width
+        prompt_rows = min(height, PROMPT_ROWS[self.has_class("-short")])
+        action_rows = min(height, ACTION_ROWS)
+        left = self._list(left_width, height - prompt_rows) + self._prompt(left_width, prompt_rows)
+        right = box(right_width, height - action_rows, "Preview", "", [])
+        right += box(right_width, action_rows, "Actions", "", [])
+        return Content("\n").join(Content.assemble(a, b) for a, b in zip(left, right, strict=True))
+
+    def _list(self, width: int, height: int) -> list[Content]:
+        """Page 1 as the task list draws it: the marker and the selection on the first row,
+        each task in TaskList's row format, the page line in the border."""
+        profile = self.launch.profile
+        page = store_page(self.history, profile, 1, self.page_size)
+        now = self.app.now()  # type: ignore[attr-defined]
+        inner = max(0, width - 2 - 1)  # the border, and the list's right padding
+        compact = 0 < inner - 1 < 50  # TaskList's narrow rows (its width without the marker)
+        rows: list[Content] = []
+        for index, task in enumerate(page.tasks):
+            marker = "▶" if index == 0 else " "
+            for line in Content.assemble(marker, task_row(task, now, compact=compact)).split("\n"):
+                row = line.truncate(inner, ellipsis=True, pad=True)
+                rows.append((row.stylize_before(SELECTED) if index == 0 else row).pad_right(1))
+        subtitle = f"page {page.page} of {page.pages} · total {page.total}"
+        return box(width, height, "Tasks", subtitle, rows)
+
+    def _prompt(self, width: int, height: int) -> list[Content]:
+        mode = self.launch.profile.default_mode
+        muted = [PROMPT_PLACEHOLDER, *[""] * (height - 4), f" {mode} ▸    {REFS_PLACEHOLDER}"]
+        return box(width, height, "Prompt", "ctrl+j send", [Content.styled(line, TITLE) for line in muted])
+
+
+def box(width: int, height: int, title: str, subtitle: str, lines: list[Content]) -> list[Content]:
+    """`height` lines of a `width`-cell pane as app.tcss draws one: a round border with
+    the title top left and the subtitle bottom right, `lines` inside (cut to fit)."""
+    if height <= 0 or width <= 0:
+        return [Content("")] * max(0, height)
+    inner = max(0, width - 2)
+    if height == 1:
+        return [Content.styled("─" * width, BORDER).stylize_before(PANE)]
+
+    def edge(left: str, right: str, words: str, at_end: bool) -> Content:
+        label = f" {words} " if words and len(words) + 3 <= inner else ""
+        fill = "─" * max(0, inner - 1 - len(label))
+        parts: list[tuple[str, str]] = [(left, BORDER)]
+        if at_end:
+            parts += [(fill, BORDER), (label, TITLE), ("─" if inner else "", BORDER)]
+        else:
+            parts += [("─" if inner else "", BORDER), (label, TITLE), (fill, BORDER)]
+        parts.append((right, BORDER))
+        return Content.assemble(*parts).stylize_before(PANE)
+
+    middle = []
+    for index in range(height - 2):
+        text = lines[index] if index < len(lines) else Content("")
+        text = text.truncate(inner, ellipsis=True, pad=True)
+        middle.append(Content.assemble(("│", BORDER), text, ("│", BORDER)).stylize_before(PANE))
+    return [edge("╭", "╮", title, False), *middle, edge("╰", "╯", subtitle, True)]
