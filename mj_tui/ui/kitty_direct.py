@@ -3,18 +3,22 @@ the protocol but not the placeholders): the picture is sent once, kept by the te
 under its id, and placed at the widget's top-left corner.
 
 A placement is a few dozen bytes: it is made again after any frame that wrote the
-widget's cells (the widget may have moved), removed while something is drawn over the
-picture (a toast, the palette, a dialog: kitty draws pictures above text, so they would
-hide it), and made again when that goes. A focus change or a toast costs no picture bytes.
+widget's cells (the widget may have moved). kitty draws pictures above text, so where
+something of the same screen is drawn over the picture (a toast, a tooltip) the picture
+is placed in pieces around it (each a placement of a part of the picture: see
+`uncovered`), and whole again when it goes; under another screen (the palette, a
+dialog) it is removed, and placed again when that closes. A focus change or a toast
+costs no picture bytes.
 """
 
 from __future__ import annotations
 
 import io
 from base64 import b64encode
-from itertools import count
+from itertools import count, pairwise
 
 from PIL import Image as PILImage
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -40,6 +44,40 @@ def _command(payload: str = "", **keys: object) -> str:
     return f"\x1b_G{control}{';' + payload if payload else ''}\x1b\\"
 
 
+def uncovered(region: Region, covers: list[Region]) -> list[Region]:
+    """`region` less `covers`, as few rectangles as a sweep gives: bands between the
+    covers' top and bottom edges, each cut where covers are, then bands of the same columns
+    joined top to bottom."""
+    covers = [c.intersection(region) for c in covers]
+    covers = [c for c in covers if c.area]
+    if not covers:
+        return [region] if region.area else []
+    edges = sorted({region.y, region.bottom, *(c.y for c in covers), *(c.bottom for c in covers)})
+    pieces: list[Region] = []
+    open_: dict[tuple[int, int], Region] = {}  # (x, width) -> the piece growing downwards
+    for top, bottom in pairwise(edges):
+        spans = sorted((c.x, c.right) for c in covers if c.y < bottom and c.bottom > top)
+        free, x = [], region.x
+        for start, end in spans:
+            if start > x:
+                free.append((x, start))
+            x = max(x, end)
+        if x < region.right:
+            free.append((x, region.right))
+        grown: dict[tuple[int, int], Region] = {}
+        for start, end in free:
+            key = (start, end - start)
+            above = open_.pop(key, None)
+            if above is not None and above.bottom == top:
+                grown[key] = Region(above.x, above.y, above.width, above.height + bottom - top)
+            else:
+                grown[key] = Region(start, top, end - start, bottom - top)
+        pieces.extend(open_.values())
+        open_ = grown
+    pieces.extend(open_.values())
+    return sorted(pieces, key=lambda r: (r.y, r.x))
+
+
 class KittyDirectImage(Widget):
     DEFAULT_CSS = "KittyDirectImage { width: auto; height: auto; }"
     prepare = staticmethod(prepare)
@@ -50,7 +88,7 @@ class KittyDirectImage(Widget):
         self._data: str | None = None
         self._image_id: int | None = None  # the terminal holds the picture under this id
         self._sent = False
-        self._placed_at: tuple[int, int, int, int] | None = None
+        self._placed_at: tuple[int, ...] | None = None  # the region, and what was cut out of it
         self._settle: Timer | None = None
         self.sends = 0  # pictures sent
         self.placements = 0
@@ -119,9 +157,11 @@ class KittyDirectImage(Widget):
             return
         region = self.content_region
         over = overlays(self, region) if region.area else None
-        if over is None or over:
+        if over is None:  # another screen is up, or the picture is cut by a scroll
             self._unplace()
             return
+        covers = [widget.region for widget in over]
+        pieces = uncovered(region, covers)
         parts = []
         if not self._sent:
             data = self._data
@@ -134,13 +174,33 @@ class KittyDirectImage(Widget):
             )
             self._sent = True
             self.sends += 1
-        where = (region.x, region.y, region.width, region.height)
-        # the same placement id: kitty moves the one placement rather than adding another
-        parts.append(
-            f"\x1b7\x1b[{region.y + 1};{region.x + 1}H"
-            + _command(a="p", i=self._image_id, p=1, c=region.width, r=region.height, C=1, q=2)
-            + "\x1b8"
-        )
+        where = (region.x, region.y, region.width, region.height, *(v for c in covers for v in c))
+        if pieces == [region]:
+            # the same placement id: kitty moves the one placement rather than adding another
+            if self._placed_at is not None and len(self._placed_at) > 4:
+                parts.append(_command(a="d", d="i", i=self._image_id, q=2))  # the pieces go
+            parts.append(
+                f"\x1b7\x1b[{region.y + 1};{region.x + 1}H"
+                + _command(a="p", i=self._image_id, p=1, c=region.width, r=region.height, C=1, q=2)
+                + "\x1b8"
+            )
+        else:
+            parts.append(_command(a="d", d="i", i=self._image_id, q=2))  # what was placed before
+            parts.extend(self._piece(region, piece, number) for number, piece in enumerate(pieces, 1))
         self._placed_at = where
         self.placements += 1
         self._write("".join(parts))
+
+    def _piece(self, region: Region, piece: Region, number: int) -> str:
+        """A placement of the part of the picture under `piece` (cells of the screen)."""
+        assert self._image is not None
+        width, height = self._image.size
+        left = round((piece.x - region.x) * width / region.width)
+        top = round((piece.y - region.y) * height / region.height)
+        right = round((piece.right - region.x) * width / region.width)
+        bottom = round((piece.bottom - region.y) * height / region.height)
+        place = _command(
+            a="p", i=self._image_id, p=number, x=left, y=top, w=right - left, h=bottom - top,
+            c=piece.width, r=piece.height, C=1, q=2,
+        )  # fmt: skip
+        return f"\x1b7\x1b[{piece.y + 1};{piece.x + 1}H{place}\x1b8"

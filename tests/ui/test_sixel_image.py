@@ -10,6 +10,8 @@ import threading
 from PIL import Image
 from support.keys import fresh_key
 from textual.drivers.headless_driver import HeadlessDriver
+from textual.geometry import Region
+from textual.widgets._toast import Toast
 from ui_helpers import grid_in_preview, make_app, make_launch, wait_for
 
 from mj_tui.ui import sixel_encode
@@ -136,10 +138,45 @@ async def test_kitty_direct_sends_once_and_only_moves_placements(emulator, contr
         assert f"\x1b[{region.y + 1};{region.x + 1}H\x1b_Ga=p,i={image_id},p=1,c={region.width}" in sent
 
         app.notify("over the picture", timeout=30)
-        unplace = f"\x1b_Ga=d,d=i,i={image_id},q=2\x1b\\"
-        await wait_for(pilot, lambda: unplace in written, what="the placement removed under the toast")
+        cut = f"\x1b_Ga=d,d=i,i={image_id},q=2\x1b\\"
+        await wait_for(pilot, lambda: any(w.startswith(cut) for w in written), what="placed around the toast")
+        (toast,) = screen.query(Toast)
+        over = toast.region.intersection(region)
+        assert over.area  # the toast is over the picture
+        (around,) = [w for w in written if w.startswith(cut)]
+        pieces = [
+            (Region(int(col) - 1, int(row) - 1, int(c), int(r)), (int(x), int(y), int(w), int(h)))
+            for row, col, x, y, w, h, c, r in re.findall(
+                rf"\x1b\[(\d+);(\d+)H\x1b_Ga=p,i={image_id},p=\d+,x=(\d+),y=(\d+),w=(\d+),h=(\d+),c=(\d+),r=(\d+)",
+                around,
+            )
+        ]
+        assert len(pieces) >= 2
+        assert all(not piece.overlaps(toast.region) and region.contains_region(piece) for piece, _ in pieces)
+        assert sum(piece.area for piece, _ in pieces) == region.area - over.area  # all the rest of it
+        px, py = widget.image.width / region.width, widget.image.height / region.height
+        for piece, (x, y, w, h) in pieces:  # each shows its own part of the picture
+            assert (x, y) == (round((piece.x - region.x) * px), round((piece.y - region.y) * py))
+            assert (x + w, y + h) == (round((piece.right - region.x) * px), round((piece.bottom - region.y) * py))
         placed = widget.placements
         app.clear_notifications()
-        await wait_for(pilot, lambda: widget.placements > placed and widget._placed_at, what="placed again")
+        await wait_for(pilot, lambda: widget.placements > placed and len(widget._placed_at) == 4, what="whole again")
+        assert written[-1].count("a=p,") == 1 and f"a=p,i={image_id},p=1,c={region.width}" in written[-1]
         assert widget.sends == 1  # the picture itself went out once
         assert sum("f=100" in w for w in written) == 1
+
+
+def test_uncovered_is_the_region_less_the_covers_in_few_rectangles():
+    from mj_tui.ui.kitty_direct import uncovered
+
+    region = Region(10, 5, 40, 20)
+    assert uncovered(region, []) == [region]
+    assert uncovered(region, [Region(0, 0, 100, 100)]) == []
+    toast = Region(30, 8, 30, 4)  # top right, past the edge
+    pieces = uncovered(region, [toast])
+    assert pieces == [Region(10, 5, 40, 3), Region(10, 8, 20, 4), Region(10, 12, 40, 13)]
+    two = [Region(12, 6, 5, 5), Region(30, 9, 5, 10)]
+    pieces = uncovered(region, two)
+    assert sum(p.area for p in pieces) == region.area - 25 - 50
+    assert all(not p.overlaps(c) for p in pieces for c in two)
+    assert all(not a.overlaps(b) for a in pieces for b in pieces if a is not b)
