@@ -44,6 +44,16 @@ class MjApp(ReportWorkerErrors, App[int]):
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show all keys"),
         Binding("f2", "key", "Key", id="key", tooltip="Change or delete the API key"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit mj-tui"),
+        # (ctrl+l, the usual key, clears the prompt box)
+        Binding(
+            "f12",
+            "redraw",
+            "Redraw",
+            id="redraw",
+            priority=True,
+            show=False,
+            tooltip="Draw the screen again, pictures too (after tmux wiped them)",
+        ),
     ]
     # panes reflow by size: see app.tcss (.-narrow / .-short)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -307,6 +317,20 @@ class MjApp(ReportWorkerErrors, App[int]):
                 "the next time it starts."
             )
         return reasons
+
+    def action_redraw(self) -> None:
+        """Write every cell again. The pictures follow: a frame over a Sixel picture's
+        cells sends it again, and a kitty picture is placed again (its data stays)."""
+        screen = self.screen
+        # a full frame, as Textual writes after a resize (textual is pinned: private API)
+        self._display(screen, screen._compositor.render_update(full=True, screen_stack=self._background_screens))
+
+    def focus_came_back(self) -> None:
+        """The terminal (or tmux: another window, then this one again) gave us the focus
+        back. Inside tmux, pictures passed through to the terminal are gone once tmux has
+        drawn the pane again from its own copy of the text: draw them again."""
+        if getattr(self.graphics.image_class, "wrap", None) is not None:
+            self.action_redraw()
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen

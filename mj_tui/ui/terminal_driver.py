@@ -6,13 +6,15 @@
 - The terminal's focus-in and focus-out reports are dropped: Textual restyles the whole
   screen on each, which repaints every picture (a Sixel picture is sent again, ~100 kB,
   on every alt-tab). Nothing in mj-tui looks different with or without the terminal's
-  focus.
+  focus. A focus-in is told to the app (`focus_came_back`): inside tmux it means tmux
+  has drawn the pane again, and pictures passed through to the terminal are gone.
 - On a terminal whose locale is not UTF-8, every character outside ASCII is written as
   an ASCII look-alike of the same width (borders, bars, icons), not as mojibake.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import threading
@@ -25,7 +27,8 @@ from textual.drivers.linux_driver import LinuxDriver
 
 from ..core.terminal_caps import AnswerCollector, Answers
 
-FOCUS_REPORTS = ("\x1b[I", "\x1b[O")
+FOCUS_IN, FOCUS_OUT = "\x1b[I", "\x1b[O"
+FOCUS_REPORTS = (FOCUS_IN, FOCUS_OUT)
 
 # what a non-UTF-8 terminal gets instead: box drawing, blocks, the icons mj-tui draws
 _ASCII_LOOKS = {
@@ -142,6 +145,11 @@ class MjDriver(LinuxDriver):
             text = round_.collector.feed(text)
             if round_.collector.done and not round_.future.done():
                 round_.future.set_result(round_.collector.answers)
+        if FOCUS_IN in text:
+            came_back = getattr(self._app, "focus_came_back", None)
+            if came_back is not None:
+                with contextlib.suppress(RuntimeError):  # the app's loop closing: nothing to redraw
+                    self._loop.call_soon_threadsafe(came_back)  # (the input thread does not wait)
         for report in FOCUS_REPORTS:
             if report in text:
                 text = text.replace(report, "")

@@ -180,3 +180,32 @@ def test_uncovered_is_the_region_less_the_covers_in_few_rectangles():
     assert sum(p.area for p in pieces) == region.area - 25 - 50
     assert all(not p.overlaps(c) for p in pieces for c in two)
     assert all(not a.overlaps(b) for a in pieces for b in pieces if a is not b)
+
+
+async def test_f12_and_tmux_focus_coming_back_draw_the_picture_again(emulator, control, tmp_path, monkeypatch):
+    written: list[str] = []
+    monkeypatch.setattr(HeadlessDriver, "write", lambda self, data: written.append(data))
+    app = make_app(make_launch(tmp_path, emulator, "mjproxy", key=fresh_key()), Graphics("sixel", SixelImage, (10, 20)))
+    quiet = [True]  # no toasts over the picture: each send below is the one asked for
+    real_notify = app.notify
+    app.notify = lambda *a, **k: None if quiet[0] else real_notify(*a, **k)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await grid_in_preview(pilot, app, "a fox")
+        widget = screen.preview.image_widget
+        assert isinstance(widget, SixelImage)
+        await wait_for(pilot, lambda: widget.sends == 1 and widget._settle is None, what="the picture sent")
+
+        await pilot.press("f12")  # from the prompt box too
+        await wait_for(pilot, lambda: widget.sends == 2 and widget._settle is None, what="sent again")
+        assert screen.composer.text_area.text == ""  # not typed
+
+        app.focus_came_back()  # not inside tmux: the terminal kept the picture
+        for _ in range(4):
+            await pilot.pause()
+        assert widget.sends == 2
+
+        widget.wrap = staticmethod(lambda text: text)  # inside tmux: pictures are passed through
+        app.graphics = Graphics("sixel", type("Wrapped", (SixelImage,), {"wrap": widget.wrap}), (10, 20))
+        app.focus_came_back()
+        await wait_for(pilot, lambda: widget.sends == 3 and widget._settle is None, what="sent again after tmux")
+        assert len([w for w in written if "\x1bP0;1;0q" in w]) == 3
