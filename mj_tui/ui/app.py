@@ -321,9 +321,13 @@ class MjApp(ReportWorkerErrors, App[int]):
     def action_redraw(self) -> None:
         """Write every cell again. The pictures follow: a frame over a Sixel picture's
         cells sends it again, and a kitty picture is placed again (its data stays)."""
+        from .sixel_image import watched
+
         screen = self.screen
         # a full frame, as Textual writes after a resize (textual is pinned: private API)
         self._display(screen, screen._compositor.render_update(full=True, screen_stack=self._background_screens))
+        for picture in list(watched(self)):  # then each picture at once, over its fresh cells
+            picture.redraw_now()
 
     def focus_came_back(self) -> None:
         """The terminal (or tmux: another window, then this one again) gave us the focus

@@ -140,6 +140,12 @@ class KittyDirectImage(Widget):
         if frame_hits(update, self.content_region):
             self._damaged()
 
+    def redraw_now(self) -> None:
+        """The whole screen was just written again: place the picture now."""
+        if self._settle is not None:
+            self._settle.stop()
+        self._place()
+
     def _damaged(self) -> None:
         if self._settle is None:
             self._settle = self.set_timer(SETTLE, self._place)

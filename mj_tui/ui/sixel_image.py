@@ -164,6 +164,14 @@ class SixelImage(Widget):
             self._whole_damage = self._whole_damage or whole
             self._damaged()
 
+    def redraw_now(self) -> None:
+        """The whole screen was just written again: send the picture now, not after a
+        settling pause (see MjApp.action_redraw)."""
+        if self._settle is not None:
+            self._settle.stop()
+        self._whole_damage = True
+        self._send()
+
     def _damaged(self) -> None:
         # the lines are written after this frame is composed: send after it (and any frame
         # that follows at once), not now
