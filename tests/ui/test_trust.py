@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 from support.keys import fresh_key
-from ui_helpers import Recorder, make_app, make_launch, wait_for
+from ui_helpers import Recorder, make_app, make_launch, until_idle, wait_for
 
 from mj_tui.core.models import ButtonKind, Status
 from mj_tui.ui.screens.confirm import ConfirmDialog
@@ -186,6 +186,10 @@ async def test_footer_and_header_drop_whole_items_at_80_columns(emulator, tmp_pa
         footer = str(screen.query_one("KeyFooter").render())
         words = footer.split("▏")[0].split()
         assert not any(w.endswith("…") and len(w) > 1 for w in words), footer  # "Actio…" cut mid-word
+        # the job's own charge comes with its task (submit or finish): done first, so it
+        # cannot land after the long spend below and change the number looked for
+        await wait_for(pilot, lambda: screen.tasks.current.status == Status.SUCCESS, what="the job done")
+        await until_idle(pilot)
         screen.session.service.session_spend = 115_500_000  # a long session's spend
         screen.session.changed()
         header = screen.header
