@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from support.keys import fresh_key
 from textual import events
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from ui_helpers import make_app, make_launch, wait_for
 
 from mj_tui.core.history import namespace_for
 from mj_tui.core.models import Button, Mode, ProviderKind, Status, Task
 from mj_tui.ui.app import MjApp
 from mj_tui.ui.screens.main import MainScreen
-from mj_tui.ui.screens.start import StartScreen
+from mj_tui.ui.screens.start import PROMPT_PLACEHOLDER, REFS_PLACEHOLDER, StartScreen
 from mj_tui.ui.task_format import task_row
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -109,6 +109,8 @@ async def test_the_first_frame_is_page_one_from_the_store_then_the_main_screen(
         assert main.session.page_size == rows
         assert [t.id for t in main.tasks.tasks] == [t.id for t in newest]  # the same page, not read again smaller
         assert main.composer.text_area.has_focus
+        assert main.composer.text_area.placeholder == PROMPT_PLACEHOLDER  # the words drawn before it
+        assert main.composer.query_one("#refs", Input).placeholder == REFS_PLACEHOLDER
         # the panes were drawn where the main screen lays them out
         panes = (main.tasks, main.composer, main.preview, main.actions)
         assert corners(lines) == {(pane.region.x, pane.region.y) for pane in panes}

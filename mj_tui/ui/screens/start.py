@@ -5,15 +5,17 @@ lint rules) takes as long again as Python and Textual themselves: ~250 ms on a s
 VM. This screen needs only what the first page needs (the config, the local store,
 the list and the header), so the person sees their tasks at once, in the layout they
 are about to use: the header, the list with its page line, and the outlines of the
-prompt box, the preview and the action bar where those will be. The panes are drawn
-as one block of text, borders and all, in the main screen's geometry (both columns
-half the width, the prompt box's rows at the bottom left, the action bar's at the
-bottom right) and colours, the list in its own row format: laid out as twelve
-widgets, the same frame took ~45 ms more (about 4 ms a widget to compose, style and
-lay out), a seventh of the start. The app swaps the
-main screen in right after (see MjApp.start_main); keys typed meanwhile are kept and
-replayed into it in order (see MjApp.on_event), so none is lost and none acts on
-this screen.
+prompt box, the preview and the action bar where those will be.
+
+The panes are drawn as one block of text, borders and all, in the main screen's
+geometry (both columns half the width, the prompt box's rows at the bottom left, the
+action bar's at the bottom right) and colours, the list in its own row format: laid
+out as twelve widgets (containers, and a widget per pane) the same frame took ~15 ms
+more to compose, style, lay out and draw.
+
+The app puts the main screen over it right after (see MjApp.start_main); keys typed
+meanwhile are kept and replayed into it in order (see MjApp.on_event), so none is
+lost and none acts on this screen.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ TITLE = "$text-muted"
 PANE = "on $surface"
 SELECTED = "on $block-cursor-blurred-background"  # the list's selected row, unfocused
 
-# the prompt box's own words (Composer), so the swap does not change them
+# the prompt box's own words (Composer: a test checks they are the same), so the swap
+# does not change them
 PROMPT_PLACEHOLDER = "Type a prompt: what to draw… (ctrl+j sends)"
 REFS_PLACEHOLDER = "reference images: file paths, space-separated"
 
