@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import selectors
@@ -148,8 +149,16 @@ class MjDriver(LinuxDriver):
         if FOCUS_IN in text:
             came_back = getattr(self._app, "focus_came_back", None)
             if came_back is not None:
+                app = self._app
+
+                async def tell() -> None:
+                    # in the app's own context, as call_from_thread runs a callback: what it
+                    # starts (a timer) looks the app up there, and dies without it
+                    with app._context():
+                        came_back()
+
                 with contextlib.suppress(RuntimeError):  # the app's loop closing: nothing to redraw
-                    self._loop.call_soon_threadsafe(came_back)  # (the input thread does not wait)
+                    asyncio.run_coroutine_threadsafe(tell(), loop=self._loop)  # (not waited for)
         for report in FOCUS_REPORTS:
             if report in text:
                 text = text.replace(report, "")
