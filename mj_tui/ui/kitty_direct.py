@@ -19,11 +19,8 @@ from itertools import count, pairwise
 
 from PIL import Image as PILImage
 from textual.geometry import Region
-from textual.strip import Strip
-from textual.timer import Timer
-from textual.widget import Widget
 
-from .sixel_image import SETTLE, frame_hits, overlays, watch_frames, watched
+from .sixel_image import TerminalPicture, frame_hits, overlays
 
 _PAYLOAD = "mj_tui.kitty_direct"  # key in the PIL image's .info: ((width, height), base64 PNG)
 _CHUNK = 4096  # the protocol's limit per escape sequence
@@ -78,7 +75,7 @@ def uncovered(region: Region, covers: list[Region]) -> list[Region]:
     return sorted(pieces, key=lambda r: (r.y, r.x))
 
 
-class KittyDirectImage(Widget):
+class KittyDirectImage(TerminalPicture):
     DEFAULT_CSS = "KittyDirectImage { width: auto; height: auto; }"
     prepare = staticmethod(prepare)
 
@@ -89,7 +86,6 @@ class KittyDirectImage(Widget):
         self._image_id: int | None = None  # the terminal holds the picture under this id
         self._sent = False
         self._placed_at: tuple[int, ...] | None = None  # the region, and what was cut out of it
-        self._settle: Timer | None = None
         self.sends = 0  # pictures sent
         self.placements = 0
 
@@ -109,15 +105,7 @@ class KittyDirectImage(Widget):
             self._image_id = next(_IDS)
         self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        return Strip.blank(self.size.width, self.rich_style)
-
-    def on_mount(self) -> None:
-        watch_frames(self.app)
-        watched(self.app).add(self)
-
-    def on_unmount(self) -> None:
-        watched(self.app).discard(self)
+    def on_unmount(self) -> None:  # (TerminalPicture's stops telling it of frames)
         self._forget()
 
     def _write(self, text: str) -> None:
@@ -140,17 +128,8 @@ class KittyDirectImage(Widget):
         if frame_hits(update, self.content_region):
             self._damaged()
 
-    def redraw_now(self) -> None:
-        """The whole screen was just written again: place the picture now."""
-        if self._settle is not None:
-            self._settle.stop()
+    def _draw(self) -> None:
         self._place()
-
-    def _damaged(self) -> None:
-        if self._settle is None:
-            self._settle = self.set_timer(SETTLE, self._place)
-        else:
-            self._settle.reset()
 
     def _unplace(self) -> None:
         if self._placed_at is not None and self._image_id is not None:

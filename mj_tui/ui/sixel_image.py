@@ -111,7 +111,46 @@ def occluded(widget: Widget, region: Region) -> bool:
     return overlays(widget, region) != []
 
 
-class SixelImage(Widget):
+class TerminalPicture(Widget):
+    """A picture the terminal draws over cells Textual leaves blank. It is told of every
+    frame (see watch_frames), drawn (`_draw`) once the frames that wrote its cells have
+    settled, and at once after a full redraw (`redraw_now`)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._settle: Timer | None = None
+
+    def _draw(self) -> None:
+        raise NotImplementedError
+
+    def render_line(self, y: int) -> Strip:
+        return Strip.blank(self.size.width, self.rich_style)
+
+    # (Textual calls these for each class that defines them: a subclass adds its own)
+    def on_mount(self) -> None:
+        watch_frames(self.app)
+        watched(self.app).add(self)
+
+    def on_unmount(self) -> None:
+        watched(self.app).discard(self)
+
+    def redraw_now(self) -> None:
+        """The whole screen was just written again: draw now, not after a settling pause
+        (see MjApp.action_redraw)."""
+        if self._settle is not None:
+            self._settle.stop()
+        self._draw()
+
+    def _damaged(self) -> None:
+        # the lines are written after this frame is composed: draw after it (and any frame
+        # that follows at once), not now
+        if self._settle is None:
+            self._settle = self.set_timer(SETTLE, self._draw)
+        else:
+            self._settle.reset()
+
+
+class SixelImage(TerminalPicture):
     """A picture drawn with Sixel; `image` is set already fitted to the widget's cells."""
 
     DEFAULT_CSS = "SixelImage { width: auto; height: auto; }"
@@ -123,7 +162,6 @@ class SixelImage(Widget):
         super().__init__(id=id, classes=classes)
         self._image: PILImage.Image | None = None
         self._sixel: str | None = None
-        self._settle: Timer | None = None
         self.sends = 0  # pictures sent (the benchmarks and tests read it)
         self.held = 0  # sends skipped because something was over the picture
         self._whole_damage = True  # nothing of the picture is on screen
@@ -145,16 +183,6 @@ class SixelImage(Widget):
             )
         self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        return Strip.blank(self.size.width, self.rich_style)
-
-    def on_mount(self) -> None:
-        watch_frames(self.app)
-        watched(self.app).add(self)
-
-    def on_unmount(self) -> None:
-        watched(self.app).discard(self)
-
     def frame_written(self, update: object) -> None:
         """A frame went out: if it wrote any of the picture's cells, the picture is damaged."""
         if self._sixel is None or not self.display:
@@ -165,20 +193,11 @@ class SixelImage(Widget):
             self._damaged()
 
     def redraw_now(self) -> None:
-        """The whole screen was just written again: send the picture now, not after a
-        settling pause (see MjApp.action_redraw)."""
-        if self._settle is not None:
-            self._settle.stop()
-        self._whole_damage = True
-        self._send()
+        self._whole_damage = True  # every cell was written: nothing of the picture is left
+        super().redraw_now()
 
-    def _damaged(self) -> None:
-        # the lines are written after this frame is composed: send after it (and any frame
-        # that follows at once), not now
-        if self._settle is None:
-            self._settle = self.set_timer(SETTLE, self._send)
-        else:
-            self._settle.reset()
+    def _draw(self) -> None:
+        self._send()
 
     def _send(self) -> None:
         self._settle = None
