@@ -891,10 +891,15 @@ def run_tui(args: argparse.Namespace) -> int:
     from .ui import gc_tuning
 
     gc_tuning.hold_for_startup()  # the app lets go after its first frame; finally: on any other way out
+    from .ui.early_frame import draw
+
+    launch.early_frame = draw(launch)  # before Textual is imported: see early_frame.py
     try:
         try:
             from .ui.app import run_app
         except ImportError:
+            if launch.early_frame is not None:
+                launch.early_frame.undo()
             print(
                 "The TUI is not available in this build; use the scripting commands (mj-tui --help).",
                 file=sys.stderr,
@@ -902,6 +907,8 @@ def run_tui(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         return run_app(launch)
     finally:
+        if launch.early_frame is not None:  # the app never took the terminal: as it was, before
+            launch.early_frame.undo()  # anything is said on it
         gc_tuning.startup_done()
 
 

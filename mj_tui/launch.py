@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # httpx, the emulator and the service load after the first fr
     import httpx
 
     from .core.service import MjService
+    from .ui.early_frame import EarlyFrame
 
 DEMO_BASE_URL = "http://emulator.demo"
 DEMO_KEY = "demo-key"
@@ -43,6 +44,8 @@ class Launch:
     emulator_app: object | None = None  # the in-process emulator in demo mode
     #: EmulatorConfig fields for the demo's emulator, started on first use
     demo_emulator: dict[str, Any] | None = None
+    #: the first frame, when it was drawn before Textual (the TUI takes it over)
+    early_frame: EarlyFrame | None = None
 
     @property
     def history_path(self) -> Path:

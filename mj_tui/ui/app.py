@@ -154,6 +154,9 @@ class MjApp(ReportWorkerErrors, App[int]):
             from .screens.start import StartScreen
 
             self._held_input = []
+            early = self.launch.early_frame  # the same frame is on screen already: its store and page
+            if early is not None:
+                return self._sized(StartScreen(self.launch, early.history, early.page))
             return self._sized(StartScreen(self.launch, self.launch.open_history(defer_index=True)))
         return self._main_screen()
 
@@ -165,6 +168,7 @@ class MjApp(ReportWorkerErrors, App[int]):
         start = self.screen
         try:
             if isinstance(start, StartScreen) and self.is_running:
+                start.keep_for_next_start()
                 # over it (the app's first screen has no place to switch from); it stays
                 # below, hidden, as the welcome screen does below a main screen
                 main = self._main_screen(start.history)

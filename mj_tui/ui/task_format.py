@@ -1,14 +1,21 @@
-"""How a task reads on screen: status icon and colour, progress bar, durations."""
+"""How a task reads on screen: status icon and colour, progress bar, durations.
+
+Rows are built as runs, (text, style) pairs in Textual's style language, without Textual
+itself: the first frame draws them before Textual is loaded (see early_frame.py), and the
+widgets turn the same runs into Content (Content.assemble takes them), so both look the same.
+Text from the server is made safe here (`clean`); a run's text is never read as markup.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from textual.content import Content
-
 from ..core.models import Status, Task
 from ..core.results import origin_name
-from .text import clean, literal
+from ..core.text import clean
+
+#: a piece of a line: its text, and its style ("" for none)
+Run = tuple[str, str]
 
 # single-width symbols: emoji widths vary between terminals and break columns
 STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
@@ -54,19 +61,19 @@ SHORT_TAGS = {
 }
 
 
-def status_icon(task: Task) -> Content:
+def status_run(task: Task) -> Run:
     icon, style, _ = STATUS_LOOK.get(task.status, STATUS_LOOK[Status.UNKNOWN])
-    return Content.styled(icon, f"bold {style}")
+    return (icon, f"bold {style}")
 
 
-def progress_bar(percent: int, width: int = 8) -> Content:
+def bar_runs(percent: int, width: int = 8) -> list[Run]:
     percent = max(0, min(100, percent))
     filled = round(width * percent / 100)
-    return Content.assemble(
+    return [
         ("━" * filled, "$accent"),
         ("━" * (width - filled), "$panel-lighten-2"),
         (f" {percent:>3}%", "$text-muted"),
-    )
+    ]
 
 
 def duration(seconds: float) -> str:
@@ -113,32 +120,38 @@ def short_tag(task: Task) -> str:
     return SHORT_TAGS.get(task.action.upper(), clean(task.action.lower(), one_line=True)[:3] or "?")
 
 
-def task_row(task: Task, now: datetime, *, compact: bool = False) -> Content:
+def row_runs(task: Task, now: datetime, *, compact: bool = False) -> list[Run]:
     """One task-list entry: icon, progress or duration, action, prompt; failures add a line."""
-    parts: list[Content | tuple[str, str] | str] = [status_icon(task), " "]
+    runs: list[Run] = [status_run(task), (" ", "")]
     if task.starred:
-        parts[-1] = ("★", "bold $warning")
+        runs[-1] = ("★", "bold $warning")
     if task.status.in_flight:
-        parts += [progress_bar(task.progress, 5 if compact else 8), " "]
+        runs += [*bar_runs(task.progress, 5 if compact else 8), (" ", "")]
     time_text = elapsed(task, now)
     if time_text:
-        parts.append((f"{time_text:>5} ", "$text-muted"))
+        runs.append((f"{time_text:>5} ", "$text-muted"))
     if compact:
-        parts.append((f"{short_tag(task):<4}", "$text-muted"))
+        runs.append((f"{short_tag(task):<4}", "$text-muted"))
     else:
         tag = action_tag(task)
-        parts.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
+        runs.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
     if task.tags:  # before the prompt: a long prompt is cut at the row's end, the tags are not
         shown = task.tags[:1] if compact else task.tags  # (a narrow row keeps room for the prompt)
         more = f"+{len(task.tags) - len(shown)}" if len(shown) < len(task.tags) else ""
-        parts.append((" ".join(f"#{t}" for t in shown) + more + " ", "$accent"))
-    parts.append(literal(task.prompt or task.description or task.id, one_line=True))
-    row = Content.assemble(*parts)
+        runs.append((" ".join(f"#{t}" for t in shown) + more + " ", "$accent"))
+    runs.append((clean(task.prompt or task.description or task.id, one_line=True), ""))
     if task.status == Status.FAILURE:
         reason = task.fail_reason or "no reason given"
-        row = Content.assemble(row, "\n  ", literal(reason, "$error", one_line=True))
+        runs += [("\n  ", ""), (clean(reason, one_line=True), "$error")]
     elif task.status == Status.UNCONFIRMED:
-        row = Content.assemble(row, "\n  ", ("may be at the provider: enter sends again, x dismisses", "$warning"))
+        runs += [("\n  ", ""), ("may be at the provider: enter sends again, x dismisses", "$warning")]
     elif task.status == Status.MODAL:
-        row = Content.assemble(row, "\n  ", ("waits for its prompt: enter sends one, x dismisses", "$warning"))
-    return row
+        runs += [("\n  ", ""), ("waits for its prompt: enter sends one, x dismisses", "$warning")]
+    return runs
+
+
+#: every style a row's runs can have (the first frame's colours are kept for these)
+ROW_STYLES = frozenset(
+    {"", "bold $warning", "$accent", "$panel-lighten-2", "$text-muted", "$error", "$warning"}
+    | {f"bold {style}" for _, style, _ in STATUS_LOOK.values()}
+)

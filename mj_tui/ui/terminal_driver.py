@@ -19,7 +19,6 @@ import contextlib
 import os
 import selectors
 import threading
-import unicodedata
 from codecs import getincrementaldecoder
 from concurrent.futures import Future
 
@@ -27,69 +26,11 @@ from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
 
 from ..core.terminal_caps import AnswerCollector, Answers
+from .ascii_looks import to_ascii
 
 FOCUS_IN, FOCUS_OUT = "\x1b[I", "\x1b[O"
 FOCUS_REPORTS = (FOCUS_IN, FOCUS_OUT)
-
-# what a non-UTF-8 terminal gets instead: box drawing, blocks, the icons mj-tui draws
-_ASCII_LOOKS = {
-    **dict.fromkeys("─━┄┅┈┉╌╍═▔▁", "-"),
-    **dict.fromkeys("│┃┆┇┊┋╎╏║▏▕", "|"),
-    **dict.fromkeys("┌┍┎┏┐┑┒┓└┕┖┗┘┙┚┛├┝┞┟┠┡┢┣┤┥┦┧┨┩┪┫┬┭┮┯┰┱┲┳┴┵┶┷┸┹┺┻┼╋╭╮╯╰╔╗╚╝╠╣╦╩╬", "+"),
-    **dict.fromkeys("█▉▊▋▌▍▎▓▒", "#"),
-    **dict.fromkeys("░", "."),
-    **dict.fromkeys("▀▄▐▖▗▘▙▚▛▜▝▞▟", " "),
-    "…": ".",
-    "·": ".",
-    "•": "*",
-    "★": "*",
-    "☆": "*",
-    "✔": "v",
-    "✓": "v",
-    "✘": "x",
-    "✗": "x",
-    "×": "x",
-    "→": ">",
-    "←": "<",
-    "↑": "^",
-    "↓": "v",
-    "▶": ">",
-    "◀": "<",
-    "▲": "^",
-    "▼": "v",
-    "⏵": ">",
-    "⏸": "=",
-    "⟳": "o",
-    "●": "o",
-    "○": "o",
-    "◌": "o",
-    "⋯": ".",
-    "\u00a0": " ",
-}
-
-
-class _AsciiTable(dict):
-    """str.translate's table: ASCII stays, the rest gets a look-alike as wide as it."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        if code < 128:
-            value = char
-        elif char in _ASCII_LOOKS:
-            value = _ASCII_LOOKS[char]
-        elif unicodedata.combining(char):
-            value = ""
-        else:
-            value = "??" if unicodedata.east_asian_width(char) in "WF" else "?"
-        self[code] = value
-        return value
-
-
-ASCII_TABLE = _AsciiTable()
-
-
-def to_ascii(text: str) -> str:
-    return text.translate(ASCII_TABLE)
+ALT_SCREEN = "\x1b[?1049h"
 
 
 class _Round:
@@ -108,7 +49,20 @@ class MjDriver(LinuxDriver):
         self._released = ""  # input held back during a round, for the parser
 
     # -- output ----------------------------------------------------------------------------------
+    def start_application_mode(self) -> None:
+        """As Textual's, on the screen an early frame is drawn on (early_frame.py): not
+        switching to it again, and restoring at exit the modes from before that frame."""
+        early = getattr(getattr(self._app, "launch", None), "early_frame", None)
+        self._on_early_frame = early is not None and early.armed
+        super().start_application_mode()
+        if early is not None and self._on_early_frame:
+            self._on_early_frame = False
+            self.attrs_before = early.modes
+            early.handed_over()
+
     def write(self, data: str) -> None:
+        if getattr(self, "_on_early_frame", False) and data == ALT_SCREEN:
+            return  # there already: switching again clears it on some terminals
         if self.ascii_only and not data.isascii():
             data = to_ascii(data)
         super().write(data)

@@ -10,8 +10,14 @@ from textual import events
 from ui_helpers import Recorder, main_screen, make_app, make_launch, wait_for
 
 from mj_tui.core.models import ProviderKind, Status, Task
-from mj_tui.ui.task_format import task_row
+from mj_tui.ui.task_format import row_runs
 from mj_tui.ui.text import clean
+
+
+def plain(task: Task, now, *, compact: bool = False) -> str:
+    """A task-list row's text, as drawn."""
+    return "".join(text for text, _ in row_runs(task, now, compact=compact))
+
 
 PROVIDERS = ["ohmygpt", "mjproxy"]
 
@@ -86,7 +92,7 @@ def test_failure_reason_and_control_characters_in_rows():
         prompt="a [red]cat[/]",
         fail_reason="[Banned prompt] bad\x07word\u202e",
     )
-    text = task_row(task, now).plain
+    text = plain(task, now)
     assert "a [red]cat[/]" in text
     assert "[Banned prompt] bad␇word" in text and "\u202e" not in text
     assert clean("a\nb\tc", one_line=True) == "a b c"
@@ -158,8 +164,8 @@ def test_narrow_forms_keep_their_meaning():
     now = datetime(2026, 1, 1, tzinfo=UTC)
     grid = Task(id="1", provider=ProviderKind.OHMYGPT, status=Status.SUCCESS, prompt="a owl")
     upscale = grid.with_(id="2", action="UPSCALE", origin_custom_id="MJ::JOB::upsample::2::abc", parent_id="1")
-    assert task_row(grid, now, compact=True).plain.endswith("img a owl")
-    assert task_row(upscale, now, compact=True).plain.endswith("U2  a owl")
+    assert plain(grid, now, compact=True).endswith("img a owl")
+    assert plain(upscale, now, compact=True).endswith("U2  a owl")
     assert balance_text(Balance("681500.00", unit="tokens")) == "681,500 tokens"
     assert balance_text(Balance("681500.00", unit="tokens"), short=True) == "681,500 tok"
     assert balance_text(Balance("12.5", unit="USD")) == "12.50 USD"

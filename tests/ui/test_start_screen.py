@@ -16,7 +16,7 @@ from mj_tui.core.models import Button, Mode, ProviderKind, Status, Task
 from mj_tui.ui.app import MjApp
 from mj_tui.ui.screens.main import MainScreen
 from mj_tui.ui.screens.start import PROMPT_PLACEHOLDER, REFS_PLACEHOLDER, StartScreen
-from mj_tui.ui.task_format import task_row
+from mj_tui.ui.task_format import row_runs
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -98,7 +98,7 @@ async def test_the_first_frame_is_page_one_from_the_store_then_the_main_screen(
         newest = sorted(tasks, key=lambda t: t.submit_time, reverse=True)[:rows]
         now = app.now()
         for index, task in enumerate(newest):
-            row = ("▶" if index == 0 else " ") + task_row(task, now).plain
+            row = ("▶" if index == 0 else " ") + "".join(text for text, _ in row_runs(task, now))
             assert left[index + 1] == "│" + row.ljust(57) + " │"
         assert "Type a prompt" in left[rows + 3]
 

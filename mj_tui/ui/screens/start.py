@@ -22,34 +22,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.segment import Segment
 from textual.app import ComposeResult
-from textual.content import Content
+from textual.content import Content, Span
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widgets import Static
 
 from ...core.history import History, store_page
-from ..task_format import task_row
+from ...core.models import Page
+from .. import start_frame
+from ..start_frame import LAYER, PROMPT_PLACEHOLDER, REFS_PLACEHOLDER, Line
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from ...launch import Launch
 
-# rows around the list at the first frame: header, footer, the list's border, and the prompt
-# box (7 rows, 6 on a short screen: its text area is one row shorter there, see app.tcss)
-AROUND_LIST = 1 + 1 + 2
-PROMPT_ROWS = {False: 7, True: 6}
-ACTION_ROWS = 3  # the action bar with nothing in it
-# the panes' look (app.tcss): round borders in this colour, muted titles, this background
-BORDER = "$panel-lighten-2"
-TITLE = "$text-muted"
-PANE = "on $surface"
-SELECTED = "on $block-cursor-blurred-background"  # the list's selected row, unfocused
-
-# the prompt box's own words (Composer: a test checks they are the same), so the swap
-# does not change them
-PROMPT_PLACEHOLDER = "Type a prompt: what to draw… (ctrl+j sends)"
-REFS_PLACEHOLDER = "reference images: file paths, space-separated"
+__all__ = ["PROMPT_PLACEHOLDER", "REFS_PLACEHOLDER", "StartScreen", "to_content"]
 
 
 class StartScreen(Screen):
@@ -64,20 +54,17 @@ class StartScreen(Screen):
     }
     """
 
-    def __init__(self, launch: Launch, history: History, **kwargs: Any) -> None:
+    def __init__(self, launch: Launch, history: History, page: Page | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.launch = launch
         self.history = history  # handed to the main screen, open
+        self._page = page  # page 1 as already read (for the frame drawn before Textual)
 
     @property
     def page_size(self) -> int:
         """Tasks per page: as many as the list has rows (what the main screen's list fits
         its pages to, so it does not read page 1 again), or the profile's own number."""
-        profile = self.launch.profile
-        if profile.page_size:
-            return profile.page_size
-        rows = self.app.size.height - AROUND_LIST - PROMPT_ROWS[self.has_class("-short")]
-        return max(1, rows)
+        return start_frame.page_size(self.app.size.height, self.launch.profile.page_size)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(id="header")
@@ -94,64 +81,66 @@ class StartScreen(Screen):
         header.mode = str(profile.default_mode or "")
         header.queue_limit = profile.queue_limit
 
+    def keep_for_next_start(self) -> None:
+        """Keep this frame's colours, header and footer for the next start's early frame
+        (see early_frame.py): each style the frame can use, as Textual writes it on this
+        terminal in this theme. The file is written in a thread, and only when changed."""
+        import os
+
+        from textual.geometry import Region
+        from textual.visual import Visual
+
+        from .. import early_frame
+
+        body = self.query_one("#start-body", Static)
+        console = self.app.console
+
+        def begins(strip: Strip, at: int) -> str:
+            """The escape sequence that begins the segment at cell `at` of `strip`."""
+            segment = strip.crop(at, at + 1)._segments[0]
+            drawn = Strip([Segment("X", segment.style)]).render(console)
+            return drawn[: drawn.index("X")]
+
+        styles = {}
+        for style in start_frame.styles():
+            [strip] = Visual.to_strips(body, to_content([("X", style)]), 1, 1, body.visual_style)
+            styles[style] = begins(strip, 0)
+        width = self.app.size.width
+        header, footer = (
+            widget.render_lines(Region(0, 0, width, 1))[0]
+            for widget in (self.query_one(AppHeader), self.query_one(KeyFooter))
+        )
+        kept = early_frame.Kept(
+            styles=styles,
+            bars=early_frame.bars(self.launch, width),
+            header=header.render(console),
+            footer=footer.render(console),
+            header_fill=begins(header, width - 1),
+            footer_fill=begins(footer, width - 1),
+        )
+        key = early_frame.frame_key(dict(os.environ), self.launch.config.theme)
+        self.app.run_worker(
+            lambda: early_frame.remember(early_frame.kept_path(), key, kept), thread=True, group="settings"
+        )
+
     def _panes(self, width: int, height: int) -> Content:
-        """The four panes, `width` x `height` cells: list and prompt box on the left, the
-        preview and the action bar on the right."""
-        left_width = width // 2  # Textual's split of two 1fr columns: the odd cell goes right
-        right_width = width - left_width
-        prompt_rows = min(height, PROMPT_ROWS[self.has_class("-short")])
-        action_rows = min(height, ACTION_ROWS)
-        left = self._list(left_width, height - prompt_rows) + self._prompt(left_width, prompt_rows)
-        right = box(right_width, height - action_rows, "Preview", "", [])
-        right += box(right_width, action_rows, "Actions", "", [])
-        return Content("\n").join(Content.assemble(a, b) for a, b in zip(left, right, strict=True))
-
-    def _list(self, width: int, height: int) -> list[Content]:
-        """Page 1 as the task list draws it: the marker and the selection on the first row,
-        each task in TaskList's row format, the page line in the border."""
-        profile = self.launch.profile
-        page = store_page(self.history, profile, 1, self.page_size)
-        now = self.app.now()  # type: ignore[attr-defined]
-        inner = max(0, width - 2 - 1)  # the border, and the list's right padding
-        compact = 0 < inner - 1 < 50  # TaskList's narrow rows (its width without the marker)
-        rows: list[Content] = []
-        for index, task in enumerate(page.tasks):
-            marker = "▶" if index == 0 else " "
-            for line in Content.assemble(marker, task_row(task, now, compact=compact)).split("\n"):
-                row = line.truncate(inner, ellipsis=True, pad=True)
-                rows.append((row.stylize_before(SELECTED) if index == 0 else row).pad_right(1))
-        subtitle = f"page {page.page} of {page.pages} · total {page.total}"
-        return box(width, height, "Tasks", subtitle, rows)
-
-    def _prompt(self, width: int, height: int) -> list[Content]:
-        mode = self.launch.profile.default_mode
-        muted = [PROMPT_PLACEHOLDER, *[""] * (height - 4), f" {mode} ▸    {REFS_PLACEHOLDER}"]
-        return box(width, height, "Prompt", "ctrl+j send", [Content.styled(line, TITLE) for line in muted])
+        """The four panes, `width` x `height` cells (see start_frame.panes)."""
+        page = self._page
+        if page is None or page.page_size != self.page_size:
+            page = store_page(self.history, self.launch.profile, 1, self.page_size)
+        lines = start_frame.panes(width, height, page, self.app.now(), self.launch.profile.default_mode)  # type: ignore[attr-defined]
+        return Content("\n").join(to_content(line) for line in lines)
 
 
-def box(width: int, height: int, title: str, subtitle: str, lines: list[Content]) -> list[Content]:
-    """`height` lines of a `width`-cell pane as app.tcss draws one: a round border with
-    the title top left and the subtitle bottom right, `lines` inside (cut to fit)."""
-    if height <= 0 or width <= 0:
-        return [Content("")] * max(0, height)
-    inner = max(0, width - 2)
-    if height == 1:
-        return [Content.styled("─" * width, BORDER).stylize_before(PANE)]
-
-    def edge(left: str, right: str, words: str, at_end: bool) -> Content:
-        label = f" {words} " if words and len(words) + 3 <= inner else ""
-        fill = "─" * max(0, inner - 1 - len(label))
-        parts: list[tuple[str, str]] = [(left, BORDER)]
-        if at_end:
-            parts += [(fill, BORDER), (label, TITLE), ("─" if inner else "", BORDER)]
-        else:
-            parts += [("─" if inner else "", BORDER), (label, TITLE), (fill, BORDER)]
-        parts.append((right, BORDER))
-        return Content.assemble(*parts).stylize_before(PANE)
-
-    middle = []
-    for index in range(height - 2):
-        text = lines[index] if index < len(lines) else Content("")
-        text = text.truncate(inner, ellipsis=True, pad=True)
-        middle.append(Content.assemble(("│", BORDER), text, ("│", BORDER)).stylize_before(PANE))
-    return [edge("╭", "╮", title, False), *middle, edge("╰", "╯", subtitle, True)]
+def to_content(line: Line) -> Content:
+    """A line of runs as Content: each run's layers of style, bottom first."""
+    text: list[str] = []
+    spans: list[Span] = []
+    at = 0
+    for part, style in line:
+        end = at + len(part)
+        if style:
+            spans.extend(Span(at, end, layer) for layer in style.split(LAYER))
+        text.append(part)
+        at = end
+    return Content("".join(text), spans)

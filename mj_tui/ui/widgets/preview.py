@@ -29,7 +29,7 @@ from ...core.errors import MjError
 from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
 from ..picture_fit import backdrop_of, cells_for, encode_ahead
-from ..task_format import action_tag, age, elapsed, progress_bar
+from ..task_format import action_tag, age, bar_runs, elapsed
 from ..text import literal
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class PreviewPane(Vertical, can_focus=True):
         if task.status.in_flight:
             text = Content.assemble(
                 ("Rendering…  ", "bold"),
-                progress_bar(task.progress, 12),
+                *bar_runs(task.progress, 12),
                 "\n",
                 ("The image appears here when the job is done.", "$text-muted"),
             )

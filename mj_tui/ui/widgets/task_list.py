@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from ...core.models import Page, Task
 from ..messages import TaskActivated, TaskHighlighted
-from ..task_format import task_row
+from ..task_format import row_runs
 
 
 class TaskList(OptionList):
@@ -104,7 +104,7 @@ class TaskList(OptionList):
         return 0 < self.size.width < 50
 
     def _row(self, task: Task):
-        return task_row(task, self.clock(), compact=self._compact())
+        return Content.assemble(*row_runs(task, self.clock(), compact=self._compact()))
 
     def _set_row(self, index: int, task: Task) -> None:
         """Redraw one row.  OptionList.replace_option_prompt_at_index repaints the whole

@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from ...core.models import Status, Task
 from ..picture_fit import cells_for
-from ..task_format import STATUS_LOOK, progress_bar, status_icon
+from ..task_format import STATUS_LOOK, bar_runs, status_run
 from ..text import literal
 
 CAPTION_ROWS = 1
@@ -109,7 +109,7 @@ class Tile(Vertical):
         """Status, a star, the prompt's words (tags in the gallery's detail line)."""
         star: Content | str = Content.styled("★ ", "bold $warning") if task.starred else ""
         caption = self.query_one(".tile-caption", Static)
-        caption.update(Content.assemble(status_icon(task), " ", star, literal(_words(task), one_line=True)))
+        caption.update(Content.assemble(status_run(task), " ", star, literal(_words(task), one_line=True)))
 
     @property
     def wants_picture(self) -> bool:
@@ -162,7 +162,7 @@ def _state(task: Task) -> Content:
     """What a tile without a picture says about its task."""
     _, style, word = STATUS_LOOK.get(task.status, STATUS_LOOK[Status.UNKNOWN])
     if task.status.in_flight:
-        return Content.assemble((f"{word}\n", style), progress_bar(task.progress, 6))
+        return Content.assemble((f"{word}\n", style), *bar_runs(task.progress, 6))
     if task.status == Status.FAILURE:
         return Content.assemble(("failed\n", "$error"), literal(task.fail_reason or "no reason given", one_line=True))
     if task.status == Status.SUCCESS:

@@ -1,0 +1,232 @@
+"""The first frame drawn before Textual is imported (early_frame.py): the start screen's own
+panes, in the colours its last run kept, cell for cell what Textual then draws; and on a
+real terminal, before Textual, with the keys typed meanwhile kept and the terminal left as
+it was."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import termios
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from support.keys import fresh_key
+from test_start_screen import gate_main
+from test_terminal_pty import KITTY_026, Terminal, env_for
+from textual.content import Content
+from ui_helpers import make_app, make_launch, wait_for
+
+from mj_tui.core.config import load_config
+from mj_tui.core.history import namespace_for, store_page
+from mj_tui.core.models import Button, Mode, Page, ProviderKind, Status, Task
+from mj_tui.ui import early_frame, start_frame
+from mj_tui.ui.screens.start import StartScreen
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+NOW = T0 + timedelta(hours=2)
+STATUSES = [
+    Status.SUCCESS,
+    Status.FAILURE,
+    Status.IN_PROGRESS,
+    Status.SUBMITTED,
+    Status.MODAL,
+    Status.UNCONFIRMED,
+    Status.CANCEL,
+    Status.NOT_START,
+    Status.UNKNOWN,
+]
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+MOVE = re.compile(r"\x1b\[(\d+);1H")
+
+
+def varied(count: int) -> list[Task]:
+    """Tasks in every state, starred or tagged, with wide characters and markup-like text."""
+    tasks = []
+    for i in range(count):
+        status = STATUSES[i % len(STATUSES)]
+        tasks.append(
+            Task(
+                id=str(1_770_000_000_000_000 + i),
+                provider=ProviderKind.MJPROXY,
+                status=status,
+                progress=37,
+                prompt=f"a [bold]fox[/] 日本語 {i} " + "long words " * (i % 4),
+                mode=Mode.FAST,
+                action=["IMAGINE", "UPSCALE", "VARIATION", "DESCRIBE"][i % 4],
+                submit_time=T0 + timedelta(minutes=i),
+                start_time=T0 + timedelta(minutes=i, seconds=5),
+                finish_time=T0 + timedelta(minutes=i, seconds=65) if status.is_terminal else None,
+                fail_reason="banned \x1b[31m word" if status == Status.FAILURE else None,
+                starred=i % 5 == 0,
+                tags=("cat", "dog") if i % 3 == 0 else (),
+                buttons=(Button("MJ::JOB::upsample::1::abc", "U1"),),
+            )
+        )
+    return tasks
+
+
+def cells(line: str) -> list[tuple[str, str]]:
+    """Each character of a line as written to the terminal, with the SGR codes it is drawn in."""
+    out, style = [], ""
+    for match in re.finditer(r"\x1b\[([0-9;]*)m|([^\x1b])", line):
+        if match.group(1) is not None:
+            style = "" if match.group(1) in ("", "0") else match.group(1)
+        else:
+            out.append((match.group(2), style))
+    return out
+
+
+def early_rows(frame: str) -> dict[int, str]:
+    """The early frame's lines by terminal row (1-based), as it positions them."""
+    parts = MOVE.split(frame.removeprefix(early_frame.BEGIN).removesuffix(early_frame.END))
+    return {int(parts[i]): parts[i + 1] for i in range(1, len(parts), 2)}
+
+
+@pytest.mark.parametrize("size", [(120, 40), (81, 24)])
+async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_path, graphics, monkeypatch, size):
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
+    history = launch.open_history()
+    history.upsert(namespace_for(launch.profile), varied(30))
+    history.close()
+    gate_main(monkeypatch)  # the start screen stays up
+    app = make_app(launch, graphics, quick_start=True, clock=lambda: NOW)
+    path = early_frame.kept_path()
+    assert not path.exists()
+    async with app.run_test(size=size) as pilot:
+        start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
+        await pilot.pause()
+        drawn = [strip.render(app.console) for strip in start._compositor.render_strips()]
+        start.keep_for_next_start()
+        await wait_for(pilot, path.exists, what="the colours kept")
+        key = early_frame.frame_key(dict(os.environ), launch.config.theme)
+        kept = early_frame.load(path, key)
+        assert kept is not None and set(kept.styles) == start_frame.styles()
+        assert early_frame.load(path, key + "another terminal") is None
+        assert not early_frame.remember(path, key, kept)  # unchanged: not written again
+
+        page = store_page(start.history, launch.profile, 1, start.page_size)
+        frame = early_frame.frame(kept, launch, os.terminal_size(size), page, NOW)
+        assert frame is not None and frame.startswith(early_frame.BEGIN) and frame.endswith(early_frame.END)
+        rows = early_rows(frame)
+        assert sorted(rows) == list(range(1, size[1] + 1))
+        for y, line in enumerate(drawn, start=1):
+            assert cells(rows[y]) == cells(line), f"row {y}"
+        pages = -(-30 // start.page_size)
+        assert "▶" in frame and f"page 1 of {pages} · total 30" in frame  # (not an empty list's frame)
+
+        # another width: the bars in their colour, their words left to Textual
+        wider = early_rows(early_frame.frame(kept, launch, os.terminal_size((size[0] + 3, size[1])), page, NOW) or "")
+        assert {char for char, _ in cells(wider[1])} == {" "} and cells(wider[1])[0][1] == cells(drawn[0])[-1][1]
+
+
+def test_every_style_a_frame_can_have_is_kept():
+    tasks = varied(40)
+    for width, height in ((200, 60), (81, 24), (40, 12)):
+        for index in range(0, len(tasks), 9):
+            page = Page(tasks[index : index + 9], 1, 9, 40)
+            lines = start_frame.panes(width, height, page, NOW, Mode.FAST)
+            assert len(lines) == height
+            assert {style for line in lines for _, style in line} <= start_frame.styles()
+
+
+@pytest.mark.parametrize("width", [0, 1, 2, 5, 9, 10, 11, 30])
+def test_fit_cuts_and_pads_as_content_truncate_does(width):
+    runs = [("ab", "$accent"), ("日本語", ""), ("cd", "bold $error"), ("é!", "$text-muted")]
+    content = Content.assemble(*runs).truncate(width, ellipsis=True, pad=True)
+    fitted = start_frame.fit(runs, width)
+    assert "".join(text for text, _ in fitted) == content.plain
+    styled = {(span.start, span.end, span.style) for span in content.spans}
+    at = 0
+    for text, style in fitted:
+        if style:
+            assert any(s <= at and at + len(text) <= e and st == style for s, e, st in styled), (text, style)
+        at += len(text)
+
+
+def test_nothing_is_drawn_without_kept_colours(tmp_path):
+    path = tmp_path / "first-frame.json"
+    assert early_frame.load(path, "k") is None  # none kept
+    path.write_text("{not json")
+    assert early_frame.load(path, "k") is None
+    path.write_text('{"k": {"format": 0, "styles": {}}}')
+    assert early_frame.load(path, "k") is None  # an older shape
+    assert early_frame.render([[("x", "an unknown style")]], {}) is None
+
+
+def _kept_plainly(env: dict[str, str]) -> None:
+    """Colours kept for the child's terminal: none at all (every style plain), and bars."""
+    kept = early_frame.Kept(
+        styles=dict.fromkeys(start_frame.styles(), ""),
+        bars="",
+        header="",
+        footer="",
+        header_fill="",
+        footer_fill="",
+    )
+    path = Path(env["MJ_TUI_CACHE_DIR"]) / early_frame.CACHE_FILE
+    theme = load_config(Path(env["MJ_TUI_CONFIG"])).theme
+    assert early_frame.remember(path, early_frame.frame_key(env, theme), kept)
+
+
+def terminal_side(term: Terminal) -> int:
+    """The child's end of its terminal, opened here too: to read the modes it sets."""
+    return os.open(os.readlink(f"/proc/{term.proc.pid}/fd/0"), os.O_RDWR | os.O_NOCTTY)
+
+
+def fresh_modes() -> list:
+    """A new terminal's modes (the child's, before it changed them, were these)."""
+    leader, follower = os.openpty()
+    try:
+        return termios.tcgetattr(follower)
+    finally:
+        os.close(leader)
+        os.close(follower)
+
+
+def test_on_a_terminal_it_comes_before_textual_and_keeps_the_keys_typed(tmp_path):
+    env = dict(env_for(tmp_path), MJ_TUI_CONFIG=str(tmp_path / "none.toml"))
+    _kept_plainly(env)
+    term = Terminal([sys.executable, "-m", "mj_tui", "--demo"], env, KITTY_026)
+    follower = terminal_side(term)
+    before = fresh_modes()
+    try:
+        term.read_until(lambda: b"page 1 of" in term.out)
+        early = bytes(term.out)
+        assert early.startswith(early_frame.BEGIN.encode())
+        assert b"\x1b[?1004h" not in early  # Textual's driver has not started
+        assert not termios.tcgetattr(follower)[3] & termios.ECHO  # typing does not echo over the frame
+        os.write(term.fd, b"a red fox")
+        term.read_until(lambda: "a red fox" in term.screen() and b"\x1b[?1004h" in term.out)
+        assert bytes(term.out).count(b"\x1b[?1049h") == 1  # Textual stayed on the frame's screen
+        os.write(term.fd, b"\x11")  # ctrl+q (nothing was sent: it does not ask)
+        assert term.proc.wait(timeout=20) == 0
+        assert termios.tcgetattr(follower) == before  # the modes from before the early frame
+    finally:
+        os.close(follower)
+        term.close()
+
+
+def test_a_failure_after_the_early_frame_leaves_the_terminal_as_it_was(tmp_path):
+    env = dict(env_for(tmp_path), MJ_TUI_CONFIG=str(tmp_path / "none.toml"))
+    _kept_plainly(env)
+    script = (
+        "import sys\n"
+        "from mj_tui.launch import build_launch\n"
+        "from mj_tui.ui.early_frame import draw\n"
+        "assert draw(build_launch(demo=True)) is not None\n"
+        "assert 'textual' not in sys.modules\n"
+        "raise SystemExit(3)\n"
+    )
+    term = Terminal([sys.executable, "-c", script], env, {})
+    follower = terminal_side(term)
+    before = fresh_modes()
+    try:
+        term.read_until(lambda: bytes(term.out).endswith(early_frame.LEAVE.encode()))
+        assert term.proc.wait(timeout=10) == 3 and b"page 1 of" in term.out
+        assert termios.tcgetattr(follower) == before
+    finally:
+        os.close(follower)
+        term.close()
