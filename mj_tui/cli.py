@@ -891,9 +891,12 @@ def run_tui(args: argparse.Namespace) -> int:
     from .ui import gc_tuning
 
     gc_tuning.hold_for_startup()  # the app lets go after its first frame; finally: on any other way out
-    from .ui.early_frame import draw
-
-    launch.early_frame = draw(launch)  # before Textual is imported: see early_frame.py
+    try:
+        from .ui.early_frame import draw
+    except ImportError:  # (no termios: not a POSIX terminal; Textual draws the first frame)
+        pass
+    else:
+        launch.early_frame = draw(launch)  # before Textual is imported: see early_frame.py
     try:
         try:
             from .ui.app import run_app

@@ -33,7 +33,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from .core.config import cache_dir, load_config
 
     env = dict(os.environ)
-    asked = (getattr(args, "graphics", None) or load_config().graphics or "auto").lower()
+    config = load_config()
+    asked = (getattr(args, "graphics", None) or config.graphics or "auto").lower()
     tmux = tc.ask_tmux(env)
     fd = _tty()
     answers, size = tc.Answers(), None
@@ -46,12 +47,25 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if caps.answered:
         tc.save_cached(path, env, caps)
     choice = tc.choose(caps, asked)
+    early = _early_frame_kept(env, config.theme)
     if args.json:
-        print(json.dumps({"terminal": asdict(caps), "choice": asdict(choice), "asked": asked}, indent=2))
+        found = {"terminal": asdict(caps), "choice": asdict(choice), "asked": asked, "early_frame": early}
+        print(json.dumps(found, indent=2))
         return 0
     if fd is None:
         print("not a terminal: nothing could be asked")
     for line in tc.describe(caps, choice):
         print(line)
     print(f"override      --graphics auto|tgp|sixel|halfcell|unicode|none, or [ui] graphics (now: {asked})")
+    if early:
+        print("first frame   drawn before Textual loads (its colours are kept for this terminal and theme)")
+    else:
+        print("first frame   drawn by Textual (colours for an earlier one are kept at the next start here)")
     return 0
+
+
+def _early_frame_kept(env: dict[str, str], theme: str) -> bool:
+    """Whether the TUI's next start here draws its first frame before Textual loads."""
+    from .ui import early_frame
+
+    return early_frame.load(early_frame.kept_path(), early_frame.frame_key(env, theme)) is not None

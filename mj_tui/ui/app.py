@@ -168,12 +168,13 @@ class MjApp(ReportWorkerErrors, App[int]):
         start = self.screen
         try:
             if isinstance(start, StartScreen) and self.is_running:
-                start.keep_for_next_start()
                 # over it (the app's first screen has no place to switch from); it stays
                 # below, hidden, as the welcome screen does below a main screen
                 main = self._main_screen(start.history)
                 main.session.page_size = start.page_size  # type: ignore[attr-defined]
                 await self.push_screen(main)
+                # its colours for the next start's early frame: once the main screen is drawn
+                self.call_after_refresh(start.keep_for_next_start)
         finally:
             gc_tuning.startup_done()
             self.call_after_refresh(self._release_input)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from support.keys import fresh_key
-from test_start_screen import gate_main
+from test_start_screen import gate_main, main_started
 from test_terminal_pty import KITTY_026, Terminal, env_for
 from textual.content import Content
 from ui_helpers import make_app, make_launch, wait_for
@@ -91,7 +91,7 @@ async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_p
     history = launch.open_history()
     history.upsert(namespace_for(launch.profile), varied(30))
     history.close()
-    gate_main(monkeypatch)  # the start screen stays up
+    gate = gate_main(monkeypatch)  # the start screen stays up
     app = make_app(launch, graphics, quick_start=True, clock=lambda: NOW)
     path = early_frame.kept_path()
     assert not path.exists()
@@ -99,6 +99,7 @@ async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_p
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
         await pilot.pause()
         drawn = [strip.render(app.console) for strip in start._compositor.render_strips()]
+        kept_here = start.kept_colours()
         start.keep_for_next_start()
         await wait_for(pilot, path.exists, what="the colours kept")
         key = early_frame.frame_key(dict(os.environ), launch.config.theme)
@@ -120,6 +121,13 @@ async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_p
         # another width: the bars in their colour, their words left to Textual
         wider = early_rows(early_frame.frame(kept, launch, os.terminal_size((size[0] + 3, size[1])), page, NOW) or "")
         assert {char for char, _ in cells(wider[1])} == {" "} and cells(wider[1])[0][1] == cells(drawn[0])[-1][1]
+
+        # the app keeps them itself once the main screen is up, from the start screen below it
+        path.unlink()
+        gate.set()
+        await wait_for(pilot, main_started(app), what="the main screen")
+        await wait_for(pilot, path.exists, what="the colours kept by the app")
+        assert app.screen_stack[0] is start and start.kept_colours() == kept_here == early_frame.load(path, key)
 
 
 def test_every_style_a_frame_can_have_is_kept():
@@ -230,3 +238,18 @@ def test_a_failure_after_the_early_frame_leaves_the_terminal_as_it_was(tmp_path)
     finally:
         os.close(follower)
         term.close()
+
+
+def test_doctor_says_whether_the_first_frame_comes_before_textual(tmp_path):
+    env = dict(env_for(tmp_path), MJ_TUI_CONFIG=str(tmp_path / "none.toml"))
+    said = []
+    for kept in (False, True):
+        if kept:
+            _kept_plainly(env)
+        term = Terminal([sys.executable, "-m", "mj_tui", "doctor"], env, KITTY_026)
+        try:
+            term.read_until(lambda term=term: term.proc.poll() is not None and "first frame" in term.screen())
+            said.append(re.search(r"first frame +(.*)", term.screen()).group(1))  # type: ignore[union-attr]
+        finally:
+            term.close()
+    assert said[0].startswith("drawn by Textual") and said[1].startswith("drawn before Textual loads")

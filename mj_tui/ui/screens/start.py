@@ -1,4 +1,4 @@
-"""The first frame: the real page of tasks, drawn before the rest of the UI exists.
+"""The first frame Textual draws: the real page of tasks, before the rest of the UI exists.
 
 Importing and building the main screen (its panes, flows, the prompt box's editor and
 lint rules) takes as long again as Python and Textual themselves: ~250 ms on a small
@@ -8,10 +8,11 @@ are about to use: the header, the list with its page line, and the outlines of t
 prompt box, the preview and the action bar where those will be.
 
 The panes are drawn as one block of text, borders and all, in the main screen's
-geometry (both columns half the width, the prompt box's rows at the bottom left, the
-action bar's at the bottom right) and colours, the list in its own row format: laid
-out as twelve widgets (containers, and a widget per pane) the same frame took ~15 ms
-more to compose, style, lay out and draw.
+geometry and colours, from the lines start_frame.py builds: laid out as twelve widgets
+(containers, and a widget per pane) the same frame took ~15 ms more to compose, style,
+lay out and draw. The same lines were usually on screen already: early_frame.py writes
+them before Textual is imported, in the colours this screen keeps for it
+(`keep_for_next_start`), and this screen then draws the same cells over them.
 
 The app puts the main screen over it right after (see MjApp.start_main); keys typed
 meanwhile are kept and replayed into it in order (see MjApp.on_event), so none is
@@ -38,6 +39,7 @@ from ..widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from ...launch import Launch
+    from .. import early_frame
 
 __all__ = ["PROMPT_PLACEHOLDER", "REFS_PLACEHOLDER", "StartScreen", "to_content"]
 
@@ -83,10 +85,20 @@ class StartScreen(Screen):
 
     def keep_for_next_start(self) -> None:
         """Keep this frame's colours, header and footer for the next start's early frame
-        (see early_frame.py): each style the frame can use, as Textual writes it on this
-        terminal in this theme. The file is written in a thread, and only when changed."""
+        (see early_frame.py). The file is written in a thread, and only when changed."""
         import os
 
+        from .. import early_frame
+
+        kept = self.kept_colours()
+        key = early_frame.frame_key(dict(os.environ), self.launch.config.theme)
+        self.app.run_worker(
+            lambda: early_frame.remember(early_frame.kept_path(), key, kept), thread=True, group="settings"
+        )
+
+    def kept_colours(self) -> early_frame.Kept:
+        """Each style the frame can use, as Textual writes it on this terminal in this theme,
+        and the header and footer lines as drawn (also below the main screen, hidden)."""
         from textual.geometry import Region
         from textual.visual import Visual
 
@@ -96,8 +108,8 @@ class StartScreen(Screen):
         console = self.app.console
 
         def begins(strip: Strip, at: int) -> str:
-            """The escape sequence that begins the segment at cell `at` of `strip`."""
-            segment = strip.crop(at, at + 1)._segments[0]
+            """The escape sequence that begins the cell `at` of `strip`."""
+            segment = next(iter(strip.crop(at, at + 1)))
             drawn = Strip([Segment("X", segment.style)]).render(console)
             return drawn[: drawn.index("X")]
 
@@ -110,17 +122,13 @@ class StartScreen(Screen):
             widget.render_lines(Region(0, 0, width, 1))[0]
             for widget in (self.query_one(AppHeader), self.query_one(KeyFooter))
         )
-        kept = early_frame.Kept(
+        return early_frame.Kept(
             styles=styles,
             bars=early_frame.bars(self.launch, width),
             header=header.render(console),
             footer=footer.render(console),
             header_fill=begins(header, width - 1),
             footer_fill=begins(footer, width - 1),
-        )
-        key = early_frame.frame_key(dict(os.environ), self.launch.config.theme)
-        self.app.run_worker(
-            lambda: early_frame.remember(early_frame.kept_path(), key, kept), thread=True, group="settings"
         )
 
     def _panes(self, width: int, height: int) -> Content:
