@@ -31,6 +31,7 @@ from .ascii_looks import to_ascii
 FOCUS_IN, FOCUS_OUT = "\x1b[I", "\x1b[O"
 FOCUS_REPORTS = (FOCUS_IN, FOCUS_OUT)
 ALT_SCREEN = "\x1b[?1049h"
+EXIT_HANGUP = 129  # as a shell reports a program ended by SIGHUP
 
 
 class _Round:
@@ -103,20 +104,31 @@ class MjDriver(LinuxDriver):
         if FOCUS_IN in text:
             came_back = getattr(self._app, "focus_came_back", None)
             if came_back is not None:
-                app = self._app
-
-                async def tell() -> None:
-                    # in the app's own context, as call_from_thread runs a callback: what it
-                    # starts (a timer) looks the app up there, and dies without it
-                    with app._context():
-                        came_back()
-
-                with contextlib.suppress(RuntimeError):  # the app's loop closing: nothing to redraw
-                    asyncio.run_coroutine_threadsafe(tell(), loop=self._loop)  # (not waited for)
+                self._tell_app(came_back)
         for report in FOCUS_REPORTS:
             if report in text:
                 text = text.replace(report, "")
         return text
+
+    def _tell_app(self, callback) -> None:
+        """Run `callback` on the app's loop, in the app's own context, as call_from_thread
+        runs one (what it starts, a timer, looks the app up there and dies without it), and
+        without waiting for it."""
+        app = self._app
+
+        async def tell() -> None:
+            with app._context():
+                callback()
+
+        with contextlib.suppress(RuntimeError):  # the app's loop closing: nothing left to tell
+            asyncio.run_coroutine_threadsafe(tell(), loop=self._loop)
+
+    def _terminal_gone(self) -> None:
+        """The terminal is gone (the SSH link dropped, its window closed, its tmux pane
+        killed): nobody is left to see or answer anything. The app ends as ctrl+q ends it,
+        without asking; jobs in flight go on at the provider and are picked up at the next
+        start, as after a crash."""
+        self._tell_app(lambda: self._app.exit(return_code=EXIT_HANGUP))
 
     # -- input ---------------------------------------------------------------------------------------
     def run_input_thread(self) -> None:
@@ -135,8 +147,12 @@ class MjDriver(LinuxDriver):
             while not self.exit_event.is_set():
                 ready = selector.select(0.1)
                 if ready:
-                    data = os.read(self.fileno, 4096)
+                    try:
+                        data = os.read(self.fileno, 4096)
+                    except OSError:  # EIO: the terminal hung up
+                        data = b""
                     if not data:
+                        self._terminal_gone()
                         break
                     text = self._filter(decode(data))
                     if text:

@@ -132,3 +132,17 @@ def test_an_explicit_renderer_the_terminal_cannot_draw_falls_back_with_a_word(tm
         assert "--graphics sixel" in term.screen()
     finally:
         term.close()
+
+
+def test_the_terminal_hanging_up_ends_the_app(tmp_path):
+    """An SSH link dropped or a window closed: the terminal is gone and nobody can answer a
+    question, so the app ends (exit 129, as after SIGHUP) rather than living on unseen."""
+    term = Terminal([sys.executable, "-m", "mj_tui", "--demo"], env_for(tmp_path), KITTY_026)
+    try:
+        term.read_until(lambda: "Task keys" in term.screen())
+        os.close(term.fd)  # the terminal's side closes: reads there end (EIO)
+        assert term.proc.wait(timeout=20) == 129
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+            term.proc.wait()
