@@ -140,6 +140,25 @@ def test_every_style_a_frame_can_have_is_kept():
             assert {style for line in lines for _, style in line} <= start_frame.styles()
 
 
+@pytest.mark.parametrize("size", [(2, 3), (3, 3), (10, 4), (20, 8), (41, 12), (80, 24), (233, 70)])
+def test_any_terminal_size_gives_whole_lines(size):
+    """Each line exactly as wide as the terminal, one per row: nothing wraps or is left over."""
+    from rich.cells import cell_len
+
+    width, height = size
+    page = Page(varied(9), 1, 9, 40)
+    frame = early_frame.frame(
+        early_frame.Kept(dict.fromkeys(start_frame.styles(), ""), "", "", "", "", ""),
+        make_launch(Path("/nonexistent"), "http://emulator.test", "mjproxy", key="k"),
+        os.terminal_size(size),
+        page,
+        NOW,
+    )
+    rows = early_rows(frame or "")
+    assert sorted(rows) == list(range(1, height + 1))
+    assert all(cell_len(SGR.sub("", rows[y])) == width for y in rows)
+
+
 @pytest.mark.parametrize("width", [0, 1, 2, 5, 9, 10, 11, 30])
 def test_fit_cuts_and_pads_as_content_truncate_does(width):
     runs = [("ab", "$accent"), ("日本語", ""), ("cd", "bold $error"), ("é!", "$text-muted")]
