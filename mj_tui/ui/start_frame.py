@@ -32,7 +32,10 @@ ACTION_ROWS = 3  # the action bar with nothing in it
 SHORT_BELOW = 30  # rows: MjApp's vertical breakpoint ("-short" below it)
 # the panes' look (app.tcss): round borders in this colour, muted titles, this background
 BORDER = "$panel-lighten-2"
-TITLE = "$text-muted"
+# the panes' titles as app.tcss colours them ($text-muted, "auto 60%" in every theme but the
+# ANSI one): spelled out, because in a Content style Textual 8.2 drops a variable's alpha
+# and draws $text-muted as bright as $text
+TITLE = "auto 60%"
 PANE = "on $surface"
 SELECTED = "on $block-cursor-blurred-background"  # the list's selected row, unfocused
 LAYER = "|"
@@ -116,11 +119,17 @@ def list_lines(page: Page, now: datetime, width: int, height: int) -> list[Line]
     each task in TaskList's row format, the page line in the border."""
     inner = max(0, width - 2 - 1)  # the border, and the list's right padding
     compact = 0 < inner - 1 < 50  # TaskList's narrow rows (its width without the marker)
+    lines = [_split(row_runs(task, now, compact=compact)) for task in page.tasks]
+    # rows of two lines (a failure's reason...) can make the page longer than the list: the
+    # list then has a scrollbar, one cell before its right padding, and its rows are cut a cell
+    # shorter (the bar itself is left to the main screen: a blank here)
+    bar = [(" ", "")] if sum(map(len, lines)) > height - 2 and inner > 1 else []
     rows: list[Line] = []
-    for index, task in enumerate(page.tasks):
-        for line in _split([("▶" if index == 0 else " ", ""), *row_runs(task, now, compact=compact)]):
-            row = fit(line, inner)
-            rows.append([*(under(row, SELECTED) if index == 0 else row), (" ", "")])
+    for index, row_lines in enumerate(lines):
+        for number, line in enumerate(row_lines):
+            # the marker cell begins every line of a row (TaskList.render_line)
+            row = fit([("▶" if index == 0 and number == 0 else " ", ""), *line], inner - len(bar))
+            rows.append([*(under(row, SELECTED) if index == 0 else row), *bar, (" ", "")])
     subtitle = f"page {page.page} of {page.pages} · total {page.total}"
     return box(width, height, "Tasks", subtitle, rows)
 

@@ -79,6 +79,26 @@ def cells(line: str) -> list[tuple[str, str]]:
     return out
 
 
+def seen(line: str) -> list[tuple[str, str]]:
+    """`cells`, less what cannot be seen: the text colour of a blank."""
+    out = []
+    for char, style in cells(line):
+        if char == " ":
+            codes, kept = style.split(";") if style else [], []
+            while codes:
+                code = codes.pop(0)
+                if code in ("38", "48"):  # an extended colour: 5;n or 2;r;g;b follow
+                    size = 2 if codes[0] == "5" else 4
+                    colour, codes = codes[:size], codes[size:]
+                    if code == "48":
+                        kept += [code, *colour]
+                elif not (code.isdigit() and (30 <= int(code) <= 39 or 90 <= int(code) <= 97 or code == "1")):
+                    kept.append(code)
+            style = ";".join(kept)
+        out.append((char, style))
+    return out
+
+
 def early_rows(frame: str) -> dict[int, str]:
     """The early frame's lines by terminal row (1-based), as it positions them."""
     parts = MOVE.split(frame.removeprefix(early_frame.BEGIN).removesuffix(early_frame.END))
@@ -89,7 +109,8 @@ def early_rows(frame: str) -> dict[int, str]:
 async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_path, graphics, monkeypatch, size):
     launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
     history = launch.open_history()
-    history.upsert(namespace_for(launch.profile), varied(30))
+    # (every state, and rows of two lines; as many as fit the list without a scrollbar)
+    history.upsert(namespace_for(launch.profile), varied(10))
     history.close()
     gate = gate_main(monkeypatch)  # the start screen stays up
     app = make_app(launch, graphics, quick_start=True, clock=lambda: NOW)
@@ -98,7 +119,8 @@ async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_p
     async with app.run_test(size=size) as pilot:
         start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
         await pilot.pause()
-        drawn = [strip.render(app.console) for strip in start._compositor.render_strips()]
+        drawn_strips = start._compositor.render_strips()
+        drawn = [strip.render(app.console) for strip in drawn_strips]
         kept_here = start.kept_colours()
         start.keep_for_next_start()
         await wait_for(pilot, path.exists, what="the colours kept")
@@ -115,8 +137,7 @@ async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_p
         assert sorted(rows) == list(range(1, size[1] + 1))
         for y, line in enumerate(drawn, start=1):
             assert cells(rows[y]) == cells(line), f"row {y}"
-        pages = -(-30 // start.page_size)
-        assert "▶" in frame and f"page 1 of {pages} · total 30" in frame  # (not an empty list's frame)
+        assert "▶" in frame and "page 1 of 1 · total 10" in frame  # (not an empty list's frame)
 
         # another width: the bars in their colour, their words left to Textual
         wider = early_rows(early_frame.frame(kept, launch, os.terminal_size((size[0] + 3, size[1])), page, NOW) or "")
@@ -128,6 +149,17 @@ async def test_the_early_frame_is_the_start_screen_cell_for_cell(emulator, tmp_p
         await wait_for(pilot, main_started(app), what="the main screen")
         await wait_for(pilot, path.exists, what="the colours kept by the app")
         assert app.screen_stack[0] is start and start.kept_colours() == kept_here == early_frame.load(path, key)
+
+        # the main screen draws the task list's pane as the frame did: titles, rows and their
+        # second lines, the page line
+        main = app.main_screen
+        assert main is not None
+        await pilot.pause()
+        region = main.tasks.region
+        after = main._compositor.render_strips()
+        for y in range(region.y, region.bottom):
+            now_drawn = after[y].crop(region.x, region.right).render(app.console)
+            assert seen(now_drawn) == seen(drawn_strips[y].crop(region.x, region.right).render(app.console)), y
 
 
 def test_every_style_a_frame_can_have_is_kept():
@@ -272,3 +304,29 @@ def test_doctor_says_whether_the_first_frame_comes_before_textual(tmp_path):
         finally:
             term.close()
     assert said[0].startswith("drawn by Textual") and said[1].startswith("drawn before Textual loads")
+
+
+async def test_a_page_longer_than_the_list_is_cut_as_the_main_screen_cuts_it(emulator, tmp_path, graphics, monkeypatch):
+    """Rows of two lines make page 1 longer than the list: the main screen adds a scrollbar
+    and cuts the rows a cell shorter; the first frame cuts them the same (the bar's own cell
+    is blank there)."""
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
+    history = launch.open_history()
+    history.upsert(namespace_for(launch.profile), varied(30))
+    history.close()
+    gate = gate_main(monkeypatch)
+    app = make_app(launch, graphics, quick_start=True, clock=lambda: NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
+        await pilot.pause()
+        before = start._compositor.render_strips()
+        gate.set()
+        main = await wait_for(pilot, main_started(app), what="the main screen")
+        await pilot.pause()
+        after = main._compositor.render_strips()
+        region = main.tasks.region
+        assert main.tasks.show_vertical_scrollbar
+        for y in range(region.y, region.bottom):
+            for x0, x1 in ((region.x, region.right - 3), (region.right - 2, region.right)):  # (not the bar)
+                was, now = (strips[y].crop(x0, x1).render(app.console) for strips in (before, after))
+                assert seen(was) == seen(now), (y, x0)
