@@ -9,6 +9,9 @@ writes), xdotool types a prompt and sends it, and once the grid is in the previe
   a toast over the picture (y copies the URL and says so) has come and gone;
 - a second screenshot after the toast shows whether the picture survived it whole;
 - inside tmux, the pane's title after mj-tui quit shows whether anything leaked into it.
+Then, in xterm and kitty, a second start with tasks in the store: its first frame, written
+before Textual is imported, is screenshot (the app stopped right then) and its task list
+compared pixel for pixel with the main screen's.
 
 Needs Xvfb, xterm, kitty, tmux, xdotool, ImageMagick (see the development section of the
 README). Not run by CI. `python -m benchmarks.terminals_xvfb [xterm kitty tmux tmux-passthrough
@@ -19,6 +22,7 @@ screenshots and logs go to --out (default: a temporary folder, printed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shlex
@@ -30,7 +34,7 @@ import time
 from pathlib import Path
 
 from .common import Report
-from .terminal import ANSI, ROOT
+from .terminal import ANSI, READY, ROOT, TEXTUAL_STARTED, prefill
 
 DISPLAY = ":77"
 SIXEL = re.compile(rb"\x1bP[0-9;]*q.*?\x1b\\", re.S)
@@ -176,7 +180,9 @@ class Session:
         title = ""
         self.keys("ctrl+q")
         time.sleep(0.5)
-        self.keys("ctrl+q")
+        if self.proc is not None and self.proc.poll() is None:  # (it asks only with work out)
+            with contextlib.suppress(RuntimeError):  # its window closed meanwhile: gone
+                self.keys("ctrl+q")
         time.sleep(1.0)
         if self.name.startswith("tmux"):
             title = sh("tmux", "-L", self.socket, "display-message", "-p", "-t", "mj", "#{pane_title}")
@@ -187,6 +193,9 @@ class Session:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        # `script` can outlive its terminal (stopped, even): killed, it hangs up on mj-tui,
+        # which then ends too
+        sh("pkill", "-KILL", "-f", "--", f"script -q -f -c .* {self.log}")
         shutil.rmtree(self.scratch, ignore_errors=True)
         return title
 
@@ -266,6 +275,85 @@ def run_one(name: str, out: Path, report: Report) -> None:
             session.stop()
 
 
+# put on the second start's PYTHONPATH: Python runs it at start-up, and it holds the first
+# import of Textual for a while, so the frame written before it stays long enough to screenshot
+HOLD_TEXTUAL = """
+import sys, time
+
+class HoldTextual:
+    def find_spec(self, name, path=None, target=None):
+        if name == "textual":
+            sys.meta_path.remove(self)
+            time.sleep(3)
+        return None
+
+sys.meta_path.insert(0, HoldTextual())
+"""
+
+
+def early_one(name: str, out: Path, report: Report) -> None:
+    """The second start in a terminal, with 30 tasks in the store: its first frame is written
+    before Textual is imported (mj_tui/ui/early_frame.py). That import is held back 3 s
+    (HOLD_TEXTUAL) to screenshot the frame; once the main screen is up, the task list's
+    pane (which the main screen draws the same) is compared pixel for pixel."""
+    session = Session(name, out)
+    session.log = out / f"{name}-early.log"
+    demo = session.scratch / "demo"
+    prefill(demo, 30)
+    session.env["MJ_TUI_DEMO_DIR"] = str(demo)
+    hold = session.scratch / "hold"
+    hold.mkdir()
+    (hold / "sitecustomize.py").write_text(HOLD_TEXTUAL)
+    try:
+        session.start()  # the first start keeps the colours once its main screen is up
+        session.wait_for(READY)
+        session.settle(1.0)
+        session.keys("ctrl+q")
+        assert session.proc is not None
+        session.proc.wait(timeout=20)
+        kept = (session.scratch / "cache" / "first-frame.json").exists()
+        session.env["PYTHONPATH"] = str(hold)
+        session.start()
+        session.wait_for(b"page 1 of", timeout=30)
+        time.sleep(1.0)
+        before_textual = TEXTUAL_STARTED not in session.raw()
+        early = session.shot("early-1-first-frame")
+        session.wait_for(READY)
+        session.settle(1.0)
+        main = session.shot("early-2-main-screen")
+        box = _list_pane(session)
+        report.add(
+            f"{name}: second start, first frame written before Textual",
+            "yes" if kept and before_textual else "NO",
+            f"colours kept by the first start: {'yes' if kept else 'no'}",
+        )
+        report.add(f"{name}: that frame against the main screen, task list pane", _same_pixels(early, main, box))
+    finally:
+        if session.proc is not None and session.proc.poll() is None:
+            session.stop()
+
+
+def _list_pane(session: Session) -> tuple[int, int, int, int]:
+    """The task list's pane on screen, in pixels: the left half of 120x40 cells below the
+    header, down to the prompt box (40 rows: header 1, list 31, prompt box 7, footer 1)."""
+    found = dict(
+        line.split("=", 1)
+        for line in sh("xdotool", "getwindowgeometry", "--shell", session.window(), env=session.env).splitlines()
+        if "=" in line
+    )
+    x, y, width, height = (int(found[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+    cell_w, cell_h = width / 120, height / 40
+    return (x, int(y + cell_h), int(x + 60 * cell_w), int(y + 32 * cell_h) - 4)  # (kitty: a margin)
+
+
+def _same_pixels(first: Path, second: Path, box: tuple[int, int, int, int]) -> str:
+    from PIL import Image, ImageChops
+
+    a, b = (Image.open(path).convert("RGB").crop(box) for path in (first, second))
+    changed = ImageChops.difference(a, b).getbbox()
+    return "same pixels" if changed is None else f"DIFFERENT in {changed}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("terminals", nargs="*", default=["xterm", "kitty", "tmux", "tmux-passthrough", "tmux-in-kitty"])
@@ -279,6 +367,9 @@ def main() -> None:
         report = Report(f"Real terminals under Xvfb (screenshots and logs in {out})")
         for name in args.terminals:
             run_one(name, out, report)
+        for name in args.terminals:
+            if name in ("xterm", "kitty"):
+                early_one(name, out, report)
         report.print()
     finally:
         xvfb.terminate()
