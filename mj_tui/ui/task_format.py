@@ -13,6 +13,7 @@ from datetime import datetime
 from ..core.models import Status, Task
 from ..core.results import origin_name
 from ..core.text import clean
+from .look import MUTED
 
 #: a piece of a line: its text, and its style ("" for none)
 Run = tuple[str, str]
@@ -25,8 +26,8 @@ STATUS_LOOK: dict[Status, tuple[str, str, str]] = {
     Status.MODAL: ("✎", "$warning", "needs input"),
     Status.SUCCESS: ("✔", "$success", "done"),
     Status.FAILURE: ("✘", "$error", "failed"),
-    Status.CANCEL: ("⊘", "$text-muted", "cancelled"),
-    Status.UNKNOWN: ("?", "$text-muted", "unknown"),
+    Status.CANCEL: ("⊘", MUTED, "cancelled"),
+    Status.UNKNOWN: ("?", MUTED, "unknown"),
     Status.UNCONFIRMED: ("?", "$warning", "unconfirmed"),
 }
 
@@ -72,7 +73,7 @@ def bar_runs(percent: int, width: int = 8) -> list[Run]:
     return [
         ("━" * filled, "$accent"),
         ("━" * (width - filled), "$panel-lighten-2"),
-        (f" {percent:>3}%", "$text-muted"),
+        (f" {percent:>3}%", MUTED),
     ]
 
 
@@ -129,12 +130,12 @@ def row_runs(task: Task, now: datetime, *, compact: bool = False) -> list[Run]:
         runs += [*bar_runs(task.progress, 5 if compact else 8), (" ", "")]
     time_text = elapsed(task, now)
     if time_text:
-        runs.append((f"{time_text:>5} ", "$text-muted"))
+        runs.append((f"{time_text:>5} ", MUTED))
     if compact:
-        runs.append((f"{short_tag(task):<4}", "$text-muted"))
+        runs.append((f"{short_tag(task):<4}", MUTED))
     else:
         tag = action_tag(task)
-        runs.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", "$text-muted"))  # "describe" needs its space
+        runs.append((f"{tag:<8}" if len(tag) < 8 else f"{tag} ", MUTED))  # "describe" needs its space
     if task.tags:  # before the prompt: a long prompt is cut at the row's end, the tags are not
         shown = task.tags[:1] if compact else task.tags  # (a narrow row keeps room for the prompt)
         more = f"+{len(task.tags) - len(shown)}" if len(shown) < len(task.tags) else ""
@@ -152,6 +153,6 @@ def row_runs(task: Task, now: datetime, *, compact: bool = False) -> list[Run]:
 
 #: every style a row's runs can have (the first frame's colours are kept for these)
 ROW_STYLES = frozenset(
-    {"", "bold $warning", "$accent", "$panel-lighten-2", "$text-muted", "$error", "$warning"}
+    {"", "bold $warning", "$accent", "$panel-lighten-2", MUTED, "$error", "$warning"}
     | {f"bold {style}" for _, style, _ in STATUS_LOOK.values()}
 )

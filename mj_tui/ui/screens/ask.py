@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.suggester import Suggester, SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
+from ..look import MUTED
 from ..text import literal
 from .dialog import Dialog
 
@@ -66,7 +67,7 @@ class AskDialog(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="ask", classes="dialog"):
             yield self.title_label(self.dialog_title)
-            yield Label(literal(self.question, "$text-muted"), classes="dialog-text")
+            yield Label(literal(self.question, MUTED), classes="dialog-text")
             suggester: Suggester | None = None
             if self.suggestions:
                 suggester = (

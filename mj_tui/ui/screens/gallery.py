@@ -29,6 +29,7 @@ from textual.widgets import Static
 
 from ...core.errors import MjError
 from ...core.models import Page, Task
+from ..look import MUTED
 from ..picture_fit import backdrop_of, box_for, encode_ahead
 from ..task_format import STATUS_LOOK, action_tag, age
 from ..text import literal
@@ -353,11 +354,11 @@ class GalleryScreen(ReportWorkerErrors, Screen[GalleryChoice | None]):
         if tile.picture_key == key[0]:
             return  # already there at this size (the same task, refreshed)
         if self.app.image_class is None:  # type: ignore[attr-defined]
-            tile.say(Content.styled("previews off", "$text-muted"))
+            tile.say(Content.styled("previews off", MUTED))
             return
         self._wanted.add(key)
         if tile.picture_key is None and key not in self._fitted:  # (a picture being refitted stays up meanwhile)
-            tile.say(Content.styled("loading…", "$text-muted"))
+            tile.say(Content.styled("loading…", MUTED))
         try:
             image = await asyncio.shield(self._fitted_picture(task, cells, backdrop))
         except MjError as exc:

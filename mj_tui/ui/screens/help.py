@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Label, Static
 
 from ..keys import CHORDS, bindings_of, help_rows
+from ..look import MUTED
 from .dialog import Dialog
 
 
@@ -57,7 +58,7 @@ class HelpScreen(Dialog[None]):
         keymap = getattr(self.app, "keymap", {})
         with Vertical(id="help", classes="dialog"):
             yield Label(
-                Content.assemble(("mj-tui keys", "bold"), ("   escape or f1 closes", "$text-muted")),
+                Content.assemble(("mj-tui keys", "bold"), ("   escape or f1 closes", MUTED)),
                 classes="dialog-title",
             )
             with VerticalScroll(id="help-body"):
@@ -74,7 +75,7 @@ class HelpScreen(Dialog[None]):
                     Content.styled(
                         "Keys can be changed in the config file's [keymap] table, by binding id "
                         '(e.g. submit = "ctrl+s"). Run `textual keys` to see what your terminal sends.',
-                        "$text-muted",
+                        MUTED,
                     ),
                     classes="help-section",
                 )

@@ -13,6 +13,7 @@ from textual.widgets import Button, Label, Static
 
 from ...core import credentials
 from ...core.credentials import ENV_VAR, KeySource
+from ..look import MUTED
 from ..text import literal
 from ..widgets.key_form import KeyForm
 from ..worker_errors import ReportWorkerErrors
@@ -49,7 +50,7 @@ class KeyScreen(ReportWorkerErrors, Dialog["KeyForm.Chosen | None"]):
         if self.launch.demo:
             return Content.styled(
                 "The demo runs on the built-in emulator and needs no key. Start mj-tui without --demo to use yours.",
-                "$text-muted",
+                MUTED,
             )
         if key is None:
             return Content.styled("No key in use.", "$warning")

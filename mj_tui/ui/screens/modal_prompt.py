@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Label, Static, TextArea
 
+from ..look import MUTED
 from ..text import literal
 from .dialog import Dialog
 
@@ -41,9 +42,9 @@ class PromptDialog(Dialog[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield self.title_label(self.dialog_title)
-            yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text")
+            yield Label(literal(self.explanation, MUTED), classes="dialog-text")
             yield TextArea(self.prompt, id="dialog-prompt", soft_wrap=True, tab_behavior="focus")
-            yield Static(literal(self.note, "$text-muted"), id="dialog-error", markup=False)
+            yield Static(literal(self.note, MUTED), id="dialog-error", markup=False)
             yield self.send_cancel()
 
     def on_mount(self) -> None:

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.widgets import DirectoryTree, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..look import MUTED
 from ..text import literal
 from ..widgets.composer import split_paths
 from ..widgets.segments import Segments
@@ -108,7 +109,7 @@ class PickImagesDialog(Dialog[Picked | None]):
         with Vertical(id="pick", classes="dialog"):
             yield self.title_label(self.dialog_title)
             if self.explanation:
-                yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text", id="pick-help")
+                yield Label(literal(self.explanation, MUTED), classes="dialog-text", id="pick-help")
             with Horizontal(id="pick-panes"):
                 tree = ImageTree(self.start, id="pick-tree")
                 tree.border_title = "Folder"
@@ -175,7 +176,7 @@ class PickImagesDialog(Dialog[Picked | None]):
     def _status(self, message: str | None = None, *, error: bool = False) -> None:
         status = self.query_one("#pick-status", Static)
         if message:
-            status.update(literal(message, "$error" if error else "$text-muted"))
+            status.update(literal(message, "$error" if error else MUTED))
             return
         n = len(self.picked)
         if n < self.least:
@@ -189,7 +190,7 @@ class PickImagesDialog(Dialog[Picked | None]):
             text = "Ready: ctrl+j sends."
         if self.price:
             text += f"  {self.price}"
-        status.update(literal(text, "$text-muted"))
+        status.update(literal(text, MUTED))
 
     @on(DirectoryTree.FileSelected)
     def _file(self, event: DirectoryTree.FileSelected) -> None:

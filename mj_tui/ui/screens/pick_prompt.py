@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
+from ..look import MUTED
 from ..text import literal
 from .dialog import Dialog
 
@@ -61,7 +62,7 @@ class PickPromptDialog(Dialog[PromptChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="pick-prompt", classes="dialog"):
             yield self.title_label(self.dialog_title)
-            yield Label(literal(self.explanation, "$text-muted"), classes="dialog-text")
+            yield Label(literal(self.explanation, MUTED), classes="dialog-text")
             yield OptionList(
                 *(Option(literal(f"{i}  {p}"), id=str(i)) for i, p in enumerate(self.prompts, 1)),
                 id="pick-prompt-list",

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Label, Static, TextArea
 
+from ..look import MUTED
 from ..text import literal
 from ..widgets.mask_editor import PRESETS, MaskEditor
 from .dialog import Dialog
@@ -89,7 +90,7 @@ class RegionDialog(Dialog[RegionResult | None]):
                 literal(
                     "arrows move · shift+arrows or +/- resize · a adds · space next · del deletes · "
                     "c clears · 1-9 presets · drag with the mouse",
-                    "$text-muted",
+                    MUTED,
                 ),
                 classes="dialog-text",
                 id="region-help",
@@ -138,7 +139,7 @@ class RegionDialog(Dialog[RegionResult | None]):
             share = round(editor.covered() * 100)
             active = f" · #{editor.active + 1} active" if editor.active is not None and count > 1 else ""
             text = f"{count} area{'s' if count > 1 else ''} · {share}% of the image repainted{active}"
-            style = "$text-muted"
+            style = MUTED
         else:
             text, style = "No area selected: a adds one, or drag on the picture.", "$warning"
         if self.price:

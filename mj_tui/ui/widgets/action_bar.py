@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ...core.models import Button, ButtonKind, Task
+from ..look import MUTED
 from ..messages import ActionRequested
 from ..text import clean
 
@@ -117,10 +118,10 @@ class ActionBar(Widget, can_focus=True):
     def render(self) -> Content:
         if not self.buttons:
             if self.shown_task is None:
-                return Content.styled("Select a task to see its actions.", "$text-muted")
+                return Content.styled("Select a task to see its actions.", MUTED)
             if self.shown_task.status.is_terminal:
-                return Content.styled("This task has no actions.", "$text-muted")
-            return Content.styled("Actions appear when the task has finished.", "$text-muted")
+                return Content.styled("This task has no actions.", MUTED)
+            return Content.styled("Actions appear when the task has finished.", MUTED)
         rows = []
         lines = self._lines(max(1, self.content_size.width))
         shown = self._window(lines)

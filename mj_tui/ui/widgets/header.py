@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from ...core.models import Balance
+from ..look import MUTED
 from ..text import literal
 
 
@@ -29,10 +30,10 @@ class AppHeader(Widget):
     def render(self) -> Content:
         # at 80 columns the labels go; the values keep their order
         wide = self.size.width >= 100
-        sep = ("  │  " if wide else " │ ", "$text-muted")
+        sep = ("  │  " if wide else " │ ", MUTED)
 
         def label(text: str) -> tuple[str, str]:
-            return (f"{text} " if wide else "", "$text-muted")
+            return (f"{text} " if wide else "", MUTED)
 
         lead: list = [("mj-tui", "bold $accent")]
         if self.demo:
@@ -46,17 +47,24 @@ class AppHeader(Widget):
         waiting = [(f" +{self.waiting}", "bold")] if self.waiting else []
         pause = [(" ⏸", "bold $error")] if self.paused else []
         items.append(
-            (4, [sep, ("queue ", "$text-muted"), (queue, "bold $warning" if self.running else ""), *waiting, *pause])
+            (
+                4,
+                [
+                    sep,
+                    ("queue ", MUTED),
+                    (queue, "bold $warning" if self.running else ""),
+                    *waiting,
+                    *pause,
+                ],
+            )
         )
         if self.balance is not None:
             items.append((3, [sep, label("balance"), literal(balance_text(self.balance, short=not wide))]))
         if self.daily_cap is not None:
-            items.append(
-                (5, [sep, ("today ", "$text-muted"), f"{_figure(self.spent_today)}/{_figure(self.daily_cap)}"])
-            )
+            items.append((5, [sep, ("today ", MUTED), f"{_figure(self.spent_today)}/{_figure(self.daily_cap)}"]))
         elif self.spent:
             # the one figure that is not self-explaining keeps its name at 80 columns
-            items.append((5, [sep, ("spent ", "$text-muted"), f"{self.spent:,}"]))
+            items.append((5, [sep, ("spent ", MUTED), f"{self.spent:,}"]))
         # too long for the line: whole items go, least needed first, never a figure cut short
         width = self.size.width
         while items and width and Content.assemble(*lead, *(p for _, item in items for p in item)).cell_length > width:

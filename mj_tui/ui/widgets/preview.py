@@ -28,6 +28,7 @@ from textual.widgets import Static
 from ...core.errors import MjError
 from ...core.models import Status, Task
 from ...core.results import origin_name, suggested_prompts
+from ..look import MUTED
 from ..picture_fit import backdrop_of, cells_for, encode_ahead
 from ..task_format import action_tag, age, bar_runs, elapsed
 from ..text import literal
@@ -149,17 +150,17 @@ class PreviewPane(Vertical, can_focus=True):
         prompts = suggested_prompts(task) if task is not None and task.status == Status.SUCCESS else []
         self._update(
             "#preview-prompt",
-            literal(task.final_prompt or task.prompt, "$text-muted") if task and not prompts else "",
+            literal(task.final_prompt or task.prompt, MUTED) if task and not prompts else "",
             layout=None,
         )
         if task is None:
-            return self._text_state(Content.styled("Select a task to preview it.", "$text-muted"))
+            return self._text_state(Content.styled("Select a task to preview it.", MUTED))
         if task.status.in_flight:
             text = Content.assemble(
                 ("Rendering…  ", "bold"),
                 *bar_runs(task.progress, 12),
                 "\n",
-                ("The image appears here when the job is done.", "$text-muted"),
+                ("The image appears here when the job is done.", MUTED),
             )
             return self._text_state(text)
         if task.status == Status.MODAL:
@@ -169,9 +170,9 @@ class PreviewPane(Vertical, can_focus=True):
                 Content.assemble(("✘ Failed\n", "bold $error"), literal(task.fail_reason or "No reason was given."))
             )
         if task.status == Status.CANCEL:
-            return self._text_state(Content.styled("This task was cancelled.", "$text-muted"))
+            return self._text_state(Content.styled("This task was cancelled.", MUTED))
         if prompts:  # a finished describe or shorten: its prompts are the result
-            lines = [Content.styled("enter on the task picks one", "$text-muted")]
+            lines = [Content.styled("enter on the task picks one", MUTED)]
             lines += [Content.assemble((f"{i} ", "bold $accent"), literal(p)) for i, p in enumerate(prompts, 1)]
             return self._text_state(Content("\n").join(lines))
         if not task.image_urls and not task.image_url:
@@ -206,7 +207,7 @@ class PreviewPane(Vertical, can_focus=True):
             bits.append(duration)
         if when := age(task, now):
             bits.append(when)
-        text = literal(" · ".join(bits), "$text-muted")
+        text = literal(" · ".join(bits), MUTED)
         if self.quadrant:
             text = Content.assemble(
                 (f"quadrant {self.quadrant} · {QUADRANT_NAMES[self.quadrant]}", "bold $accent"), "  ", text
@@ -279,9 +280,9 @@ class PreviewPane(Vertical, can_focus=True):
             return
         if self.image_class is None:
             if self._asking():  # the first frames, until the terminal says what it can draw
-                self._text_state(Content.styled("Asking the terminal how to draw pictures…", "$text-muted"))
+                self._text_state(Content.styled("Asking the terminal how to draw pictures…", MUTED))
             else:
-                self._text_state(Content.styled("Image previews are off (--graphics none).", "$text-muted"))
+                self._text_state(Content.styled("Image previews are off (--graphics none).", MUTED))
             return
         wanted = Shown(self.service.image_key(task), self.quadrant, self._box(task), task)
         if wanted == self.shown and self.image_widget is not None and self.image_widget.display:
@@ -301,7 +302,7 @@ class PreviewPane(Vertical, can_focus=True):
 
     def _still_loading(self, wanted: Shown) -> None:
         if self.wanted == wanted and self.shown != wanted:
-            self._text_state(Content.styled("Loading image…", "$text-muted"))
+            self._text_state(Content.styled("Loading image…", MUTED))
             self.wanted = wanted
 
     @work(exclusive=True, group="preview-fetch", exit_on_error=False)

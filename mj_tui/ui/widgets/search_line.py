@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from ..look import MUTED
 from ..text import literal
 
 #: (query, cursor) -> the words that could replace the one at the cursor
@@ -98,7 +99,7 @@ class SearchLine(Vertical):
         """The line under the input: a count, completions, or what is wrong (in red)."""
         note = self.query_one("#search-note", Static)
         if isinstance(text, str):
-            text = literal(text, "$error" if problem else "$text-muted", one_line=True)
+            text = literal(text, "$error" if problem else MUTED, one_line=True)
         note.update(text)
         note.set_class(problem, "-problem")
 

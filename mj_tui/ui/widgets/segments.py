@@ -8,6 +8,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ..look import MUTED
+
 
 class Segments(Widget, can_focus=True):
     BINDINGS = [
@@ -61,7 +63,7 @@ class Segments(Widget, can_focus=True):
                 )
                 parts.append((f" {label} ", style))
             else:
-                parts.append((f" {label} ", "$text-muted"))
+                parts.append((f" {label} ", MUTED))
         parts.append((" ▶" if self.has_focus else "  ", "$accent"))
         return Content.assemble(*parts)
 

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...core.models import Status, Task
+from ..look import MUTED
 from ..picture_fit import cells_for
 from ..task_format import STATUS_LOOK, bar_runs, status_run
 from ..text import literal
@@ -166,7 +167,7 @@ def _state(task: Task) -> Content:
     if task.status == Status.FAILURE:
         return Content.assemble(("failed\n", "$error"), literal(task.fail_reason or "no reason given", one_line=True))
     if task.status == Status.SUCCESS:
-        return Content.styled("no image\n(a text result)", "$text-muted")
+        return Content.styled("no image\n(a text result)", MUTED)
     return Content.styled(word, style)
 
 
