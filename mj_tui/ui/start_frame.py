@@ -114,11 +114,22 @@ def box(width: int, height: int, title: str, subtitle: str, lines: list[Line]) -
     return [edge("╭", "╮", title, False), *middle, edge("╰", "╯", subtitle, True)]
 
 
+def compact_rows(pane_width: int) -> bool:
+    """Whether the task list draws its narrow rows (3-letter tags) in a pane this wide: its
+    rows' width, less the border, its right padding and the marker cell, under 50."""
+    return 0 < max(0, pane_width - 2 - 1) - 1 < 50
+
+
+def list_pane_width(screen_width: int) -> int:
+    """The task list pane's width: the left of two 1fr columns (the odd cell goes right)."""
+    return screen_width // 2
+
+
 def list_lines(page: Page, now: datetime, width: int, height: int) -> list[Line]:
     """Page 1 as the task list draws it: the marker and the selection on the first row,
     each task in TaskList's row format, the page line in the border."""
     inner = max(0, width - 2 - 1)  # the border, and the list's right padding
-    compact = 0 < inner - 1 < 50  # TaskList's narrow rows (its width without the marker)
+    compact = compact_rows(width)
     lines = [_split(row_runs(task, now, compact=compact)) for task in page.tasks]
     # rows of two lines (a failure's reason...) can make the page longer than the list: the
     # list then has a scrollbar, one cell before its right padding, and its rows are cut a cell
@@ -155,7 +166,7 @@ def panes(width: int, height: int, page: Page, now: datetime, mode: object) -> l
     """The four panes, `width` x `height` cells: list and prompt box on the left, the
     preview and the action bar on the right. `height` is the terminal's less the header
     and the footer."""
-    left_width = width // 2  # Textual's split of two 1fr columns: the odd cell goes right
+    left_width = list_pane_width(width)
     right_width = width - left_width
     short = is_short(height + 2)
     prompt_rows = min(height, PROMPT_ROWS[short])

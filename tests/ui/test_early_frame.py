@@ -330,3 +330,28 @@ async def test_a_page_longer_than_the_list_is_cut_as_the_main_screen_cuts_it(emu
             for x0, x1 in ((region.x, region.right - 3), (region.right - 2, region.right)):  # (not the bar)
                 was, now = (strips[y].crop(x0, x1).render(app.console) for strips in (before, after))
                 assert seen(was) == seen(now), (y, x0)
+
+
+async def test_a_narrow_list_is_never_built_wide_first(emulator, tmp_path, graphics, monkeypatch):
+    """Below ~108 columns the list has narrow rows ("img"): its first page, built before the
+    first layout, is built narrow too, not wide for a frame ("imagine") and narrow after."""
+    from mj_tui.ui.widgets.task_list import TaskList
+
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
+    history = launch.open_history()
+    history.upsert(namespace_for(launch.profile), varied(5))
+    history.close()
+    built: list[bool] = []
+    real = TaskList._rebuild
+
+    def rebuild(self, keep):
+        built.append(self._compact())
+        real(self, keep)
+
+    monkeypatch.setattr(TaskList, "_rebuild", rebuild)
+    app = make_app(launch, graphics, quick_start=True, clock=lambda: NOW)
+    async with app.run_test(size=(81, 24)) as pilot:
+        main = await wait_for(pilot, main_started(app), what="the main screen")
+        await pilot.pause()
+        assert built and all(built), built
+        assert "img" in "".join(text for text, _ in seen(main._compositor.render_strips()[2].render(app.console)))

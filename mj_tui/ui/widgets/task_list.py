@@ -19,6 +19,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from ...core.models import Page, Task
+from .. import start_frame
 from ..messages import TaskActivated, TaskHighlighted
 from ..task_format import row_runs
 
@@ -101,6 +102,11 @@ class TaskList(OptionList):
 
     # -- internals --------------------------------------------------------------------
     def _compact(self) -> bool:
+        if not self.size.width:
+            # not laid out yet (the first page is built before the first layout): the width
+            # the layout gives the list, as the first frame reckoned it, so its rows are not
+            # drawn wide once and narrow again a frame later
+            return start_frame.compact_rows(start_frame.list_pane_width(self.app.size.width))
         return 0 < self.size.width < 50
 
     def _row(self, task: Task):
