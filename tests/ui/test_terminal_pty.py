@@ -146,3 +146,35 @@ def test_the_terminal_hanging_up_ends_the_app(tmp_path):
         if term.proc.poll() is None:
             term.proc.kill()
             term.proc.wait()
+
+
+def _loaded(pid: int, library: str) -> bool:
+    try:
+        return library in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_ctrl_c_while_it_loads_says_interrupted_not_a_traceback(tmp_path):
+    """ctrl+c before the first frame (the terminal still sends it as SIGINT then), at moments
+    of the CLI loading: never a traceback. (Earlier than the CLI, while Python itself starts,
+    is Python's own business.)"""
+    import signal
+
+    for library, delay in (("_json", 0.0), ("_json", 0.01), ("termios", 0.0), ("_sqlite3", 0.0)):
+        term = Terminal([sys.executable, "-m", "mj_tui", "--demo"], env_for(tmp_path), KITTY_026)
+        try:
+            end = time.monotonic() + 20
+            while not _loaded(term.proc.pid, library) and time.monotonic() < end:
+                time.sleep(0.001)
+            time.sleep(delay)
+            term.proc.send_signal(signal.SIGINT)
+            term.read_until(lambda term=term: term.proc.poll() is not None, timeout=20)
+            code = term.proc.wait(timeout=20)
+            text = term.screen()
+            # (-2, killed by SIGINT, which a shell shows as 130 too: CPython ends that way when
+            # the interrupt came inside code run by exec(), as dataclasses' is, even if caught)
+            assert "Traceback" not in text and code in (130, -signal.SIGINT), (library, delay, code, text[-400:])
+            assert "mj-tui: interrupted" in text
+        finally:
+            term.close()
