@@ -58,7 +58,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(line)
     print(f"override      --graphics auto|tgp|sixel|halfcell|unicode|none, or [ui] graphics (now: {asked})")
     if early:
-        print("first frame   drawn before Textual loads (its colours are kept for this terminal and theme)")
+        print(
+            "first frame   drawn before Textual loads (its colours are kept for this terminal and theme;"
+            " not the welcome screen's, shown while no key is set)"
+        )
     else:
         print("first frame   drawn by Textual (colours for an earlier one are kept at the next start here)")
     return 0
