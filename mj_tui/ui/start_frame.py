@@ -13,6 +13,7 @@ with alpha (the selected row's) is blended over what is under it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 AROUND_LIST = 1 + 1 + 2
 PROMPT_ROWS = {False: 7, True: 6}
 ACTION_ROWS = 3  # the action bar with nothing in it
+CHIP = 11  # the prompt box's mode chip, in cells (app.tcss: #mode)
 SHORT_BELOW = 30  # rows: MjApp's vertical breakpoint ("-short" below it)
 # the panes' look (app.tcss): round borders in this colour, muted titles, this background
 BORDER = "$panel-lighten-2"
@@ -158,8 +160,35 @@ def _split(runs: Line) -> list[Line]:
 
 
 def prompt_lines(width: int, height: int, mode: object) -> list[Line]:
-    muted = [PROMPT_PLACEHOLDER, *[""] * (height - 4), f" {mode} ▸    {REFS_PLACEHOLDER}"]
+    """The prompt box with its placeholders, wrapped as its text area and its reference
+    images' input wrap theirs (by words; the input shows its first line), after the mode
+    chip (CHIP cells)."""
+    inner = max(0, width - 2)
+    rows = max(0, height - 3)  # the text area's: the borders and the options row take three
+    text = _wrap(PROMPT_PLACEHOLDER, inner)[:rows]
+    refs = _wrap(REFS_PLACEHOLDER, inner - CHIP)[:1]
+    # (as the chip is first drawn: one mode, no "▸" until the provider's list of modes is in)
+    chip = f" {mode}".ljust(CHIP)[:CHIP]
+    muted = [*text, *[""] * (rows - len(text)), chip + "".join(refs)]
     return box(width, height, "Prompt", "ctrl+j send", [[(line, TITLE)] if line else [] for line in muted])
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of `width` cells, broken after spaces (a word longer than a line is
+    cut); a line's trailing spaces may run past the width, as Textual's wrapping leaves them."""
+    if width <= 0:
+        return []
+    lines = [""]
+    for word in re.findall(r"\S+\s*", text):
+        while cell_len(word.rstrip()) > width:  # longer than a line: cut
+            if lines[-1]:
+                lines.append("")
+            lines[-1], word = set_cell_size(word, width), word[len(set_cell_size(word, width).rstrip()) :]
+            lines.append("")
+        if lines[-1] and cell_len(lines[-1]) + cell_len(word.rstrip()) > width:
+            lines.append("")
+        lines[-1] += word
+    return [line for line in lines if line]
 
 
 def panes(width: int, height: int, page: Page, now: datetime, mode: object) -> list[Line]:

@@ -355,3 +355,26 @@ async def test_a_narrow_list_is_never_built_wide_first(emulator, tmp_path, graph
         await pilot.pause()
         assert built and all(built), built
         assert "img" in "".join(text for text, _ in seen(main._compositor.render_strips()[2].render(app.console)))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (100, 30)])
+async def test_the_prompt_box_reads_as_the_main_screen_first_draws_it(emulator, tmp_path, graphics, monkeypatch, size):
+    """Its placeholders wrapped where the text area and the input wrap them, the mode chip
+    as first drawn: the words do not move when the main screen comes (its focus colours do)."""
+    launch = make_launch(tmp_path, emulator, "mjproxy", key=fresh_key(), page_size=0)
+    gate = gate_main(monkeypatch)
+    app = make_app(launch, graphics, quick_start=True, clock=lambda: NOW)
+    async with app.run_test(size=size) as pilot:
+        start = await wait_for(pilot, lambda: isinstance(app.screen, StartScreen) and app.screen, what="start")
+        await pilot.pause()
+        before = start._compositor.render_strips()
+        gate.set()
+        main = await wait_for(pilot, main_started(app), what="the main screen")
+        after = main._compositor.render_strips()  # (before the provider's modes are in)
+        region = main.composer.region
+        for y in range(region.y, region.bottom):
+            was, now = (
+                "".join(char for char, _ in cells(strips[y].crop(region.x, region.right).render(app.console)))
+                for strips in (before, after)
+            )
+            assert was == now.replace("▸", " "), (y, was, now)  # (the chip's ▸ comes with the modes)
