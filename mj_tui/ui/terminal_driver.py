@@ -1,4 +1,4 @@
-"""Textual's Linux driver, with three changes for a terminal used over SSH and tmux.
+"""Textual's Linux driver, with these changes for a terminal used over SSH and tmux.
 
 - It can ask the terminal questions while the app runs (`ask`): the answers are taken out
   of the input before Textual's key parser sees them, so the first frame never waits on
@@ -10,6 +10,9 @@
   has drawn the pane again, and pictures passed through to the terminal are gone.
 - On a terminal whose locale is not UTF-8, every character outside ASCII is written as
   an ASCII look-alike of the same width (borders, bars, icons), not as mojibake.
+- It starts on the screen a frame drawn before Textual was loaded is on (early_frame.py),
+  without switching to it again, and restores at exit the modes from before that frame.
+- When the terminal goes away (its input ends), the app ends (exit 129).
 """
 
 from __future__ import annotations
